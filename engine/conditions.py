@@ -1,0 +1,117 @@
+"""The firing table's vocabulary: tests on exact integers, branches, probes (stage: compile).
+
+A *probe* is one message sent to the firing engine (one per rule, checklist item or target);
+its *branches* are the rule's mutually exclusive cases, each a conjunction of *tests*.
+Decimal facts travel as a pair of integers at the policy's firing scale ``10**K``:
+``lo = floor(v·10**K)`` and ``hi = ceil(v·10**K)``. For a threshold ``t`` that is an integer
+at that scale, ``v ≥ t ⟺ lo ≥ t``, ``v > t ⟺ hi > t``, ``v ≤ t ⟺ hi ≤ t``, ``v < t ⟺ lo < t``,
+exactly, whatever the precision of ``v``; binary doubles never decide a boundary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from engine.intervals import Interval, gaps
+
+__all__ = ["AnyOf", "Branch", "Input", "Probe", "Test", "bounds", "interval_tests", "scale_pair"]
+
+MAX_EXACT = 2**53 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Test:
+    """``field op value`` or ``field op other_field`` (same message)."""
+
+    field: str
+    op: str
+    value: int | bool | str | Decimal | None = None
+    other: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """A disjunction of tests."""
+
+    tests: tuple[Test, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """One case of a rule: its name and the conjunction that selects it."""
+
+    name: str
+    cond: tuple[Test | AnyOf, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """How one message field is filled from a fact."""
+
+    field: str
+    fact: str
+    encoding: Literal["bounds", "bool", "enum", "pair"]
+    other: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One message kind and its branches; ``each_target`` sends one message per target."""
+
+    key: str
+    rule_id: str
+    inputs: tuple[Input, ...]
+    branches: tuple[Branch, ...]
+    each_target: str | None = None
+
+
+def interval_tests(field: str, interval: Interval) -> tuple[Test, ...]:
+    """Tests selecting ``interval`` on the bounds pair ``field_lo``/``field_hi`` (unscaled).
+
+    >>> from engine.intervals import parse_interval
+    >>> [(t.field, t.op, str(t.value)) for t in interval_tests("x", parse_interval("[80, 90)"))]
+    [('x_lo', '>=', '80'), ('x_lo', '<', '90')]
+    """
+    tests = []
+    if interval.lo is not None:
+        tests.append(Test(f"{field}_lo", ">=", interval.lo) if interval.lo_closed
+                     else Test(f"{field}_hi", ">", interval.lo))
+    if interval.hi is not None:
+        tests.append(Test(f"{field}_hi", "<=", interval.hi) if interval.hi_closed
+                     else Test(f"{field}_lo", "<", interval.hi))
+    return tuple(tests)
+
+
+def complement_tests(field: str, interval: Interval) -> AnyOf:
+    """A disjunction that holds exactly outside ``interval``."""
+    return AnyOf(tuple(t for gap in gaps([interval]) for t in interval_tests(field, gap)))
+
+
+def bounds(value: Decimal, scale: int) -> tuple[int, int] | None:
+    """``(floor, ceil)`` of ``value·10**scale``, or ``None`` beyond exact doubles.
+
+    >>> bounds(Decimal("97.30"), 2), bounds(Decimal("84.2961"), 2), bounds(Decimal("-0.5"), 0)
+    ((9730, 9730), (8429, 8430), (-1, 0))
+    """
+    scaled = value.scaleb(scale)
+    lo, hi = math.floor(scaled), math.ceil(scaled)
+    return (lo, hi) if max(abs(lo), abs(hi)) <= MAX_EXACT else None
+
+
+def scale_pair(left: Decimal, right: Decimal) -> tuple[int, int] | None:
+    """Both values as integers at their common exact scale, or ``None`` beyond exact doubles.
+
+    >>> scale_pair(Decimal("120"), Decimal("150.5"))
+    (1200, 1505)
+    """
+    places = max(_places(left), _places(right))
+    pair = int(left.scaleb(places)), int(right.scaleb(places))
+    return pair if max(map(abs, pair)) <= MAX_EXACT else None
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

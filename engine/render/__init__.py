@@ -1,0 +1,1 @@
+"""Renderers: pure ``Result → str``, byte-identical for the same result (stage: render)."""

@@ -1,0 +1,81 @@
+"""``Result`` → JSON for machines: Decimals as strings as the policy displays them, fixed key order."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from engine import decimals
+from engine.render.common import score
+from engine.trace import Deduction, FactRead, IndicatorScore, Result
+
+__all__ = ["render_json", "result_dict"]
+
+
+def render_json(result: Result) -> str:
+    """Serialise a result; the same result always gives the same bytes (UTF-8, unescaped)."""
+    return json.dumps(result_dict(result), ensure_ascii=False, indent=2) + "\n"
+
+
+def result_dict(result: Result) -> dict[str, Any]:
+    """The JSON shape of a result as plain dicts, lists and strings."""
+    return {
+        "policy": {"id": result.policy_id, "name": result.policy_name, "version": result.policy_version,
+                   "digest": result.policy_digest},
+        "department": result.department,
+        "facts": {"file": result.facts_file, "digest": result.facts_digest},
+        "max": score(result, result.max),
+        "total": score(result, result.total),
+        "grade": result.grade,
+        "inferred_rules": result.inferred_rules,
+        "indicators": [_node(result, n) for n in result.indicators],
+    }
+
+
+def _node(result: Result, node: IndicatorScore) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "name": node.name,
+        "max": score(result, node.max),
+        "score": score(result, node.score),
+        "lost": score(result, node.lost()),
+        "status": str(node.status),
+        "computation": node.computation,
+        "deductions": [_deduction(result, d) for d in node.deductions],
+        "children": [_node(result, c) for c in node.children],
+    }
+
+
+def _deduction(result: Result, d: Deduction) -> dict[str, Any]:
+    return {
+        "indicator": d.indicator_id,
+        "path": [*d.ancestors],
+        "rule": d.rule_id,
+        "kind": str(d.rule_kind),
+        "wording": d.wording,
+        "provenance": d.provenance,
+        "note": d.note,
+        "item": d.item,
+        "facts": [_fact(f) for f in d.facts],
+        "computation": d.computation,
+        "threshold": d.threshold,
+        "points": score(result, d.points),
+        "floored": d.floored,
+        "capped": d.capped,
+        "judgement": d.judgement,
+        "rule_source": str(d.location),
+    }
+
+
+def _fact(read: FactRead) -> dict[str, Any]:
+    value = read.value
+    shown: Any = decimals.fmt(value) if isinstance(value, Decimal) else value
+    return {
+        "name": read.name,
+        "value": shown,
+        "unit": read.unit,
+        "source": f"{read.location.file}:{read.location.line}" if read.location else None,
+        "derivation": read.derivation,
+        "quote": read.quote,
+    }

@@ -1,0 +1,62 @@
+"""``Result`` → Markdown for pasting into the 自评报告: score table and deductions."""
+
+from __future__ import annotations
+
+from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, fact_text, flags, path_text, score, walk
+from engine.trace import Deduction, IndicatorScore, Result
+
+__all__ = ["render_markdown"]
+
+
+def render_markdown(result: Result) -> str:
+    """The report as Markdown; the same result always gives the same bytes."""
+    lines = [
+        f"# {result.department} 部门整体支出绩效自评得分",
+        "",
+        f"- 指标体系：{result.policy_name}（`{result.policy_id}` 版本 {result.policy_version}，"
+        f"摘要 `{result.policy_digest[:16]}`）",
+        f"- 事实文件：`{result.facts_file}`",
+        f"- **总分：{score(result, result.total)}** / {score(result, result.max)}"
+        + (f"，等级：{result.grade}" if result.grade else "（只评分，不评等级）"),
+    ]
+    if result.inferred_rules:
+        lines.append(f"- 注意：有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文。")
+    lines += ["", "## 得分表", "", "| 指标 | 分值 | 得分 | 扣分 |", "|---|---:|---:|---:|"]
+    lines += [_row(result, n, depth) for n, depth in walk(result.indicators)]
+    lines.append(f"| **总分** | {score(result, result.max)} | **{score(result, result.total)}** | |")
+    lines += ["", "## 扣分明细", ""]
+    names = {n.id: n.name for n in result.nodes()}
+    found = result.deductions()
+    if not found:
+        lines.append("各项指标均得满分。")
+    for i, d in enumerate(found, 1):
+        lines += _deduction(result, i, d, names[d.indicator_id])
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _row(result: Result, node: IndicatorScore, depth: int) -> str:
+    name = ("　" * depth) + _cell(node.name)
+    lost = node.lost()
+    return (f"| {name} | {score(result, node.max)} | {score(result, node.score)} | "
+            f"{score(result, lost) if lost else ''} |")
+
+
+def _deduction(result: Result, i: int, d: Deduction, name: str) -> list[str]:
+    verb = "扣" if d.points > 0 else "加"
+    flag = flags(d)
+    item = f"（{d.item}）" if d.item else ""
+    lines = [
+        f"{i}. **{_cell(path_text(d, name))}{item}**：{verb} {score(result, abs(d.points))} 分"
+        + (f"（{flag}）" if flag else ""),
+        f"   - 规则 `{d.rule_id}`（{KIND_NAMES.get(str(d.rule_kind), str(d.rule_kind))}，"
+        f"{PROVENANCE_NAMES.get(d.provenance, d.provenance)}）：{d.wording}",
+    ]
+    lines += [f"   - 事实：{fact_text(f)}" for f in d.facts]
+    lines.append(f"   - 计算：{d.computation}")
+    if d.threshold:
+        lines.append(f"   - 阈值：{d.threshold}")
+    return lines

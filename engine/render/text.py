@@ -1,0 +1,93 @@
+"""``Result`` → a Chinese report for a terminal: the score tree, then every deduction."""
+
+from __future__ import annotations
+
+from engine.render.common import (
+    KIND_NAMES,
+    PROVENANCE_NAMES,
+    fact_text,
+    flags,
+    pad,
+    path_text,
+    score,
+    walk,
+    width,
+)
+from engine.trace import Result, Status
+
+__all__ = ["render_text"]
+
+STATUS_NOTES = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED: "不适用，不计分", Status.ADJUSTMENT: "加减分"}
+
+
+def render_text(result: Result) -> str:
+    """The whole report as text; the same result always gives the same bytes."""
+    return "\n".join([*_header(result), "", *_tree(result), "", *_deductions(result)]) + "\n"
+
+
+def _header(result: Result) -> list[str]:
+    lines = [
+        f"{result.department} 部门整体支出绩效自评得分",
+        f"指标体系：{result.policy_name}",
+        f"          {result.policy_id} 版本 {result.policy_version}，摘要 {result.policy_digest[:16]}",
+        f"事实文件：{result.facts_file}",
+        f"总分：{score(result, result.total)} / {score(result, result.max)}"
+        + (f"    等级：{result.grade}" if result.grade else "    （只评分，不评等级）"),
+    ]
+    if result.inferred_rules:
+        lines.append(f"注意：有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文，见各扣分项的依据说明。")
+    return lines
+
+
+def _tree(result: Result) -> list[str]:
+    rows = [(("  " * depth) + node.name, node) for node, depth in walk(result.indicators)]
+    name_width = max(width(label) for label, _ in rows) + 2
+    head = (pad("指标", name_width) + pad("分值", 9, right=True) + pad("得分", 10, right=True)
+            + pad("扣分", 10, right=True))
+    lines = ["得分表", head, "-" * width(head)]
+    for label, node in rows:
+        note = STATUS_NOTES.get(node.status, "")
+        lost = node.lost()
+        lines.append(pad(label, name_width) + pad(score(result, node.max), 9, right=True)
+                     + pad(score(result, node.score), 10, right=True)
+                     + pad(score(result, lost) if lost else "", 10, right=True) + (f"  {note}" if note else ""))
+    lines.append("-" * width(head))
+    lines.append(pad("总分", name_width) + pad(score(result, result.max), 9, right=True)
+                 + pad(score(result, result.total), 10, right=True))
+    return lines
+
+
+def _deductions(result: Result) -> list[str]:
+    names = {n.id: n.name for n in result.nodes()}
+    found = result.deductions()
+    lost = [d for d in found if d.points > 0]
+    gained = [d for d in found if d.points < 0]
+    total = sum((d.points for d in lost), start=result.total * 0)
+    lines = [f"扣分明细（共 {len(lost)} 项，合计 {score(result, total)} 分）"]
+    if not lost:
+        lines.append("  无：各项指标均得满分。")
+    for i, d in enumerate(lost, 1):
+        lines += _deduction_lines(result, i, d, names[d.indicator_id], "扣")
+    if gained:
+        lines += ["", "加减分"]
+        for i, d in enumerate(gained, 1):
+            lines += _deduction_lines(result, i, d, names[d.indicator_id], "加")
+    return lines
+
+
+def _deduction_lines(result: Result, i: int, d, name: str, verb: str) -> list[str]:  # type: ignore[no-untyped-def]
+    item = f"（{d.item}）" if d.item else ""
+    flag = flags(d)
+    lines = [
+        f"{i}. {path_text(d, name)}{item}  {verb} {score(result, abs(d.points))} 分" + (f"（{flag}）" if flag else ""),
+        f"   规则 {d.rule_id}（{KIND_NAMES.get(str(d.rule_kind), str(d.rule_kind))}，"
+        f"{PROVENANCE_NAMES.get(d.provenance, d.provenance)}）：{d.wording}",
+    ]
+    lines += [f"   事实：{fact_text(f)}" for f in d.facts]
+    lines.append(f"   计算：{d.computation}")
+    if d.threshold:
+        lines.append(f"   阈值：{d.threshold}")
+    if d.provenance == "inferred" and d.note:
+        lines.append(f"   依据：{d.note}")
+    lines.append(f"   规则位置：{d.location}")
+    return lines
