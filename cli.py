@@ -108,5 +108,29 @@ def score(policy: Path, facts: Path, fmt: str, output: Path | None, backend: str
         write_atomic(output, text)
 
 
+@main.command()
+@click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("facts", type=click.Path(dir_okay=False, path_type=Path), required=False)
+def check(policy: Path, facts: Path | None) -> None:
+    """检查指标体系 POLICY（以及事实文件 FACTS）：结构、分值合计、档次、单位、舍入等，一次报告全部问题。"""
+    try:
+        compiled = engine.load_policy(policy)
+        if facts is not None:
+            engine.read_facts(facts, compiled)
+    except JixiaoError as err:
+        raise DataError(err) from None
+    nodes = list(compiled.nodes())
+    rules = sum(1 for n in nodes if n.leaf)
+    click.echo(f"检查通过：{policy}（{len(nodes)} 个指标、{rules} 条规则、{len(compiled.facts)} 个事实）未发现问题"
+               + (f"；事实文件 {facts} 有效" if facts is not None else ""))
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["policy", "facts"]))
+def schema(kind: str) -> None:
+    """输出指标体系（policy）或事实文件（facts）格式的 JSON Schema，供编辑器校验和补全。"""
+    click.echo(engine.json_schema(kind), nl=False)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -17,10 +17,11 @@ from engine.loader import facts_from_text, load_policy, policy_from_text, read_f
 from engine.render.json import render_json
 from engine.render.markdown import render_markdown
 from engine.render.text import render_text
+from engine.schema import json_schema
 from engine.trace import Deduction, IndicatorScore, Result
 
 __all__ = [
     "CompiledPolicy", "Deduction", "DurableBackend", "ErrorCode", "Facts", "IndicatorScore", "JixiaoError",
     "NativeBackend", "PolicyErrors", "Problem", "Result", "SourceLocation", "evaluate", "facts_from_text",
-    "load_policy", "policy_from_text", "read_facts", "render_json", "render_markdown", "render_text",
+    "json_schema", "load_policy", "policy_from_text", "read_facts", "render_json", "render_markdown", "render_text",
 ]

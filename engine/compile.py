@@ -17,9 +17,10 @@ from decimal import Decimal
 
 from engine import expr
 from engine.check import check_policy, indicator_paths
+from engine.check_values import check_bands, check_compared_units, check_derived, check_rule_values, fact_interval
 from engine.conditions import AnyOf, Branch, Input, Probe, Test, complement_tests, interval_tests
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
-from engine.facts import FactDecl
+from engine.facts import ConstraintDecl, FactDecl
 from engine.intervals import Interval, IntervalSyntaxError, gaps, parse_interval
 from engine.schema import (
     AdjustmentRule,
@@ -92,6 +93,7 @@ class CompiledPolicy:
     grading: Grading
     grade_intervals: tuple[Interval, ...]
     facts: tuple[FactDecl, ...]
+    constraints: tuple[ConstraintDecl, ...]
     indicators: tuple[CompiledIndicator, ...]
     probes: tuple[Probe, ...]
     rulesets: tuple[tuple[str, tuple[str, ...]], ...]
@@ -125,6 +127,7 @@ def compile_policy(policy: Policy, doc: SourceDoc) -> CompiledPolicy:
     problems = check_policy(policy, doc)
     builder = _Builder(policy, doc, problems)
     facts = builder.fact_decls()
+    constraints = builder.constraints()
     indicators = tuple(builder.indicator(node, path, ()) for path, node, anc in indicator_paths(policy)
                        if not anc)
     grade_intervals = builder.grades()
@@ -136,7 +139,8 @@ def compile_policy(policy: Policy, doc: SourceDoc) -> CompiledPolicy:
     return CompiledPolicy(
         meta=policy.policy, file=doc.file, digest=digest, rounding=policy.rounding.score,
         display=policy.rounding, total=policy.total, grading=policy.grading,
-        grade_intervals=grade_intervals, facts=facts, indicators=indicators, probes=probes,
+        grade_intervals=grade_intervals, facts=facts, constraints=constraints, indicators=indicators,
+        probes=probes,
         rulesets=_group(probes, digest), scale=scale, by_key={p.key: p for p in probes},
     )
 
@@ -156,8 +160,23 @@ class _Builder:
         for name, spec in self.policy.facts.items():
             path: Path = ("facts", name, "derive")
             parsed = self.parse_expr(spec.derive, path) if spec.derive else None
+            if parsed is not None:
+                self.problems.extend(check_derived(self.doc, name, spec, parsed))
             decls[name] = FactDecl(name, spec, self.doc.locate(("facts", name), key=True), parsed)
         return self.order(decls)
+
+    def constraints(self) -> tuple[ConstraintDecl, ...]:
+        out = []
+        for i, constraint in enumerate(self.policy.constraints):
+            path: Path = ("constraints", i, "when")
+            parsed = self.parse_expr(constraint.when, path)
+            if parsed is None:
+                continue
+            if not isinstance(parsed, expr.Compare | expr.BoolOp):
+                self.fail(ErrorCode.EXPR_NOT_ALLOWED, path, f"约束「{constraint.when}」应为比较（如 a <= b）")
+                continue
+            out.append(ConstraintDecl(parsed, constraint.message, self.doc.locate(path)))
+        return tuple(out)
 
     def parse_expr(self, text: str, path: Path) -> expr.Expr | None:
         try:
@@ -205,6 +224,7 @@ class _Builder:
     def leaf(self, node: Indicator, path: Path) -> LeafPlan:
         rule = node.rule
         assert rule is not None
+        self.problems.extend(check_rule_values(self.policy, node, path, self.doc))
         location = self.doc.locate(path)
         plan = LeafPlan(rule, location, ())
         keys: list[str] = []
@@ -216,12 +236,12 @@ class _Builder:
     def plan_details(self, node: Indicator, rule: Rule, path: Path, plan: LeafPlan) -> LeafPlan:
         match rule:
             case BandsRule():
-                return replace(plan, intervals=self.band_intervals(rule, path))
+                return replace(plan, intervals=self.checked_bands(rule, path))
             case JudgementRule():
                 return replace(plan, intervals=tuple(self.interval(t.range, (*path, "tiers", i, "range"))
                                                      for i, t in enumerate(rule.tiers)))
             case ComparisonRule():
-                return replace(plan, cases=tuple(c for c in self.case_exprs(rule, path) if c is not None))
+                return replace(plan, cases=self.checked_cases(rule, path))
             case PerPointRule() | PerCountRule():
                 return replace(plan, zero_at=_zero_excess(node, rule))
         return plan
@@ -239,8 +259,21 @@ class _Builder:
     def band_intervals(self, rule: BandsRule, path: Path) -> tuple[Interval, ...]:
         return tuple(self.interval(b.when, (*path, "bands", i, "when")) for i, b in enumerate(rule.bands))
 
+    def checked_bands(self, rule: BandsRule, path: Path) -> tuple[Interval, ...]:
+        intervals = self.band_intervals(rule, path)
+        within = fact_interval(self.policy.facts.get(rule.fact))
+        self.problems.extend(check_bands(self.doc, (*path, "bands"), intervals, within, f"规则 {rule.id} "))
+        return intervals
+
     def case_exprs(self, rule: ComparisonRule, path: Path) -> list[expr.Expr | None]:
         return [self.parse_expr(c.when, (*path, "cases", i, "when")) for i, c in enumerate(rule.cases)]
+
+    def checked_cases(self, rule: ComparisonRule, path: Path) -> tuple[expr.Expr, ...]:
+        parsed = self.case_exprs(rule, path)
+        for i, case in enumerate(parsed):
+            if case is not None:
+                self.problems.extend(check_compared_units(self.policy, self.doc, (*path, "cases", i, "when"), case))
+        return tuple(c for c in parsed if c is not None)
 
     # -- probes --------------------------------------------------------------------------
     def rule_probes(self, node: Indicator, rule: Rule, path: Path) -> Iterator[Probe]:
@@ -379,6 +412,9 @@ class _Builder:
         if not grading.enabled:
             return ()
         intervals = tuple(self.interval(g.when, ("grading", "grades", i, "when")) for i, g in enumerate(grading.grades))
+        top = self.policy.total.cap if self.policy.total.cap is not None else self.policy.total.max
+        self.problems.extend(check_bands(self.doc, ("grading", "grades"), intervals,
+                                         Interval(Decimal(0), True, top, True), "等级"))
         self.probes.append(Probe("grade", "grade", (Input("x", "总分", "bounds"),),
                                  tuple([Branch(f"grade:{i}", interval_tests("x", iv)) for i, iv in enumerate(intervals)]
                                        + [Branch(f"gap:{i}", interval_tests("x", g))

@@ -41,6 +41,11 @@ class ErrorCode(StrEnum):
     POLICY_INTERVAL = "policy.interval"
     POLICY_BANDS = "policy.bands"
     POLICY_CYCLE = "policy.cycle"
+    POLICY_UNREACHABLE = "policy.unreachable"
+    POLICY_POINTS = "policy.points"
+    POLICY_NO_FLOOR = "policy.no_floor"
+    POLICY_ROUNDING = "policy.rounding"
+    POLICY_UNIT = "policy.unit"
     FACTS_SCHEMA = "facts.schema"
     FACTS_UNKNOWN = "facts.unknown"
     FACTS_MISSING = "facts.missing"
@@ -48,6 +53,8 @@ class ErrorCode(StrEnum):
     FACTS_UNIT = "facts.unit"
     FACTS_RANGE = "facts.range"
     FACTS_DERIVED_MISMATCH = "facts.derived_mismatch"
+    FACTS_PRECISION = "facts.precision"
+    FACTS_CONSTRAINT = "facts.constraint"
     EXPR_SYNTAX = "expr.syntax"
     EXPR_NOT_ALLOWED = "expr.not_allowed"
     EXPR_UNKNOWN_NAME = "expr.unknown_name"
@@ -164,6 +171,13 @@ def sort_and_cap(problems: Iterable[Problem], limit: int = ERROR_LIMIT) -> tuple
     return tuple(sorted(unique, key=Problem.sort_key)[:limit])
 
 
+def _closest(name: str, pool: list[str]) -> list[str]:
+    """difflib's close matches, keeping only those nearly as close as the best one."""
+    scored = sorted(((difflib.SequenceMatcher(None, name, c).ratio(), c) for c in pool), reverse=True)
+    best = scored[0][0] if scored else 0.0
+    return [c for ratio, c in scored[:3] if ratio >= 0.5 and ratio >= best - 0.1]
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """Suggest the nearest names, worded as click does, or return an empty string.
 
@@ -171,8 +185,15 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     '，是否为「财政拨款收入预决算差异率」？'
     >>> did_you_mean("zzz", ["预算完成率"])
     ''
+
+    A name contained in a candidate (a Chinese abbreviation) is preferred to a merely similar one:
+
+    >>> did_you_mean("预决算差异", ["财政拨款收入预决算差异率", "预决算信息公开"])
+    '，是否为「财政拨款收入预决算差异率」？'
     """
-    matches = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.5)
+    pool = list(candidates)
+    contained = [c for c in pool if name and (name in c or c in name)]
+    matches = contained[:3] if contained else _closest(name, pool)
     if not matches:
         return ""
     if len(matches) == 1:

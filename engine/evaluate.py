@@ -219,9 +219,11 @@ class _Run:
         return sent, min(names, key=_branch_order)
 
     def no_match(self, plan: LeafPlan) -> JixiaoError:
-        facts = "、".join(f"「{r.name}」= {_plain(r.value)}（{r.location}）" for r in self.reads(plan))
-        return JixiaoError(ErrorCode.EVAL_NO_MATCH, f"规则 {plan.rule.id} 没有任何档次或情形覆盖 {facts}",
-                           plan.location)
+        reads = self.reads(plan)
+        facts = "、".join(f"「{r.name}」= {_plain(r.value)}（{r.location}）" for r in reads)
+        where = next((r.location for r in reads if r.location), plan.location)
+        return JixiaoError(ErrorCode.EVAL_NO_MATCH,
+                           f"规则 {plan.rule.id}（{plan.location}）没有任何档次或情形覆盖 {facts}", where)
 
     def outcome(self, node: CompiledIndicator, plan: LeafPlan, weight: Decimal) -> scoring.Outcome:
         rule = plan.rule

@@ -7,6 +7,7 @@ rounding and checked against a value the file states for them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,12 +17,14 @@ import pydantic
 
 from engine import decimals, expr
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
+from engine.problems import model_field_names, pydantic_problems
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.source import Path, SourceDoc, field_path
 
-__all__ = ["FactDecl", "FactValue", "Facts", "Target", "pydantic_problems", "validate_facts"]
+__all__ = ["ConstraintDecl", "FactDecl", "FactValue", "Facts", "Target", "validate_facts"]
 
 FactScalar = Decimal | bool | str
+FACT_FIELDS = model_field_names([FactsDocument, TargetItem])
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,15 @@ class FactDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class ConstraintDecl:
+    """A policy constraint on fact files, parsed: a comparison that must hold."""
+
+    expr: expr.Expr
+    message: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """All facts of one department, by name, with the fact file's identity."""
 
@@ -76,33 +88,12 @@ class Facts:
         return name in self.values
 
 
-def pydantic_problems(err: pydantic.ValidationError, doc: SourceDoc, code: ErrorCode,
-                      prefix: Path = ()) -> list[Problem]:
-    """Map pydantic errors to located problems (nearest ancestor with a position)."""
-    problems = []
-    for item in err.errors():
-        path = (*prefix, *(p for p in item["loc"] if not (isinstance(p, str) and p.endswith("Rule"))))
-        extra = item["type"] == "extra_forbidden"
-        msg = _pydantic_message(item, path)
-        problems.append(Problem(code, msg, doc.locate(path, key=extra), field_path(path)))
-    return problems
-
-
-def _pydantic_message(item: Mapping[str, Any], path: Path) -> str:
-    name = path[-1] if path else ""
-    kind = item["type"]
-    if kind == "extra_forbidden":
-        return f"未知字段「{name}」"
-    if kind == "missing":
-        return f"缺少必填字段「{name}」"
-    if kind == "union_tag_invalid":
-        return f"未知的规则类型：{item.get('input')!r}（{item['ctx']['expected_tags']}）"
-    return f"字段「{name}」无效：{item['msg']}（得到 {item.get('input')!r}）"
-
-
 def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: frozenset[str],
-                   digest: str) -> Facts:
+                   digest: str, constraints: tuple[ConstraintDecl, ...] = ()) -> Facts:
     """Validate a fact file against the declared facts and compute derived ones.
+
+    Checks, in one pass, every fact's name, type, unit, range and decimal places; then computes
+    derived facts (checking any value the file states for them) and the policy's constraints.
 
     Raises:
         PolicyErrors: every problem in the file, sorted and capped.
@@ -110,11 +101,12 @@ def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: f
     try:
         parsed = FactsDocument.model_validate(doc.value)
     except pydantic.ValidationError as err:
-        raise PolicyErrors(pydantic_problems(err, doc, ErrorCode.FACTS_SCHEMA)) from None
+        raise PolicyErrors(pydantic_problems(err, doc, ErrorCode.FACTS_SCHEMA, FACT_FIELDS)) from None
     checker = _Checker(doc, {d.name: d for d in decls})
     values = dict(checker.check_all(parsed))
     if not checker.problems:
         values = _derive_all(values, decls, checker)
+        _check_constraints(values, constraints, checker)
     names = dict(parsed.indicator_names)
     for iid in names:
         if iid not in indicator_ids:
@@ -142,10 +134,12 @@ class _Checker:
             value = self.check_one(name, entry, self.decls[name].spec)
             if value is not None:
                 yield name, value
+        unknown = [n for n in parsed.facts if n not in self.decls]
         for name, decl in self.decls.items():
             if name not in parsed.facts and decl.derive is None and decl.spec.required:
+                near = did_you_mean(name, unknown).replace("，是否为", "；文件中的").replace("？", "是否就是它？")
                 self.add(ErrorCode.FACTS_MISSING, ("facts",),
-                         f"缺少必填事实「{name}」（{decl.spec.description or decl.spec.type}）", key=True)
+                         f"缺少必填事实「{name}」（{decl.spec.description or decl.spec.type}）{near}", key=True)
 
     def check_one(self, name: str, entry: FactEntry, spec: FactSpec) -> FactValue | None:
         path: Path = ("facts", name, "value")
@@ -180,12 +174,7 @@ class _Checker:
                     "enum": "枚举值", "targets": "目标清单"}[spec.type]
         value = _coerce(raw, spec)
         if value is None:
-            hint = ""
-            if isinstance(raw, str) and raw.strip().endswith("%"):
-                hint = "；百分数请写数值并用 unit: \"%\"，如 84.48"
-            elif spec.type == "enum":
-                hint = f"；可选值：{'、'.join(spec.values)}{did_you_mean(str(raw), spec.values)}"
-            self.add(ErrorCode.FACTS_TYPE, path, f"事实「{name}」应为{expected}，得到 {raw!r}{hint}")
+            self.add(ErrorCode.FACTS_TYPE, path, f"事实「{name}」应为{expected}，得到 {_given(raw)}{_hint(raw, spec)}")
             return None
         if spec.type == "targets":
             return self.check_targets(name, raw, path)
@@ -197,7 +186,7 @@ class _Checker:
             try:
                 parsed = TargetItem.model_validate(item)
             except pydantic.ValidationError as err:
-                self.problems.extend(pydantic_problems(err, self.doc, ErrorCode.FACTS_TYPE, (*path, i)))
+                self.problems.extend(pydantic_problems(err, self.doc, ErrorCode.FACTS_TYPE, FACT_FIELDS, (*path, i)))
                 continue
             targets.append(Target(parsed.name, parsed.target, parsed.actual, parsed.direction,
                                   parsed.unit, self.doc.locate((*path, i))))
@@ -205,10 +194,25 @@ class _Checker:
             self.add(ErrorCode.FACTS_RANGE, path, f"事实「{name}」的目标清单为空")
         return tuple(targets) if len(targets) == len(raw) and raw else None
 
+    def looks_like_ratio(self, name: str, value: Decimal, spec: FactSpec, path: Path) -> bool:
+        """Too many decimal places for the policy's declared precision (0.8448 for 84.48 %)."""
+        if spec.places is None or decimals.places_of(value.normalize()) <= spec.places:
+            return False
+        as_percent = value * 100
+        if spec.unit == "%" and 0 < value < 1 and decimals.places_of(as_percent.normalize()) <= spec.places:
+            self.add(ErrorCode.FACTS_UNIT, path,
+                     f"事实「{name}」的值 {decimals.fmt(value)} 看起来是比率而不是百分数：单位为 % 时应写 "
+                     f"{decimals.fmt(as_percent.normalize())}")
+        else:
+            self.add(ErrorCode.FACTS_PRECISION, path,
+                     f"事实「{name}」最多 {spec.places} 位小数，填报的 {decimals.fmt(value)} 有 "
+                     f"{decimals.places_of(value.normalize())} 位")
+        return True
+
     def check_range(self, name: str, value: Decimal, spec: FactSpec, path: Path) -> bool:
-        if spec.range is None:
-            return True
-        lo, hi = spec.range
+        lo, hi = spec.range or (None, None)
+        if self.looks_like_ratio(name, value, spec, path):
+            return False
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             unit = spec.unit or ""
             bounds = f"[{'-∞' if lo is None else decimals.fmt(lo)}, {'+∞' if hi is None else decimals.fmt(hi)}]"
@@ -217,6 +221,54 @@ class _Checker:
                      f"事实「{name}」的值 {decimals.fmt(value)}{unit} 超出允许范围 {bounds}{unit}{hint}")
             return False
         return True
+
+
+def _given(raw: Any) -> str:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, Decimal):
+        return decimals.fmt(raw)
+    if isinstance(raw, dict | list):
+        return "映射" if isinstance(raw, dict) else "列表"
+    return f"「{raw}」" if isinstance(raw, str) else str(raw)
+
+
+def _hint(raw: Any, spec: FactSpec) -> str:
+    text = raw.strip() if isinstance(raw, str) else ""
+    if text.endswith("%"):
+        return "；百分数请写数值并写 unit: \"%\"，如 84.48"
+    if spec.type == "boolean" and text in ("yes", "no", "on", "off", "是", "否", "y", "n", "Yes", "No"):
+        return "；布尔值请写 true 或 false（YAML 1.1 的 yes/no 不会被当作布尔值）"
+    if spec.type == "enum":
+        return f"；可选值：{'、'.join(spec.values)}{did_you_mean(str(raw), spec.values)}"
+    if spec.type in ("decimal", "integer") and _DATE.fullmatch(text):
+        return "；这是日期，不是数值"
+    if spec.type in ("decimal", "integer") and "," in text:
+        return "；数值中不要写千位分隔符"
+    if spec.type == "integer" and isinstance(raw, Decimal):
+        return "；应为整数"
+    return ""
+
+
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+
+
+def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[ConstraintDecl, ...],
+                       checker: _Checker) -> None:
+    for constraint in constraints:
+        names = expr.free_names(constraint.expr)
+        if any(n not in values for n in names):
+            continue
+        env = {n: values[n].value for n in names}
+        if expr.evaluate(constraint.expr, env):  # type: ignore[arg-type]
+            continue
+        first = values[names[0]]
+        where = first.location or checker.doc.locate(("facts",))
+        shown = expr.render(constraint.expr, env)  # type: ignore[arg-type]
+        checker.problems.append(Problem(
+            ErrorCode.FACTS_CONSTRAINT,
+            f"{constraint.message}：{expr.render(constraint.expr)}，即 {shown}，不成立（约束见 {constraint.location}）",
+            where, f"facts.{names[0]}"))
 
 
 def _coerce(raw: Any, spec: FactSpec) -> Any:
@@ -246,6 +298,9 @@ def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
         if derived is None:
             continue
         stated = values.get(decl.name)
+        path: Path = ("facts", decl.name, "value") if stated else ("facts",)
+        if not checker.check_range(decl.name, derived.value, decl.spec, path):  # type: ignore[arg-type]
+            continue
         if stated is not None and stated.value != derived.value:
             checker.add(ErrorCode.FACTS_DERIVED_MISMATCH, ("facts", decl.name, "value"),
                         f"事实「{decl.name}」填报为 {decimals.fmt(stated.value)}，"  # type: ignore[arg-type]
@@ -266,12 +321,15 @@ def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Check
     except expr.ExprDivisionByZero as err:
         if decl.spec.on_division_by_zero is None:
             zero = expr.render(err.node.right)
-            where = "、".join(f"「{n}」={decimals.fmt(v.value)}（{v.location}）"  # type: ignore[arg-type]
+            where = "、".join(f"「{n}」= {decimals.fmt(v.value)}（{v.location}）"  # type: ignore[arg-type]
                              for n, v in inputs.items())
+            divisor = inputs.get(zero)
+            location = divisor.location if divisor and divisor.location else decl.location
             checker.problems.append(Problem(
                 ErrorCode.EVAL_DIVISION_BY_ZERO,
-                f"派生事实「{decl.name}」= {expr.render(decl.derive)} 除数「{zero}」为 0：{where}",
-                decl.location, f"facts.{decl.name}.derive"))
+                f"派生事实「{decl.name}」= {expr.render(decl.derive)}（{decl.location}）的除数「{zero}」为 0："
+                f"{where}；如需按规定处理，请在指标体系中声明 on_division_by_zero",
+                location, f"facts.{zero}" if divisor else f"facts.{decl.name}.derive"))
             return None
         value = decl.spec.on_division_by_zero
         return FactValue(decl.name, value, decl.spec.unit, None, None,

@@ -15,9 +15,12 @@ import pydantic
 
 from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, SourceLocation
-from engine.facts import Facts, pydantic_problems, validate_facts
+from engine.facts import Facts, validate_facts
+from engine.problems import model_field_names, pydantic_problems
 from engine.schema import Policy
 from engine.source import SourceDoc, decode, parse_document
+
+POLICY_FIELDS = model_field_names([Policy])
 
 __all__ = ["facts_from_text", "load_policy", "policy_from_text", "read_bytes", "read_facts"]
 
@@ -51,7 +54,7 @@ def validate_policy(doc: SourceDoc) -> Policy:
     try:
         return Policy.model_validate(doc.value)
     except pydantic.ValidationError as err:
-        raise PolicyErrors(pydantic_problems(err, doc, ErrorCode.POLICY_SCHEMA)) from None
+        raise PolicyErrors(pydantic_problems(err, doc, ErrorCode.POLICY_SCHEMA, POLICY_FIELDS)) from None
 
 
 def read_facts(path: str | Path, policy: CompiledPolicy) -> Facts:
@@ -64,7 +67,7 @@ def facts_from_text(text: str, name: str, policy: CompiledPolicy) -> Facts:
     doc = parse_document(text, name)
     if not isinstance(doc.value, dict):
         raise JixiaoError(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))
-    return validate_facts(doc, policy.facts, policy.indicator_ids(), _digest(doc.value))
+    return validate_facts(doc, policy.facts, policy.indicator_ids(), _digest(doc.value), policy.constraints)
 
 
 def _digest(value: Any) -> str:

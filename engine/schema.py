@@ -21,6 +21,7 @@ __all__ = [
     "ChecklistRule",
     "ComparisonCase",
     "ComparisonRule",
+    "Constraint",
     "FactEntry",
     "FactSpec",
     "FactsDocument",
@@ -120,9 +121,17 @@ class FactSpec(Model):
     values: tuple[str, ...] = ()
     description: str = ""
     required: bool = True
+    places: int | None = Field(default=None, ge=0, le=10)
     derive: str | None = None
     rounding: Rounding | None = None
     on_division_by_zero: Decimal | None = None
+
+
+class Constraint(Model):
+    """A condition every fact file must meet (e.g. 已实现目标数 ≤ 申报目标数)."""
+
+    when: str
+    message: str
 
 
 class RuleBase(Model):
@@ -148,7 +157,8 @@ class ProportionalRule(RuleBase):
 
     kind: Literal["proportional"]
     fact: str
-    full_at: Decimal = Decimal(100)
+    full_at: Decimal = Field(default=Decimal(100), gt=0)
+    unit: str | None = None
 
 
 class PerPointRule(RuleBase):
@@ -162,6 +172,7 @@ class PerPointRule(RuleBase):
     per: Decimal = Field(default=Decimal(1), gt=0)
     counting: Literal["fractional", "whole", "partial"] = "fractional"
     floor: Decimal | None = Decimal(0)
+    unit: str | None = None
 
 
 class StepRule(PerPointRule):
@@ -179,6 +190,7 @@ class PerCountRule(RuleBase):
     fact: str
     points: Decimal = Field(gt=0)
     floor: Decimal | None = Decimal(0)
+    unit: str | None = None
 
 
 class Band(Model):
@@ -195,6 +207,7 @@ class BandsRule(RuleBase):
     kind: Literal["bands"]
     fact: str
     bands: tuple[Band, ...] = Field(min_length=1)
+    unit: str | None = None
 
 
 class ChecklistItem(Model):
@@ -273,7 +286,7 @@ class Indicator(Model):
 
     id: str
     name: str
-    max: Decimal | None = None
+    max: Decimal | None = Field(default=None, ge=0)
     rule: Rule | None = None
     children: tuple[Indicator, ...] = ()
     weights_note: str | None = None
@@ -296,6 +309,7 @@ class Policy(Model):
     total: Total
     grading: Grading = Grading(enabled=False)
     facts: dict[str, FactSpec]
+    constraints: tuple[Constraint, ...] = ()
     indicators: tuple[Indicator, ...] = Field(min_length=1)
 
 
@@ -337,3 +351,18 @@ class FactsDocument(Model):
         if isinstance(facts, dict):
             data = {**data, "facts": {k: v if isinstance(v, dict) else {"value": v} for k, v in facts.items()}}
         return data
+
+
+def json_schema(kind: Literal["policy", "facts"]) -> str:
+    """The JSON Schema of a policy or fact file, generated from these models (for editors).
+
+    >>> '"title": "jixiao 指标体系"' in json_schema("policy")
+    True
+    """
+    import json
+
+    model = Policy if kind == "policy" else FactsDocument
+    schema = model.model_json_schema()
+    schema["title"] = "jixiao 指标体系" if kind == "policy" else "jixiao 事实文件"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

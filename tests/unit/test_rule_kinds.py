@@ -183,11 +183,11 @@ def test_band_trace_names_the_band():
     assert d.threshold == "[80, 90)" and d.points == D(1) and "80（含）至 90" in d.computation
 
 
-def test_value_in_no_band_is_a_located_error():
+def test_band_gap_is_found_before_scoring_with_a_witness():
     gappy = KEY_SPENDING.replace('{when: "[70, 80)", points: 3}', '{when: "[70, 75)", points: 3}')
     with pytest.raises(JixiaoError) as err:
         score_both(gappy, {"重点支出安排率": ("77", "%")})
-    assert err.value.code == ErrorCode.EVAL_NO_MATCH and "77" in str(err.value)
+    assert err.value.code == ErrorCode.POLICY_BANDS and "[75, 80)" in str(err.value) and "75 时" in str(err.value)
 
 
 # 5. additive checklist — 管理制度健全性 (3): ① met, ② not, ③ met → 2, ② is the deduction --------------

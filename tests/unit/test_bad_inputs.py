@@ -1,0 +1,88 @@
+"""Every bad input in tests/bad/ is caught with its code, file, line and a message substring.
+
+Each case file starts with an ASCII/UTF-8 comment header (a JSON case has a ``.want`` file beside it):
+``# code:``, ``# line:``, ``# message:``, and for fact files ``# policy:`` (relative to the case).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import engine
+from cli import main
+from engine.errors import ErrorCode, JixiaoError
+
+BAD = Path(__file__).resolve().parent.parent / "bad"
+CASES = sorted(p for p in BAD.glob("*") if p.suffix in (".yaml", ".json") and p.name != "base-policy.yaml")
+# Codes that no policy or fact file can cause: they mean a bug in jixiao (or a limit tested in
+# tests/backends), so they have no bad-input file.
+INTERNAL = {ErrorCode.EVAL_AMBIGUOUS, ErrorCode.FIRING_NOT_HANDLED, ErrorCode.FIRING_OBSERVED,
+            ErrorCode.FIRING_ACTION_FAILED, ErrorCode.FIRING_LIMIT, ErrorCode.SOURCE_NOT_FOUND}
+
+
+def want(case: Path) -> dict[str, str]:
+    header = case.with_suffix(".want").read_bytes() if case.suffix == ".json" else case.read_bytes()
+    text = header.decode("utf-8", errors="replace")
+    return dict(re.findall(r"^# (case|code|line|message|policy): (.*)$", text, flags=re.MULTILINE))
+
+
+def load(case: Path, expected: dict[str, str]) -> None:
+    if "policy" in expected:
+        policy = engine.load_policy(case.parent / expected["policy"])
+        engine.evaluate(policy, engine.read_facts(case, policy))
+    else:
+        engine.load_policy(case)
+
+
+def test_there_are_at_least_forty_distinct_bad_inputs():
+    assert len(CASES) >= 40
+    assert len({case.read_bytes() for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_bad_input_is_located(case):
+    expected = want(case)
+    with pytest.raises(JixiaoError) as err:
+        load(case, expected)
+    found = [(str(p.code), p.location.file if p.location else None, p.location.line if p.location else None,
+              p.message) for p in err.value.problems]
+    assert any(code == expected["code"] and file == str(case) and line == int(expected["line"])
+               and expected["message"] in message for code, file, line, message in found), found
+
+
+def test_every_input_error_code_has_a_bad_file():
+    covered = {want(case)["code"] for case in CASES}
+    assert covered == {str(c) for c in ErrorCode} - {str(c) for c in INTERNAL}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_cli_reports_without_traceback(case, tmp_path):
+    expected = want(case)
+    out = tmp_path / "out.json"
+    if "policy" in expected:
+        args = ["score", str(case.parent / expected["policy"]), str(case), "--format", "json", "-o", str(out)]
+    else:
+        args = ["check", str(case)]
+    run = CliRunner().invoke(main, args)
+    assert run.exit_code == 1, run.output
+    assert "Traceback" not in run.output
+    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+    assert f"{case}:{expected['line']}:" in run.output and expected["code"] in run.output
+    assert not out.exists()  # nothing written
+
+
+def test_problems_are_sorted_and_capped(tmp_path):
+    broken = (BAD / "base-policy.yaml").read_text(encoding="utf-8")
+    for field in ("threshold", "direction", "wording", "fact", "floor"):
+        broken = broken.replace(f"          {field}:", f"          {field}x:")
+    path = tmp_path / "many.yaml"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(JixiaoError) as err:
+        engine.load_policy(path)
+    problems = err.value.problems
+    assert len(problems) > 5
+    assert list(problems) == sorted(problems, key=lambda p: p.sort_key())

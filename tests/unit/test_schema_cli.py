@@ -1,0 +1,56 @@
+"""`jixiao schema` and `jixiao check`: editor schemas generated from the models, checks on demand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from tests.conftest import GZ_FACTS, GZ_POLICY, ROOT
+
+
+def _yaml_as_json(path: Path) -> object:
+    return json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8")), default=str))
+
+
+def test_committed_schemas_are_current():
+    for kind in ("policy", "facts"):
+        run = CliRunner().invoke(main, ["schema", kind])
+        assert run.exit_code == 0
+        assert (ROOT / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8") == run.output, (
+            f"regenerate with: jixiao schema {kind} > schemas/{kind}.schema.json")
+
+
+def test_bundled_files_validate_against_the_schemas():
+    for kind, path in (("policy", GZ_POLICY), ("facts", GZ_FACTS)):
+        schema = json.loads((ROOT / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8"))
+        jsonschema.validate(_yaml_as_json(path), schema)
+        assert path.read_text(encoding="utf-8").startswith(
+            f"# yaml-language-server: $schema=../schemas/{kind}.schema.json")
+
+
+def test_schema_rejects_a_misspelt_key():
+    schema = json.loads((ROOT / "schemas" / "facts.schema.json").read_text(encoding="utf-8"))
+    bad = {"deparment": "x", "facts": {}}
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(bad))
+    assert errors
+
+
+def test_check_passes_on_the_bundled_policy():
+    run = CliRunner().invoke(main, ["check", str(GZ_POLICY), str(GZ_FACTS)])
+    assert run.exit_code == 0, run.output
+    assert "未发现问题" in run.output
+
+
+def test_usage_error_exits_2():
+    assert CliRunner().invoke(main, ["check"]).exit_code == 2
+    assert CliRunner().invoke(main, ["schema", "nope"]).exit_code == 2
+
+
+def test_missing_file_exits_1_with_its_name():
+    run = CliRunner().invoke(main, ["score", str(GZ_POLICY), "nope.yaml"])
+    assert run.exit_code == 1 and "nope.yaml" in run.output and "source.not_found" in run.output
