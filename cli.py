@@ -125,6 +125,57 @@ def check(policy: Path, facts: Path | None) -> None:
                + (f"；事实文件 {facts} 有效" if facts is not None else ""))
 
 
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--coverage", "show_coverage", is_flag=True, help="报告每个指标体系的规则分支覆盖情况。")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None,
+              help="分支覆盖率低于此百分比时失败（隐含 --coverage）。")
+def test_cases(paths: tuple[Path, ...], show_coverage: bool, min_coverage: float | None) -> None:
+    """运行金标准用例文件（默认 tests/cases 下全部 *.yaml），逐项报告期望与实际。"""
+    from engine.testing import run_paths
+
+    report = run_paths(paths or (Path("tests/cases"),))
+    for line in report.lines:
+        click.echo(line)
+    ok = report.failed == 0 and not report.errors
+    if show_coverage or min_coverage is not None:
+        for cov in report.coverage:
+            click.echo(f"覆盖率 {cov.policy}：{cov.total - len(cov.missed)}/{cov.total} 个分支（{cov.percent:.1f}%）")
+            for label in cov.missed:
+                click.echo(f"  未覆盖：{label}")
+            if min_coverage is not None and cov.percent < min_coverage:
+                click.echo(f"  低于要求的 {min_coverage:g}%")
+                ok = False
+    if not ok:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--examples", type=click.IntRange(1), default=200, show_default=True, help="生成的事实文件个数。")
+@click.option("--seed", type=int, default=None, help="随机种子（可复现）；不写则使用确定的派生序列。")
+def fuzz(policy: Path, examples: int, seed: int | None) -> None:
+    """用由指标体系推导出的随机事实文件检查不变式；失败时输出缩小后的反例（可直接保存为用例文件）。"""
+    import time
+
+    from engine.fuzz import counterexample_case
+    from engine.fuzz import fuzz as run_fuzz
+
+    try:
+        compiled = engine.load_policy(policy)
+    except JixiaoError as err:
+        raise DataError(err) from None
+    start = time.perf_counter()
+    report = run_fuzz(compiled, examples, seed)
+    seconds = time.perf_counter() - start
+    click.echo(f"运行了 {report.examples} 个样例（有效 {report.valid} 个），用时 {seconds:.1f} 秒", err=True)
+    if report.document is None:
+        click.echo(f"全部不变式成立：{policy}", err=True)
+        return
+    click.echo(counterexample_case(compiled, str(policy), report), nl=False)
+    raise SystemExit(1)
+
+
 @main.command()
 @click.argument("kind", type=click.Choice(["policy", "facts"]))
 def schema(kind: str) -> None:

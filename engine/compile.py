@@ -449,7 +449,7 @@ def _target_branches() -> tuple[Branch, ...]:
     return (
         Branch("met", (higher, Test("a", ">=", other="t"))),
         Branch("short", (higher, Test("a", "<", other="t"))),
-        Branch("met", (lower, Test("a", "<=", other="t"))),
+        Branch("met_lower", (lower, Test("a", "<=", other="t"))),
         Branch("over", (lower, Test("a", ">", other="t"))),
     )
 

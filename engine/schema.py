@@ -144,6 +144,7 @@ class RuleBase(Model):
     source: str | None = None
     applicable_if: str | None = None
     not_applicable: Literal["full_marks", "exclude"] = "full_marks"
+    monotonic: Literal["increasing", "decreasing"] | None = None
 
     @model_validator(mode="after")
     def _inferred_needs_note(self) -> RuleBase:

@@ -182,7 +182,7 @@ def target(share: Decimal, item: Target, branch: str) -> Outcome:
     """
     unit = item.unit or ""
     head = f"「{item.name}」完成 {_n(item.actual)}{unit} / 指标 {_n(item.target)}{unit}"
-    if branch == "met":
+    if branch in ("met", "met_lower"):
         return Outcome(share, f"{head}：已完成，得 {_n(share)}")
     if branch == "short":
         score = share * item.actual / item.target if item.target else share

@@ -28,3 +28,52 @@ def gz_policy() -> engine.CompiledPolicy:
 @pytest.fixture(scope="session")
 def gz_facts(gz_policy: engine.CompiledPolicy) -> engine.Facts:
     return engine.read_facts(GZ_FACTS, gz_policy)
+
+
+# -- golden case files: pytest collects tests/cases/**/*.yaml, one item per case -----------------------
+CASES_DIR = ROOT / "tests" / "cases"
+
+
+class CaseFailed(Exception):
+    """A golden case whose expectations did not hold."""
+
+
+class CaseFileCollector(pytest.File):
+    """A case file: one pytest item per case."""
+
+    def collect(self):
+        from engine.cases import load_case_file
+
+        loaded = load_case_file(self.path)
+        for index, case in enumerate(loaded.file.cases):
+            yield CaseItem.from_parent(self, name=case.name, loaded=loaded, index=index)
+
+
+class CaseItem(pytest.Item):
+    """One golden case, run on durable_rules."""
+
+    def __init__(self, *, loaded, index, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.loaded, self.index = loaded, index
+
+    def runtest(self) -> None:
+        from engine.cases import run_case
+
+        outcome = run_case(self.loaded, self.index)
+        if not outcome.passed:
+            raise CaseFailed(outcome)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CaseFailed):
+            outcome = excinfo.value.args[0]
+            return "\n".join([f"{outcome.file}", f"case '{outcome.name}'", *(f"  {f}" for f in outcome.failures)])
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, 0, f"case: {self.name}"
+
+
+def pytest_collect_file(parent, file_path):
+    if file_path.suffix == ".yaml" and CASES_DIR in file_path.parents:
+        return CaseFileCollector.from_parent(parent, path=file_path)
+    return None

@@ -6,11 +6,25 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from engine import decimals
 from engine.render.common import score
 from engine.trace import Deduction, FactRead, IndicatorScore, Result
 
-__all__ = ["render_json", "result_dict"]
+__all__ = ["dump_result", "load_result", "render_json", "result_dict"]
+
+_RESULT = TypeAdapter(Result)
+
+
+def dump_result(result: Result) -> bytes:
+    """The complete result as JSON bytes (every field, exact decimals); ``load_result`` reads it back."""
+    return _RESULT.dump_json(result)
+
+
+def load_result(data: bytes | str) -> Result:
+    """Read a result written by :func:`dump_result`; ``load_result(dump_result(r)) == r``."""
+    return _RESULT.validate_json(data)
 
 
 def render_json(result: Result) -> str:

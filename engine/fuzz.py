@@ -1,0 +1,99 @@
+"""Run the policy-derived strategies against the invariants (stage: test).
+
+:func:`fuzz` draws fact files with :func:`engine.strategies.fact_documents`, validates them like a
+fact file, checks :func:`engine.invariants.check_invariants`, and on a failure returns the example
+hypothesis shrank to, with :func:`counterexample_case` rendering it as a golden case file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from engine.compile import CompiledPolicy
+from engine.errors import JixiaoError
+from engine.evaluate import evaluate
+from engine.facts import Facts, validate_facts
+from engine.invariants import Violation, check_invariants
+from engine.source import SourceDoc
+from engine.strategies import fact_documents
+
+__all__ = ["FuzzReport", "counterexample_case", "fuzz"]
+
+
+@dataclass
+class FuzzReport:
+    """How many examples ran and the shrunk counterexample, if any."""
+
+    examples: int = 0
+    valid: int = 0
+    document: dict[str, Any] | None = None
+    violations: list[Violation] = field(default_factory=list)
+
+
+def generated_facts(policy: CompiledPolicy, document: dict[str, Any]) -> Facts:
+    """Validate a generated document exactly as a fact file is validated."""
+    doc = SourceDoc("generated.yaml", document)
+    return validate_facts(doc, policy.facts, policy.indicator_ids(), "generated", policy.constraints)
+
+
+def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> FuzzReport:
+    """Check every invariant on ``examples`` generated fact files (reproducible with ``seed``)."""
+    report = FuzzReport()
+
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=seed is None,
+              suppress_health_check=list(HealthCheck), print_blob=False)
+    @given(fact_documents(policy))
+    def run(document: dict[str, Any]) -> None:
+        report.examples += 1
+        try:
+            facts = generated_facts(policy, document)
+        except JixiaoError:
+            return
+        report.valid += 1
+        violations = check_invariants(policy, facts)
+        if violations:
+            report.document, report.violations = document, violations
+            raise AssertionError(violations[0].message)
+
+    if seed is not None:
+        run = hypothesis_seed(seed)(run)
+    with contextlib.suppress(AssertionError):  # the counterexample is kept in ``report``
+        run()
+    return report
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    tag = "int" if value == value.to_integral_value() and "." not in format(value, "f") else "float"
+    return dumper.represent_scalar(f"tag:yaml.org,2002:{tag}", format(value, "f"))
+
+
+_Dumper.add_representer(Decimal, _decimal)
+
+
+def counterexample_case(policy: CompiledPolicy, policy_path: str, report: FuzzReport) -> str:
+    """The shrunk counterexample as a golden case file, with today's (wrong) result to correct."""
+    assert report.document is not None
+    result = evaluate(policy, generated_facts(policy, report.document))
+    scores = {n.id: n.score for n in result.nodes()}
+    broken = (f"#   {v.invariant}：{v.message}" for v in report.violations)
+    header = ["# jixiao fuzz 找到的反例：以下不变式不成立", *broken,
+              "# want_scores 是现在的（错误）结果：请改成正确的期望值后保存为用例文件；",
+              "# policy 路径相对于运行 jixiao 的目录，保存到别处时请相应修改。", ""]
+    body = {"policy": policy_path, "cases": [{
+        "name": f"fuzz 反例：{report.violations[0].invariant}",
+        "facts": report.document,
+        "want_total": result.total,
+        "want_scores": scores,
+    }]}
+    return "\n".join(header) + yaml.dump(body, Dumper=_Dumper, allow_unicode=True, sort_keys=False)

@@ -1,0 +1,204 @@
+"""Invariants every policy must satisfy on every fact file (stage: test; pure but for firing).
+
+Checked on one (policy, facts) pair, they are what ``jixiao fuzz`` and the property tests run:
+
+- ``oracle``: durable_rules and the native oracle give the identical result, deductions included;
+- ``bounds``: 0 ≤ score ≤ max at every node (bonus/penalty within its cap);
+- ``lost``: Σ points lost below a node = max − score;
+- ``boundary``: the branch that fired is the one exact ``Decimal`` comparison selects, so a value on a
+  threshold or band edge lands on its declared side;
+- ``monotonic``: a rule's declared (or natural) monotonicity holds one step either side of the value;
+- ``determinism``: the same input gives the same bytes;
+- ``roundtrip``: the full result survives JSON (``dump_result``/``load_result``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from engine import decimals
+from engine.compile import CompiledIndicator, CompiledPolicy, LeafPlan
+from engine.evaluate import evaluate
+from engine.facts import Facts, FactValue
+from engine.firing import Backend, DurableBackend, Fired, Message, NativeBackend
+from engine.render.json import dump_result, load_result, render_json
+from engine.schema import AdjustmentRule, BandsRule, PerCountRule, PerPointRule, ProportionalRule, Rule
+from engine.trace import IndicatorScore, Result, Status
+
+__all__ = ["INVARIANTS", "RecordingBackend", "Violation", "check_invariants", "direction_of"]
+
+INVARIANTS = ("oracle", "bounds", "lost", "boundary", "monotonic", "determinism", "roundtrip")
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken invariant, in Chinese."""
+
+    invariant: str
+    message: str
+
+
+class RecordingBackend:
+    """Wraps a backend and records, per probe, the branches that fired (for coverage and boundaries)."""
+
+    def __init__(self, inner: Backend) -> None:
+        """Record everything ``inner`` fires."""
+        self.inner = inner
+        self.name = f"recording({inner.name})"
+        self.fired: list[tuple[str, frozenset[str]]] = []
+
+    def fire(self, policy: CompiledPolicy, messages: Sequence[Message]) -> Fired:
+        """Fire through the wrapped backend and keep ``(probe key, branches)`` for each message."""
+        fired = self.inner.fire(policy, messages)
+        self.fired.extend((key, frozenset(names)) for (key, _), names in zip(messages, fired, strict=True))
+        return fired
+
+
+def direction_of(rule: Rule) -> str | None:
+    """The declared monotonicity, or the natural one of single-fact rule kinds."""
+    if rule.monotonic:
+        return rule.monotonic
+    match rule:
+        case ProportionalRule() | AdjustmentRule():
+            return "increasing"
+        case PerPointRule():
+            return "decreasing" if rule.direction == "above" else "increasing"
+        case PerCountRule():
+            return "decreasing"
+    return None
+
+
+def check_invariants(policy: CompiledPolicy, facts: Facts) -> list[Violation]:
+    """Every invariant on one fact file; an empty list means all hold."""
+    recorder = RecordingBackend(DurableBackend())
+    result = evaluate(policy, facts, backend=recorder)
+    found = list(_oracle(policy, facts, result))
+    for node in result.nodes():
+        found += _node_invariants(node)
+    found += _boundaries(policy, facts, recorder.fired, result)
+    found += _monotonic(policy, facts, result)
+    if render_json(evaluate(policy, facts)) != render_json(result):
+        found.append(Violation("determinism", "同一输入两次求值的 JSON 输出不同"))
+    if load_result(dump_result(result)) != result:
+        found.append(Violation("roundtrip", "结果经 JSON 序列化再读回后不相等"))
+    return found
+
+
+def _oracle(policy: CompiledPolicy, facts: Facts, result: Result) -> Iterator[Violation]:
+    native = evaluate(policy, facts, backend=NativeBackend())
+    if native != result:
+        diff = [f"{a.id}: durable {a.score} / native {b.score}" for a, b in zip(result.nodes(), native.nodes(),
+                                                                                strict=False) if a != b]
+        yield Violation("oracle", f"durable_rules 与对照实现结果不同：{'；'.join(diff[:5])}")
+
+
+def _node_invariants(node: IndicatorScore) -> Iterator[Violation]:
+    low, high = _bounds(node)
+    if not low <= node.score <= high:
+        yield Violation("bounds", f"指标 {node.id} 得分 {node.score} 超出 [{low}, {high}]")
+    if node.max is not None and node.lost() != node.max - node.score:
+        yield Violation("lost", f"指标 {node.id} 扣分合计 {node.lost()} ≠ 分值 {node.max} − 得分 {node.score}")
+
+
+def _bounds(node: IndicatorScore) -> tuple[Decimal, Decimal]:
+    if node.status == Status.ADJUSTMENT:
+        gained = -sum((d.points for d in node.deductions), ZERO)
+        return min(gained, ZERO), max(gained, ZERO)
+    low, high = ZERO, node.max or ZERO
+    for child in node.children:
+        if child.status == Status.ADJUSTMENT:
+            c_low, c_high = _bounds(child)
+            low, high = low + c_low, high + c_high
+    return low, high
+
+
+def _leaves(policy: CompiledPolicy) -> Iterator[tuple[CompiledIndicator, LeafPlan]]:
+    for node in policy.nodes():
+        if node.leaf is not None:
+            yield node, node.leaf
+
+
+def _boundaries(policy: CompiledPolicy, facts: Facts, fired: list[tuple[str, frozenset[str]]],
+                result: Result) -> Iterator[Violation]:
+    by_key = dict(fired)
+    for node, plan in _leaves(policy):
+        value = _scalar(plan.rule, facts)
+        names = by_key.get(plan.probes[0], frozenset()) - {"seen"}
+        if value is None or "na" in names or (result.node(node.id).status != Status.SCORED and \
+                not isinstance(plan.rule, AdjustmentRule)):
+            continue
+        want = expected_branch(node, plan, value)
+        if want is not None and names != {want}:
+            yield Violation("boundary", f"规则 {plan.rule.id}：值 {decimals.fmt(value)} 应命中分支 {want}，"
+                                        f"规则引擎命中 {sorted(names)}")
+
+
+def _scalar(rule: Rule, facts: Facts) -> Decimal | None:
+    name = getattr(rule, "fact", None)
+    fact = facts.values.get(name) if isinstance(name, str) else None
+    return fact.value if fact is not None and isinstance(fact.value, Decimal) else None
+
+
+def expected_branch(node: CompiledIndicator, plan: LeafPlan, value: Decimal) -> str | None:
+    """The branch exact decimal comparison selects for ``value`` (None for multi-fact rules)."""
+    rule = plan.rule
+    match rule:
+        case ProportionalRule():
+            return "full" if value >= rule.full_at else "partial"
+        case AdjustmentRule():
+            return "above_cap" if value > rule.max_bonus else "below_floor" if value < -rule.max_penalty \
+                else "within"
+        case BandsRule():
+            return next(f"band:{i}" for i, iv in enumerate(plan.intervals) if iv.contains(value))
+        case PerPointRule() | PerCountRule():
+            return _per_unit_branch(rule, plan, value)
+    return None
+
+
+def _per_unit_branch(rule: PerPointRule | PerCountRule, plan: LeafPlan, value: Decimal) -> str:
+    threshold = rule.threshold if isinstance(rule, PerPointRule) else ZERO
+    above = not isinstance(rule, PerPointRule) or rule.direction == "above"
+    excess = value - threshold if above else threshold - value
+    if excess <= 0:
+        return "within"
+    if plan.zero_at is None:
+        return "over"
+    partial = isinstance(rule, PerPointRule) and rule.counting == "partial"
+    reached = excess > plan.zero_at if partial else excess >= plan.zero_at
+    return "zeroed" if reached else "over"
+
+
+def _monotonic(policy: CompiledPolicy, facts: Facts, result: Result) -> Iterator[Violation]:
+    for node, plan in _leaves(policy):
+        direction = direction_of(plan.rule)
+        value = _scalar(plan.rule, facts)
+        name = getattr(plan.rule, "fact", None)
+        if direction is None or value is None or not isinstance(name, str) or \
+                (result.node(node.id).status != Status.SCORED and not isinstance(plan.rule, AdjustmentRule)):
+            continue
+        spec = next(d.spec for d in policy.facts if d.name == name)
+        step = Decimal(1).scaleb(-(spec.places if spec.places is not None else 2))
+        here = result.node(node.id).score
+        for moved in (value - step, value + step):
+            if spec.range and ((spec.range[0] is not None and moved < spec.range[0])
+                               or (spec.range[1] is not None and moved > spec.range[1])):
+                continue
+            there = _score_with(policy, facts, name, moved, node.id)
+            worse = there < here if (moved > value) == (direction == "increasing") else there > here
+            if worse:
+                yield Violation("monotonic", f"规则 {plan.rule.id} 声明为{_DIRECTIONS[direction]}，但「{name}」"
+                                             f"从 {decimals.fmt(value)} 变为 {decimals.fmt(moved)} 时得分从 "
+                                             f"{decimals.fmt(here)} 变为 {decimals.fmt(there)}")
+
+
+_DIRECTIONS = {"increasing": "单调递增", "decreasing": "单调递减"}
+
+
+def _score_with(policy: CompiledPolicy, facts: Facts, name: str, value: Decimal, indicator: str) -> Decimal:
+    values = dict(facts.values)
+    values[name] = FactValue(name, value, values[name].unit, values[name].location)
+    moved = replace(facts, values=values)
+    return evaluate(policy, moved, backend=NativeBackend()).node(indicator).score
