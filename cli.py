@@ -177,6 +177,26 @@ def fuzz(policy: Path, examples: int, seed: int | None) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址。")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="监听端口。")
+@click.option("--db", "db_url", default=None, help="数据库 URL（默认 jixiao-data/ 下的 SQLite；PostgreSQL 写 "
+              "postgresql+psycopg://用户:密码@主机/库）。")
+@click.option("--policies", "policies_dir", default="policies", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="自带指标体系所在目录。")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="工作进程数（durable_rules 不是线程安全的，服务靠多进程扩展）。")
+def serve(host: str, port: int, db_url: str | None, policies_dir: Path, workers: int) -> None:
+    """启动 HTTP 服务（FastAPI + uvicorn）；令牌由环境变量 JIXIAO_TOKEN 提供。"""
+    import uvicorn
+
+    os.environ["JIXIAO_POLICIES"] = str(policies_dir)
+    if db_url:
+        os.environ["JIXIAO_DB"] = db_url
+    uvicorn.run("engine.service.main:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", timeout_graceful_shutdown=5)
+
+
+@main.command()
 @click.argument("kind", type=click.Choice(["policy", "facts"]))
 def schema(kind: str) -> None:
     """输出指标体系（policy）或事实文件（facts）格式的 JSON Schema，供编辑器校验和补全。"""

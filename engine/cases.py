@@ -28,7 +28,6 @@ from engine.facts import Facts, validate_facts
 from engine.firing import Backend
 from engine.loader import load_policy, read_bytes
 from engine.problems import model_field_names, pydantic_problems
-from engine.source import Path as Path_
 from engine.source import SourceDoc, decode, parse_document
 from engine.trace import Deduction, Result
 
@@ -136,7 +135,7 @@ def _facts(loaded: LoadedCases, index: int, policy: CompiledPolicy) -> Facts:
         path = loaded.path.parent / case.facts
         doc = parse_document(decode(read_bytes(path), str(path)), str(path))
     else:
-        doc = _subdocument(loaded.doc, ("cases", index, "facts"))
+        doc = loaded.doc.sub(("cases", index, "facts"))
     doc = _overridden(doc, case.override)
     return validate_facts(doc, policy.facts, policy.indicator_ids(), _digest(doc.value), policy.constraints)
 
@@ -156,19 +155,6 @@ def _overridden(doc: SourceDoc, override: dict[str, Any]) -> SourceDoc:
             facts[name] = new
     value["facts"] = facts
     return SourceDoc(doc.file, value, doc.positions, doc.key_positions, doc.styles)
-
-
-def _subdocument(doc: SourceDoc, prefix: Path_) -> SourceDoc:
-    """The part of ``doc`` under ``prefix`` as a document of its own, positions kept."""
-    value = doc.value
-    for part in prefix:
-        value = value[part]
-    size = len(prefix)
-
-    def rebase(table: dict[Path_, Any]) -> dict[Path_, Any]:
-        return {key[size:]: loc for key, loc in table.items() if key[:size] == prefix}
-
-    return SourceDoc(doc.file, value, rebase(doc.positions), rebase(doc.key_positions), rebase(doc.styles))
 
 
 def _digest(value: Any) -> str:

@@ -22,7 +22,8 @@ from engine.source import SourceDoc, decode, parse_document
 
 POLICY_FIELDS = model_field_names([Policy])
 
-__all__ = ["facts_from_text", "load_policy", "policy_from_text", "read_bytes", "read_facts"]
+__all__ = ["facts_digest", "facts_from_document", "facts_from_text", "load_policy", "policy_from_text", "read_bytes",
+           "read_facts"]
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -64,10 +65,19 @@ def read_facts(path: str | Path, policy: CompiledPolicy) -> Facts:
 
 def facts_from_text(text: str, name: str, policy: CompiledPolicy) -> Facts:
     """Validate fact text against a compiled policy; ``name`` is used in every location."""
-    doc = parse_document(text, name)
+    return facts_from_document(parse_document(text, name), policy)
+
+
+def facts_from_document(doc: SourceDoc, policy: CompiledPolicy) -> Facts:
+    """Validate an already parsed fact document (e.g. part of a request body) against a policy."""
     if not isinstance(doc.value, dict):
         raise JixiaoError(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))
     return validate_facts(doc, policy.facts, policy.indicator_ids(), _digest(doc.value), policy.constraints)
+
+
+def facts_digest(value: Any) -> str:
+    """SHA-256 of the canonical JSON of a fact document (formatting and comments do not count)."""
+    return _digest(value)
 
 
 def _digest(value: Any) -> str:

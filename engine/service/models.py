@@ -1,0 +1,135 @@
+"""Request and response models of the HTTP API (English field names, Chinese messages)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Location(_Model):
+    """A 1-based position in a named file (or in the request body)."""
+
+    file: str
+    line: int
+    col: int
+
+
+class ErrorItem(_Model):
+    """One problem, exactly as the command line reports it."""
+
+    code: str = Field(examples=["facts.unknown"])
+    message: str = Field(examples=["未知事实「预决算差异」，是否为「财政拨款收入预决算差异率」？"])
+    location: Location | None = None
+    field: str = ""
+
+
+class ErrorResponse(_Model):
+    """Every error response: the first problem and all problems (sorted, capped)."""
+
+    error: ErrorItem
+    problems: list[ErrorItem]
+
+
+class Health(_Model):
+    """Liveness and readiness."""
+
+    status: Literal["ok"]
+    database: Literal["ok"]
+    policies: int
+
+
+class PolicyRef(_Model):
+    """Which policy version a result was computed under."""
+
+    id: str
+    version: str
+    digest: str
+
+
+class VersionInfo(_Model):
+    """One version of a policy."""
+
+    version: str
+    digest: str
+    source: Literal["bundled", "stored"]
+    name: str
+    fiscal_year: int
+
+
+class PolicySummary(_Model):
+    """A policy and its versions (the last one is the default)."""
+
+    id: str
+    issuer: str
+    versions: list[VersionInfo]
+
+
+class IndicatorInfo(_Model):
+    """A node of a policy's indicator tree."""
+
+    id: str
+    name: str
+    max: str | None
+    rule: str | None = None
+    kind: str | None = None
+    provenance: str | None = None
+    children: list[IndicatorInfo] = []
+
+
+class PolicyDetail(_Model):
+    """One policy version: identity, indicator tree and source text."""
+
+    id: str
+    name: str
+    issuer: str
+    fiscal_year: int
+    version: str
+    digest: str
+    source: Literal["bundled", "stored"]
+    indicators: list[IndicatorInfo]
+    text: str
+
+
+class PolicyText(_Model):
+    """Policy text (YAML or JSON) to check or to add."""
+
+    text: str = Field(max_length=1_000_000)
+    name: str = Field(default="policy.yaml", max_length=200)
+
+
+class CheckResponse(_Model):
+    """The outcome of the static checks."""
+
+    ok: bool
+    policy: PolicyRef | None
+    problems: list[ErrorItem]
+
+
+class ScoreRequest(_Model):
+    """Facts to score: a fact document (``facts``) or fact-file text (``facts_text``)."""
+
+    facts: dict[str, Any] | None = Field(default=None, description="事实文件的内容（JSON 对象），数值按书写精确读取")
+    facts_text: str | None = Field(default=None, description="事实文件原文（YAML 或 JSON）")
+    facts_name: str = Field(default="facts.yaml", max_length=200, description="用于错误定位的文件名")
+    version: str | None = Field(default=None, description="指标体系版本；不写则用最新版本")
+
+
+class Decision(_Model):
+    """A recorded decision: who scored what, under which policy version, with which facts, and the result."""
+
+    id: str
+    created_at: datetime
+    actor: str
+    department: str
+    policy: PolicyRef
+    facts_digest: str
+    result_digest: str
+    total: str
+    result: dict[str, Any]
+    facts: dict[str, Any] | None = None

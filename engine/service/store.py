@@ -1,0 +1,169 @@
+"""The decision log and stored policy versions, through SQLAlchemy (edge: database I/O).
+
+SQLite (WAL, synchronous=FULL, so an acknowledged decision survives a crash) is the embedded
+default; PostgreSQL is used when the URL says so. The schema is created and upgraded by Alembic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, String, Text, create_engine, event, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+__all__ = ["Decision", "PolicyVersion", "Store", "default_url"]
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the service's tables."""
+
+
+class Decision(Base):
+    """One scoring decision: who scored what, under which policy, with which facts, and the result."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(200))
+    policy_id: Mapped[str] = mapped_column(String(100), index=True)
+    policy_version: Mapped[str] = mapped_column(String(50))
+    policy_digest: Mapped[str] = mapped_column(String(64))
+    facts_digest: Mapped[str] = mapped_column(String(64), index=True)
+    result_digest: Mapped[str] = mapped_column(String(64))
+    total: Mapped[str] = mapped_column(String(40))
+    facts: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(Text)
+
+
+class PolicyVersion(Base):
+    """A policy version added through the API (bundled policies are read from disk)."""
+
+    __tablename__ = "policy_versions"
+
+    policy_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[str] = mapped_column(String(50), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+def default_url(directory: Path) -> str:
+    """The embedded default: an SQLite file in ``directory``."""
+    return f"sqlite:///{directory / 'jixiao-decisions.sqlite3'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A decision as the API returns it."""
+
+    id: str
+    created_at: datetime
+    actor: str
+    department: str
+    policy_id: str
+    policy_version: str
+    policy_digest: str
+    facts_digest: str
+    result_digest: str
+    total: str
+    facts: str
+    result: str
+
+
+class Store:
+    """Database access for the service; one instance per process."""
+
+    def __init__(self, url: str) -> None:
+        """Connect and bring the schema to the newest migration."""
+        self.url = url
+        self.engine = _engine(url)
+        migrate(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def record(self, **fields: Any) -> DecisionRecord:
+        """Store a decision and return it once the commit is durable."""
+        row = Decision(id=uuid.uuid4().hex, created_at=datetime.now(UTC), **fields)
+        with self.session() as session:
+            session.add(row)
+        return _record(row)
+
+    def decision(self, decision_id: str) -> DecisionRecord | None:
+        """A stored decision by id."""
+        with self.session() as session:
+            row = session.get(Decision, decision_id)
+            return _record(row) if row else None
+
+    def decisions(self, policy_id: str | None, limit: int) -> list[DecisionRecord]:
+        """The newest decisions, optionally of one policy."""
+        query = select(Decision).order_by(Decision.created_at.desc(), Decision.id).limit(limit)
+        if policy_id:
+            query = query.where(Decision.policy_id == policy_id)
+        with self.session() as session:
+            return [_record(row) for row in session.scalars(query)]
+
+    def add_policy(self, policy_id: str, version: str, digest: str, name: str, text: str, actor: str) -> None:
+        """Store a policy version added through the API."""
+        with self.session() as session:
+            session.add(PolicyVersion(policy_id=policy_id, version=version, digest=digest, name=name, text=text,
+                                      created_at=datetime.now(UTC), actor=actor))
+
+    def policy_texts(self) -> list[tuple[str, str]]:
+        """``(version key, text)`` of every stored policy version, oldest first."""
+        with self.session() as session:
+            rows = session.scalars(select(PolicyVersion).order_by(PolicyVersion.created_at))
+            return [(f"{row.policy_id}@{row.version}", row.text) for row in rows]
+
+    def ping(self) -> bool:
+        """Whether the database answers."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        return True
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _record(row: Decision) -> DecisionRecord:
+    return DecisionRecord(row.id, row.created_at, row.actor, row.department, row.policy_id, row.policy_version,
+                          row.policy_digest, row.facts_digest, row.result_digest, row.total, row.facts, row.result)

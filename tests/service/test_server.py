@@ -1,0 +1,97 @@
+"""A real server process: concurrent scoring is correct, and acknowledged decisions survive kill -9."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import yaml
+
+import engine
+from tests.conftest import GZ_POLICY
+from tests.service.conftest import GZ_FACTS_TEXT, Server
+
+
+def variant(i: int) -> str:
+    """The seed's facts with two figures changed, so every request has its own answer."""
+    rate = Decimal("60") + Decimal(i % 400) / 10  # 60.0 … 99.9
+    done = Decimal("95") + Decimal(i % 50) / 10   # 95.0 … 99.9
+    text = GZ_FACTS_TEXT.replace("    value: 84.48\n", f"    value: {rate}\n")
+    return text.replace("    value: 99.66\n", f"    value: {done}\n")
+
+
+def expected_total(text: str) -> str:
+    policy = engine.load_policy(GZ_POLICY)
+    facts = engine.facts_from_text(text, "v.yaml", policy)
+    return str(engine.evaluate(policy, facts, backend=engine.NativeBackend()).total)
+
+
+def test_concurrent_requests_with_different_facts(server):
+    texts = [variant(i) for i in range(160)]
+    want = [expected_total(t) for t in texts]
+
+    def post(i: int) -> tuple[int, str, str]:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            response = client.post("/policies/gz-dept-2021/score", json={"facts_text": texts[i]})
+            body = response.json()
+            return response.status_code, body["total"], body["id"]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        got = list(pool.map(post, range(len(texts))))
+    assert [status for status, _, _ in got] == [201] * len(texts)
+    assert [total for _, total, _ in got] == want
+    assert len(set(want)) > 50  # the answers really differ
+    with httpx.Client(base_url=server.url) as client:
+        stored = client.get(f"/decisions/{got[7][2]}").json()
+    assert stored["total"] == want[7] and yaml.safe_load(texts[7])["department"] == stored["department"]
+
+
+def test_acknowledged_decisions_survive_kill_9(tmp_path: Path):
+    db = tmp_path / "crash.sqlite3"
+    server = Server(f"sqlite:///{db}").start()
+    acknowledged: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def hammer(seed: int) -> None:
+        i = seed
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            while not stop.is_set():
+                try:
+                    response = client.post("/policies/gz-dept-2021/score", json={"facts_text": variant(i)})
+                except httpx.HTTPError:
+                    return  # the server died under us: that request was never acknowledged
+                if response.status_code == 201:
+                    body = response.json()
+                    with lock:
+                        acknowledged.append((body["id"], body["total"]))
+                i += 7
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    while True:  # kill while requests are in flight, once some have been acknowledged
+        with lock:
+            if len(acknowledged) >= 40:
+                break
+        threading.Event().wait(0.01)
+    server.kill()
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    restarted = Server(f"sqlite:///{db}").start()
+    try:
+        with httpx.Client(base_url=restarted.url, timeout=10) as client:
+            for decision_id, total in acknowledged:
+                response = client.get(f"/decisions/{decision_id}")
+                assert response.status_code == 200, decision_id
+                assert response.json()["total"] == total
+    finally:
+        restarted.stop()
