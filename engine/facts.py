@@ -18,10 +18,12 @@ from engine import decimals, expr
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.source import Path, SourceDoc, field_path
+from engine.trace import RuleKind
 
 __all__ = ["FactDecl", "FactValue", "Facts", "Target", "pydantic_problems", "validate_facts"]
 
 FactScalar = Decimal | bool | str
+_RULE_KINDS = frozenset(kind.value for kind in RuleKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +83,25 @@ def pydantic_problems(err: pydantic.ValidationError, doc: SourceDoc, code: Error
     """Map pydantic errors to located problems (nearest ancestor with a position)."""
     problems = []
     for item in err.errors():
-        path = (*prefix, *(p for p in item["loc"] if not (isinstance(p, str) and p.endswith("Rule"))))
+        path = (*prefix, *_document_path(item["loc"]))
         extra = item["type"] == "extra_forbidden"
         msg = _pydantic_message(item, path)
         problems.append(Problem(code, msg, doc.locate(path, key=extra), field_path(path)))
     return problems
+
+
+def _document_path(loc: tuple[str | int, ...]) -> Path:
+    """A pydantic ``loc`` without the union tags it adds (``rule.per_point.points`` → ``rule.points``).
+
+    >>> _document_path(("indicators", 0, "rule", "bands", "bands", 1, "when"))
+    ('indicators', 0, 'rule', 'bands', 1, 'when')
+    """
+    out: list[str | int] = []
+    for i, part in enumerate(loc):
+        tagged = i > 0 and loc[i - 1] == "rule" and part in _RULE_KINDS
+        if not (tagged or (isinstance(part, str) and part.endswith("Rule"))):
+            out.append(part)
+    return tuple(out)
 
 
 def _pydantic_message(item: Mapping[str, Any], path: Path) -> str:
