@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     POLICY_INTERVAL = "policy.interval"
     POLICY_BANDS = "policy.bands"
     POLICY_CYCLE = "policy.cycle"
+    POLICY_EXTENDS = "policy.extends"
     FACTS_SCHEMA = "facts.schema"
     FACTS_UNKNOWN = "facts.unknown"
     FACTS_MISSING = "facts.missing"

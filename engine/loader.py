@@ -13,13 +13,14 @@ from typing import Any
 
 import pydantic
 
+from engine import extend
 from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, SourceLocation
 from engine.facts import Facts, pydantic_problems, validate_facts
 from engine.schema import Policy
 from engine.source import SourceDoc, decode, parse_document
 
-__all__ = ["facts_from_text", "load_policy", "policy_from_text", "read_bytes", "read_facts"]
+__all__ = ["facts_from_text", "load_policy", "policy_from_text", "read_bytes", "read_document", "read_facts"]
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -39,9 +40,18 @@ def load_policy(path: str | Path) -> CompiledPolicy:
 
 
 def policy_from_text(text: str, name: str) -> CompiledPolicy:
-    """Validate, check and compile policy text; ``name`` is used in every location."""
-    doc = parse_document(text, name)
+    """Validate, check and compile policy text; ``name`` is used in every location.
+
+    A policy that ``extends`` a parent is merged onto it first (``engine.extend``); the parent is
+    read relative to ``name``.
+    """
+    doc = extend.resolve(parse_document(text, name), read_document)
     return compile_policy(validate_policy(doc), doc)
+
+
+def read_document(path: str | Path) -> SourceDoc:
+    """Read and parse a YAML/JSON file into values and positions, without validating it."""
+    return parse_document(decode(read_bytes(path), str(path)), str(path))
 
 
 def validate_policy(doc: SourceDoc) -> Policy:
