@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from decimal import Decimal as D
 
 import pytest
 
@@ -12,6 +13,9 @@ from engine.errors import ErrorCode, JixiaoError
 from engine.extend import merge, resolve
 from engine.loader import validate_policy
 from engine.source import parse_document
+from tests.conftest import GZ_FACTS, ROOT
+
+R1P = ROOT / "policies" / "gz-dept-2021-r1p.yaml"
 
 PARENT = """\
 policy: {id: p, name: 父, issuer: 测试, fiscal_year: 2021, version: "1"}
@@ -67,6 +71,36 @@ CHILD_HEAD = """\
 extends: parent.yaml
 policy: {id: c, version: "2"}
 """
+
+
+# -- the bundled R1′ policy ------------------------------------------------------------------
+@pytest.mark.parametrize("backend", [engine.DurableBackend, engine.NativeBackend])
+def test_r1p_scores_the_seed_like_r1(backend):
+    policy = engine.load_policy(R1P)
+    result = engine.evaluate(policy, engine.read_facts(GZ_FACTS, policy), backend=backend())
+    assert result.total == D("94.622")
+    assert result.node("A1").score == D("13.932")
+    assert result.node("A1.2").score == 0
+
+
+def test_r1p_overrides_one_rule_and_inherits_the_rest(gz_policy):
+    policy = engine.load_policy(R1P)
+    assert policy.meta.id == "gz-dept-2021-r1p" and policy.meta.issuer == gz_policy.meta.issuer
+    assert leaf_rule(policy, "A1.2").rule.kind == "bands"
+    assert leaf_rule(policy, "A1.2").location.file == str(R1P)
+    assert leaf_rule(policy, "A2.1").location.file == str(ROOT / "policies" / "gz-dept-2021.yaml")
+    assert leaf_rule(policy, "A2.1").rule == leaf_rule(gz_policy, "A2.1").rule
+    assert [n.id for n in policy.nodes()] == [n.id for n in gz_policy.nodes()]
+    assert policy.digest != gz_policy.digest
+
+
+def test_the_two_readings_disagree_on_the_variant_fact_file(gz_policy):
+    variant = ROOT / "facts" / "gz-kjj-2021-variance-7pct.yaml"
+    r1 = engine.evaluate(gz_policy, engine.read_facts(variant, gz_policy))
+    r1p_policy = engine.load_policy(R1P)
+    r1p = engine.evaluate(r1p_policy, engine.read_facts(variant, r1p_policy))
+    assert (r1.node("A1.2").score, r1p.node("A1.2").score) == (D(4), D(3))
+    assert (r1.total, r1p.total) == (D("98.622"), D("97.622"))
 
 
 def test_the_parent_is_found_relative_to_the_child(tmp_path):
