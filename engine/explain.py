@@ -18,8 +18,8 @@ from engine.errors import did_you_mean
 from engine.trace import Deduction, IndicatorScore, Result, RuleKind, Status
 
 __all__ = [
-    "Comparison", "DeductionChange", "Explanation", "Fail", "NodeChange", "UnknownIndicator", "compare",
-    "fails", "find",
+    "ChangeStatus", "Comparison", "DeductionChange", "Explanation", "Fail", "NodeChange", "UnknownIndicator",
+    "compare", "deduction_key", "fails", "find", "is_below_full",
 ]
 
 ZERO = Decimal(0)
@@ -205,13 +205,14 @@ def compare(before: Result, after: Result) -> Comparison:
     return Comparison(before, after, tuple(nodes), tuple(_deduction_changes(before, after, names)))
 
 
-def _key(d: Deduction) -> tuple[str, str, bool]:
+def deduction_key(d: Deduction) -> tuple[str, str, bool]:
+    """What identifies a deduction across two results: indicator, item, and whether it is a rounding residue."""
     return d.indicator_id, d.item or "", d.note == RESIDUE
 
 
 def _deduction_changes(before: Result, after: Result, names: dict[str, str]) -> Iterator[DeductionChange]:
-    old = {_key(d): d for d in before.deductions()}
-    new = {_key(d): d for d in after.deductions()}
+    old = {deduction_key(d): d for d in before.deductions()}
+    new = {deduction_key(d): d for d in after.deductions()}
     for key, d in new.items():
         was = old.get(key)
         if was is None:
