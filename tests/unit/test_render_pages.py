@@ -1,9 +1,13 @@
-"""Report pages: text and Markdown lay out the same content; data never becomes markup."""
+"""Report pages: text, Markdown and HTML lay out the same content; data never becomes markup."""
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
+from engine.render.chart import plots
 from engine.render.common import width
-from engine.render.page import Entry, Page, Row, Section, Table
+from engine.render.html import render_page_html
+from engine.render.page import Chart, Entry, Page, Row, Section, Series, Table
 from engine.render.page_markdown import render_page_markdown
 from engine.render.page_text import render_page_text
 
@@ -29,3 +33,24 @@ def test_markdown_escapes_data_that_looks_like_markup():
     assert "# 标题 &lt;b>\\*粗\\*&lt;/b>" in text
     assert "- **规则**：a\\_b | c" in text
     assert "| 　预算完成率 | 5.00 |" in text and "| **总分** | **100.00** |" in text
+
+
+def test_html_is_autoescaped_and_self_contained():
+    html = render_page_html(PAGE)
+    assert "<script>" not in html and "扣分 &lt;script&gt;" in html
+    assert "<title>标题 &lt;b&gt;*粗*&lt;/b&gt;</title>" in html
+    assert '<li class="entry ok">' in html and "<style>" in html
+    assert render_page_html(PAGE) == html
+
+
+def test_a_chart_gets_one_plot_per_series_with_the_current_value_marked():
+    series = (Series("A1.2", ((D(0), D(6)), (D(5), D(6)), (D(11), D(0)), (D(12), D(0))), D(6)),
+              Series("总分", ((D(0), D("100.622")), (D(5), D("100.622")), (D(11), D("94.622")), (D(12), D("94.622"))),
+                     None))
+    found = plots(Chart("差异率（%）", series, D("11.44"), "现值 11.44%"))
+    assert [p.title for p in found] == ["A1.2", "总分"]
+    first = found[0]
+    assert first.line.split()[0] == f"{first.left}.0,{first.top}.0"  # (0, 6): left edge, top (the weight)
+    assert first.line.split()[-1] == f"{first.right}.0,{first.bottom}.0"  # (12, 0): right edge, bottom
+    assert first.marker is not None and first.marker[1] == "现值 11.44%"
+    assert [label for _, label in found[1].y_ticks] == ["94", "97.5", "101"]
