@@ -32,9 +32,10 @@ def _table(table: Table) -> list[str]:
     lines = ["| " + " | ".join(_cell(c) for c in table.columns) + " |",
              "|" + "---|" + "---:|" * (len(table.columns) - 1)]
     for row in table.rows:
-        cells = ["　" * row.depth + _cell(row.cells[0]), *(_cell(c) for c in row.cells[1:])]
+        cells = [_cell(c) for c in row.cells]
         if row.emphasis:
             cells = [f"**{c}**" if c else c for c in cells]
+        cells[0] = "　" * row.depth + cells[0]  # outside the bold: ** followed by a space is not bold
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
