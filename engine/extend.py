@@ -262,7 +262,8 @@ def _tree(doc: SourceDoc, path: Path, value: Any) -> _Node:
     if not isinstance(value, dict):
         return _Node({"id": value}, (doc, path))
     own = {k: v for k, v in value.items() if k != "children"}
-    kids = value.get("children") if isinstance(value.get("children"), list) else []
+    children = value.get("children")
+    kids: list[Any] = children if isinstance(children, list) else []
     return _Node(own, (doc, path), [_tree(doc, (*path, "children", i), c) for i, c in enumerate(kids)])
 
 

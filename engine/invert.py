@@ -150,7 +150,7 @@ def _bands(rule: BandsRule, plan: LeafPlan, weight: Decimal, points: Decimal, fa
         return Plain(f"须使「{rule.fact}」落入得 {decimals.fmt(best)} 分的档次")
     options = []
     for band, interval in zip(rule.bands, plan.intervals, strict=True):
-        if band.points != best:
+        if band.points != best or interval.contains(current):
             continue
         if interval.lo is not None and interval.lo == interval.hi:
             options.append((abs(current - interval.lo), interval.lo, "="))
@@ -158,6 +158,8 @@ def _bands(rule: BandsRule, plan: LeafPlan, weight: Decimal, points: Decimal, fa
             options.append((interval.lo - current, interval.lo, "≥" if interval.lo_closed else ">"))
         elif interval.hi is not None and current > interval.hi:
             options.append((current - interval.hi, interval.hi, "≤" if interval.hi_closed else "<"))
+    if not options:
+        return Plain(f"已在得分最高的档次（{decimals.fmt(best)} 分，低于分值），改变「{rule.fact}」不能再挽回")
     _, bound, relation = min(options, key=lambda o: o[0])
     return _change(facts, rule.fact, bound, relation, min(points, best - (weight - points)))
 

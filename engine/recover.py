@@ -95,19 +95,19 @@ class _Recoverer:
         self.decls: dict[str, FactDecl] = {d.name: d for d in policy.facts}
         self.plans: dict[str, tuple[LeafPlan, Decimal]] = {
             n.id: (n.leaf, n.max or Decimal(0)) for n in policy.nodes() if n.leaf is not None}
+        self.integers = frozenset(d.name for d in policy.facts if d.spec.type == "integer")
 
     def suggest(self, fail: Fail) -> Suggestion:
         plan, weight = self.plans[fail.node.id]
-        integers = frozenset(d.name for d in self.policy.facts if d.spec.type == "integer")
-        found = invert(plan, weight, fail.deduction, self.facts, integers)
+        found = invert(plan, weight, fail.deduction, self.facts, self.integers)
         if isinstance(found, Plain):
             return Suggestion(fail, found.text)
         decl = self.decls.get(found.fact)
         if decl is not None and decl.derive is not None and not found.path:
-            check = self.check(fail, evaluate(self.policy, with_fact(self.facts, found.fact, found.value),
-                                              backend=self.backend))
+            direct = self.check(fail, evaluate(self.policy, with_fact(self.facts, found.fact, found.value),
+                                               backend=self.backend))
             inputs = tuple(self.inputs(fail, decl, found.recovers))
-            return Suggestion(fail, self.sentence(found, check), found, check, expr.render(decl.derive), inputs)
+            return Suggestion(fail, self.sentence(found, direct), found, direct, expr.render(decl.derive), inputs)
         check = self.attempt(fail, Override.of(found.fact, found.value, found.path, SOURCE))
         return Suggestion(fail, self.sentence(found, check), found, check)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from engine.compile import CompiledPolicy
 from engine.diff import Cause, ChangeKind, PolicyChange, PolicyDiff, ScoreDiff
 from engine.render.page import Entry, Page, Section, score, signed
@@ -94,7 +96,7 @@ def _cause(scores: ScoreDiff, cause: Cause, names: dict[str, str]) -> Entry:
     lines = [("得分", f"{old} → {new}")]
     lines += [(f"原因：{label}", text) for change in cause.changes for label, text in _change_lines(change)]
     deltas = {n.id: n.delta for n in scores.comparison.nodes}
-    lines += [("原因：下级指标", f"{child} {names[child]}（{signed(after, deltas[child] or 0)}）")
+    lines += [("原因：下级指标", f"{child} {names[child]}（{signed(after, deltas[child] or Decimal(0))}）")
               for child in cause.children]
     for change in scores.comparison.deductions:
         if change.deduction.indicator_id == node.id and change.before and change.after:

@@ -151,6 +151,12 @@ def test_a_band_below_full_marks_recovers_what_it_can():
     assert found.change.recovers == D(2) and found.verified and found.fail.points == D(3)
 
 
+def test_a_value_already_in_the_best_band_cannot_recover_more():
+    rule = BANDS.replace('"= 0", points: 3', '"= 0", points: 2')
+    (found,) = suggestions(rule, {"率": ("0", "%")}, RATE.format(name="率"), max="3").suggestions
+    assert found.change is None and "已在得分最高的档次" in found.text and not found.verified
+
+
 def test_a_checklist_item_must_become_true():
     rule = """\
         id: r
