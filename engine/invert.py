@@ -82,7 +82,7 @@ def invert(plan: LeafPlan, weight: Decimal, deduction: Deduction, facts: Facts,
             return _bands(rule, plan, weight, deduction.points, typed)
         case ChecklistRule():
             item = next(i for i in rule.items if i.id == deduction.item)
-            return Change(item.fact, False, True, "=", True, None, deduction.points, label=f"「{item.fact}」")
+            return Change(item.fact, False, True, "=", True, None, deduction.points, label=item.wording)
         case TargetsRule():
             return _target(rule, deduction, typed)
         case ComparisonRule():

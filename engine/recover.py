@@ -179,7 +179,8 @@ class _Recoverer:
         places = self.policy.rounding.places
         what = change.label or change.fact
         if isinstance(change.bound, bool):
-            head = f"{what}改为“{'是' if change.bound else '否'}”"
+            must = f"须做到“{change.label}”，即" if change.label else ""
+            head = f"{must}「{change.fact}」改为“{'是' if change.bound else '否'}”"
         else:
             verb, tail = _VERBS[change.relation]
             if grid is not None:

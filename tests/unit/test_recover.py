@@ -169,7 +169,8 @@ def test_a_checklist_item_must_become_true():
     """
     found = suggestions(rule, {"已制定": False, "合规": False}, "已制定: {type: boolean}\n合规: {type: boolean}\n",
                         max="3").suggestions
-    assert [s.text for s in found] == ["「合规」改为“是”，可挽回 2.000 分", "「已制定」改为“是”，可挽回 1.000 分"]
+    assert [s.text for s in found] == ["须做到“制度合规”，即「合规」改为“是”，可挽回 2.000 分",
+                                       "须做到“已制定制度”，即「已制定」改为“是”，可挽回 1.000 分"]
     assert all(s.verified for s in found)
 
 
