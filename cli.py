@@ -11,8 +11,19 @@ from pathlib import Path
 import click
 
 import engine
+from engine import diff as policy_diff
+from engine import explain, recover, scenario, whatif
 from engine.errors import JixiaoError, Problem
 from engine.firing import Backend, DurableBackend, NativeBackend
+from engine.loader import read_document
+from engine.render.html import render_page_html
+from engine.render.page import Page
+from engine.render.page_diff import diff_page
+from engine.render.page_explain import explain_page, recover_page
+from engine.render.page_markdown import render_page_markdown
+from engine.render.page_text import render_page_text
+from engine.render.page_whatif import sweep_page, whatif_page
+from engine.render.views_json import diff_json, explain_json, recover_json, sweep_json, whatif_json
 from engine.trace import Result
 
 RENDERERS: dict[str, Callable[[Result], str]] = {
@@ -21,35 +32,42 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
     "markdown": engine.render_markdown,
 }
 BACKENDS: dict[str, Callable[[], Backend]] = {"durable": DurableBackend, "native": NativeBackend}
+PAGES: dict[str, Callable[[Page], str]] = {
+    "text": render_page_text, "markdown": render_page_markdown, "html": render_page_html}
+VIEW_FORMATS = ["text", "markdown", "html", "json"]
 
 
 class DataError(click.ClickException):
-    """A located problem in a policy or fact file (exit code 1)."""
+    """A located problem in a policy or fact file (exit code 1).
+
+    ``arguments`` holds the text of command-line "files" (``--set``, ``--sweep``), one argument a line,
+    so a bad value given there gets the same snippet and caret as one in a file.
+    """
 
     exit_code = 1
 
-    def __init__(self, err: JixiaoError) -> None:
-        super().__init__(_format_problems(err.problems))
+    def __init__(self, err: JixiaoError, arguments: dict[str, list[str]] | None = None) -> None:
+        super().__init__(_format_problems(err.problems, arguments or {}))
 
     def show(self, file: object = None) -> None:
         click.echo(self.format_message(), err=True)
 
 
-def _format_problems(problems: tuple[Problem, ...]) -> str:
+def _format_problems(problems: tuple[Problem, ...], arguments: dict[str, list[str]]) -> str:
     blocks = [f"错误：发现 {len(problems)} 个问题" if len(problems) > 1 else "错误："]
     for problem in problems:
         blocks.append(str(problem))
-        blocks.extend(_snippet(problem))
+        blocks.extend(_snippet(problem, arguments))
     return "\n".join(blocks)
 
 
-def _snippet(problem: Problem) -> list[str]:
+def _snippet(problem: Problem, arguments: dict[str, list[str]]) -> list[str]:
     """The offending line with a caret under the column (Dagster's ``source_error``)."""
     loc = problem.location
     if loc is None:
         return []
     try:
-        lines = Path(loc.file).read_text(encoding="utf-8").splitlines()
+        lines = arguments.get(loc.file) or Path(loc.file).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return []
     if not 1 <= loc.line <= len(lines):
@@ -201,6 +219,129 @@ def serve(host: str, port: int, db_url: str | None, policies_dir: Path, workers:
 def schema(kind: str) -> None:
     """输出指标体系（policy）或事实文件（facts）格式的 JSON Schema，供编辑器校验和补全。"""
     click.echo(engine.json_schema(kind), nl=False)
+
+
+# -- views: explain, recover, whatif, diff ----------------------------------------------------
+def view_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--format``, ``--output`` and ``--backend``, shared by the view commands."""
+    command = click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
+                           help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")(command)
+    command = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                           help="写入文件（原子写入）；默认输出到标准输出。")(command)
+    return click.option("--format", "fmt", type=click.Choice(VIEW_FORMATS), default="text", show_default=True,
+                        help="输出格式：text（中文）、markdown（贴入自评报告）、html（单个自包含网页）、json。")(command)
+
+
+def _emit(fmt: str, page: Callable[[], Page], as_json: Callable[[], str], output: Path | None) -> None:
+    text = as_json() if fmt == "json" else PAGES[fmt](page())
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+
+
+def _load(policy: Path, facts: Path) -> tuple[engine.CompiledPolicy, engine.Facts]:
+    compiled = engine.load_policy(policy)
+    return compiled, engine.read_facts(facts, compiled)
+
+
+@main.command(name="explain")
+@click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("facts", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--indicator", "-i", metavar="ID", help="只看这个指标及其下级（指标 id，如 A1）。")
+@click.option("--recover/--no-recover", "with_recover", default=True, show_default=True,
+              help="为每项扣分附上挽回建议（逐条重新打分验证）。")
+@view_options
+def explain_command(policy: Path, facts: Path, indicator: str | None, with_recover: bool, fmt: str,
+                    output: Path | None, backend: str) -> None:
+    """为什么没有得满分：每项未得满分的指标及其上级、扣分、规则原文、事实（文件:行）和算式。"""
+    try:
+        compiled, parsed = _load(policy, facts)
+        result = engine.evaluate(compiled, parsed, backend=BACKENDS[backend]())
+        view = explain.fails(result, indicator)
+        found = recover.recover(compiled, read_document(facts), parsed, result, indicator=indicator,
+                                backend=BACKENDS[backend]()) if with_recover else None
+    except explain.UnknownIndicator as err:
+        raise click.BadParameter(str(err), param_hint="--indicator") from None
+    except JixiaoError as err:
+        raise DataError(err) from None
+    _emit(fmt, lambda: explain_page(view, found), lambda: explain_json(view, found), output)
+
+
+@main.command(name="recover")
+@click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("facts", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--indicator", "-i", metavar="ID", help="只看这个指标及其下级（指标 id，如 A2）。")
+@view_options
+def recover_command(policy: Path, facts: Path, indicator: str | None, fmt: str, output: Path | None,
+                    backend: str) -> None:
+    """挽回扣分：每项扣分所需的最小事实改动，逐条重新打分验证。"""
+    try:
+        compiled, parsed = _load(policy, facts)
+        found = recover.recover(compiled, read_document(facts), parsed, indicator=indicator,
+                                backend=BACKENDS[backend]())
+    except explain.UnknownIndicator as err:
+        raise click.BadParameter(str(err), param_hint="--indicator") from None
+    except JixiaoError as err:
+        raise DataError(err) from None
+    _emit(fmt, lambda: recover_page(found), lambda: recover_json(found), output)
+
+
+@main.command(name="whatif")
+@click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("facts", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="改动一项事实（可重复）；值的写法与事实文件相同，并经过同样的校验。")
+@click.option("--sweep", "sweep_text", metavar="NAME=FROM:TO:STEP",
+              help="让一项事实从 FROM 到 TO 按 STEP 取值，列出受影响指标和总分的得分。")
+@view_options
+def whatif_command(policy: Path, facts: Path, sets: tuple[str, ...], sweep_text: str | None, fmt: str,
+                   output: Path | None, backend: str) -> None:
+    """如果事实不同：改动后的得分树、各指标的变化，以及出现、改变或消失的扣分。"""
+    if not sets and not sweep_text:
+        raise click.UsageError("请至少给出一个 --set NAME=VALUE 或 --sweep NAME=FROM:TO:STEP")
+    arguments = {scenario.SET_FILE: [f"--set {a}" for a in sets], whatif.SWEEP_FILE: [f"--sweep {sweep_text}"]}
+    try:
+        overrides = [scenario.parse_override(text, i) for i, text in enumerate(sets, 1)]
+    except scenario.OverrideSyntax as err:
+        raise click.BadParameter(str(err), param_hint="--set") from None
+    except JixiaoError as err:
+        raise DataError(err, arguments) from None
+    try:
+        spec = whatif.parse_sweep(sweep_text) if sweep_text else None
+    except scenario.OverrideSyntax as err:
+        raise click.BadParameter(str(err), param_hint="--sweep") from None
+    try:
+        compiled, parsed = _load(policy, facts)
+        doc, run = read_document(facts), BACKENDS[backend]()
+        if spec is not None:
+            table = whatif.sweep(compiled, doc, parsed, spec, overrides, backend=run)
+            _emit(fmt, lambda: sweep_page(table), lambda: sweep_json(table), output)
+            return
+        view = whatif.whatif(compiled, doc, parsed, overrides, backend=run)
+    except JixiaoError as err:
+        raise DataError(err, arguments) from None
+    _emit(fmt, lambda: whatif_page(view), lambda: whatif_json(view), output)
+
+
+@main.command(name="diff")
+@click.argument("policy_a", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("policy_b", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("facts", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@view_options
+def diff_command(policy_a: Path, policy_b: Path, facts: Path | None, fmt: str, output: Path | None,
+                 backend: str) -> None:
+    """比较两个指标体系版本：结构变化；给出事实文件时，还有各指标得分的变化及其原因。"""
+    try:
+        a, b = engine.load_policy(policy_a), engine.load_policy(policy_b)
+        structure = policy_diff.diff(a, b)
+        scores = None
+        if facts is not None:
+            scores = policy_diff.diff_scores(a, b, engine.read_facts(facts, a), engine.read_facts(facts, b),
+                                             backend=BACKENDS[backend]())
+    except JixiaoError as err:
+        raise DataError(err) from None
+    _emit(fmt, lambda: diff_page(structure, scores), lambda: diff_json(structure, scores), output)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     POLICY_NO_FLOOR = "policy.no_floor"
     POLICY_ROUNDING = "policy.rounding"
     POLICY_UNIT = "policy.unit"
+    POLICY_EXTENDS = "policy.extends"
     FACTS_SCHEMA = "facts.schema"
     FACTS_UNKNOWN = "facts.unknown"
     FACTS_MISSING = "facts.missing"

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pydantic
 
+from engine import extend
 from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, SourceLocation
 from engine.facts import Facts, validate_facts
@@ -23,7 +25,7 @@ from engine.source import SourceDoc, decode, parse_document
 POLICY_FIELDS = model_field_names([Policy])
 
 __all__ = ["facts_digest", "facts_from_document", "facts_from_text", "load_policy", "policy_from_text", "read_bytes",
-           "read_facts"]
+           "read_document", "read_facts"]
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -42,10 +44,20 @@ def load_policy(path: str | Path) -> CompiledPolicy:
     return policy_from_text(decode(read_bytes(path), str(path)), str(path))
 
 
-def policy_from_text(text: str, name: str) -> CompiledPolicy:
-    """Validate, check and compile policy text; ``name`` is used in every location."""
-    doc = parse_document(text, name)
+def policy_from_text(text: str, name: str, read_parent: Callable[[str], SourceDoc] | None = None) -> CompiledPolicy:
+    """Validate, check and compile policy text; ``name`` is used in every location.
+
+    A policy that ``extends`` a parent is merged onto it first (``engine.extend``); the parent is
+    read relative to ``name`` by ``read_parent`` (default: from disk; a service passes a reader
+    confined to its own policy folder).
+    """
+    doc = extend.resolve(parse_document(text, name), read_parent or read_document)
     return compile_policy(validate_policy(doc), doc)
+
+
+def read_document(path: str | Path) -> SourceDoc:
+    """Read and parse a YAML/JSON file into values and positions, without validating it."""
+    return parse_document(decode(read_bytes(path), str(path)), str(path))
 
 
 def validate_policy(doc: SourceDoc) -> Policy:

@@ -65,10 +65,12 @@ def _document_path(value: Any, loc: tuple[Any, ...]) -> Path:
     """Follow ``loc`` through the document, skipping elements that are not keys (union tags)."""
     path: list[str | int] = []
     current = value
-    for part in loc:
+    for i, part in enumerate(loc):
+        is_tag = isinstance(current, Mapping) and current.get("kind") == part and (
+            part not in current or (i > 0 and loc[i - 1] == "rule"))  # a bands rule has a "bands" key too
+        if is_tag:
+            continue  # the discriminated union's tag, not a key of the document
         if isinstance(current, Mapping) and isinstance(part, str) and part not in current:
-            if current.get("kind") == part:
-                continue  # the discriminated union's tag, not a key of the document
             path.append(part)
             current = None
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):

@@ -12,7 +12,7 @@ from engine import decimals
 from engine.render.common import score
 from engine.trace import Deduction, FactRead, IndicatorScore, Result
 
-__all__ = ["dump_result", "load_result", "render_json", "result_dict"]
+__all__ = ["deduction_dict", "dump_result", "fact_dict", "load_result", "render_json", "result_dict"]
 
 _RESULT = TypeAdapter(Result)
 
@@ -56,12 +56,13 @@ def _node(result: Result, node: IndicatorScore) -> dict[str, Any]:
         "lost": score(result, node.lost()),
         "status": str(node.status),
         "computation": node.computation,
-        "deductions": [_deduction(result, d) for d in node.deductions],
+        "deductions": [deduction_dict(result, d) for d in node.deductions],
         "children": [_node(result, c) for c in node.children],
     }
 
 
-def _deduction(result: Result, d: Deduction) -> dict[str, Any]:
+def deduction_dict(result: Result, d: Deduction) -> dict[str, Any]:
+    """The JSON shape of one deduction."""
     return {
         "indicator": d.indicator_id,
         "path": [*d.ancestors],
@@ -71,7 +72,7 @@ def _deduction(result: Result, d: Deduction) -> dict[str, Any]:
         "provenance": d.provenance,
         "note": d.note,
         "item": d.item,
-        "facts": [_fact(f) for f in d.facts],
+        "facts": [fact_dict(f) for f in d.facts],
         "computation": d.computation,
         "threshold": d.threshold,
         "points": score(result, d.points),
@@ -82,7 +83,8 @@ def _deduction(result: Result, d: Deduction) -> dict[str, Any]:
     }
 
 
-def _fact(read: FactRead) -> dict[str, Any]:
+def fact_dict(read: FactRead) -> dict[str, Any]:
+    """The JSON shape of one fact as a rule read it."""
     value = read.value
     shown: Any = decimals.fmt(value) if isinstance(value, Decimal) else value
     return {

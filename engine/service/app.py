@@ -24,12 +24,15 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
+from engine import diff as policy_diff
+from engine import explain, recover, scenario, whatif
 from engine.errors import JixiaoError, Problem
 from engine.firing import Backend, DurableBackend
 from engine.loader import facts_from_document
+from engine.render import views_json
 from engine.render.json import dump_result, load_result, result_dict
 from engine.service import models
-from engine.service.registry import Entry, Registry
+from engine.service.registry import Entry, Registry, confined_reader
 from engine.service.store import DecisionRecord, Store
 from engine.source import parse_document
 from engine.trace import Result
@@ -121,8 +124,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
     store = Store(config.db_url)
     registry = Registry()
     registry.load_directory(config.policies_dir)
+    parents = confined_reader(config.policies_dir)
     for key, text in store.policy_texts():
-        registry.register_text(text, f"{key}.yaml", "stored")
+        registry.register_text(text, f"{key}.yaml", "stored", parents)
     app = FastAPI(title="jixiao 绩效评分服务", version="0.1.0",
                   description="按声明式指标体系为部门整体支出绩效自评打分，解释每一分扣分，并记录每次评分决定。")
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
@@ -189,7 +193,7 @@ def _routes(app: FastAPI, config: ServiceConfig, store: Store, registry: Registr
     def check_policy(body: models.PolicyText) -> models.CheckResponse:
         """静态检查一份指标体系（不保存）：一次返回全部问题。"""
         try:
-            compiled = engine.policy_from_text(body.text, body.name)
+            compiled = _compile(config, body)
         except JixiaoError as err:
             return models.CheckResponse(ok=False, policy=None, problems=[_item(p) for p in err.problems])
         return models.CheckResponse(ok=True, policy=_ref(compiled), problems=[])
@@ -199,7 +203,7 @@ def _routes(app: FastAPI, config: ServiceConfig, store: Store, registry: Registr
                          409: {"model": models.ErrorResponse}})
     def add_policy(body: models.PolicyText, actor: Annotated[str, Depends(authorised)]) -> models.PolicyDetail:
         """添加一个指标体系版本（需要令牌）。同一 id 和版本只能添加一次。"""
-        compiled = engine.policy_from_text(body.text, body.name)
+        compiled = _compile(config, body)
         existing = registry.find(compiled.meta.id, compiled.meta.version)
         if existing is not None:
             raise ApiError(409, "policy.exists", f"指标体系 {compiled.meta.id} 版本 {compiled.meta.version} 已存在")
@@ -220,6 +224,53 @@ def _routes(app: FastAPI, config: ServiceConfig, store: Store, registry: Registr
         actor = f"{who}@{request.client.host if request.client else '-'}"
         return await run_in_threadpool(_score, config, store, registry, policy_id, body, raw, actor)
 
+    @app.post("/policies/{policy_id}/explain", response_model=dict[str, Any], responses=ERRORS, tags=["解释"])
+    def explain_view(policy_id: str, body: models.ExplainRequest, request: Request) -> dict[str, Any]:
+        """为什么没有得满分：未得满分的指标、扣分、规则原文、事实和算式，附挽回建议（不记录决定）。"""
+        entry = _entry(registry, policy_id, body.version)
+        doc = _facts_document(body, _raw(request))
+        facts = facts_from_document(doc, entry.policy)
+        result = engine.evaluate(entry.policy, facts, backend=config.backend)
+        try:
+            view = explain.fails(result, body.indicator)
+            found = recover.recover(entry.policy, doc, facts, result, indicator=body.indicator,
+                                    backend=config.backend) if body.recover else None
+        except explain.UnknownIndicator as err:
+            raise ApiError(404, "indicator.not_found", str(err)) from None
+        return json.loads(views_json.explain_json(view, found))
+
+    @app.post("/policies/{policy_id}/whatif", response_model=dict[str, Any], responses=ERRORS, tags=["解释"])
+    def whatif_view(policy_id: str, body: models.WhatIfRequest, request: Request) -> dict[str, Any]:
+        """如果事实不同：改动后的得分与变化（set），或一项事实取一串值时的得分（sweep）。不记录决定。"""
+        entry = _entry(registry, policy_id, body.version)
+        if not body.set and not body.sweep:
+            raise ApiError(400, "request.set", "请给出 set（NAME=VALUE 列表）或 sweep（NAME=FROM:TO:STEP）")
+        doc = _facts_document(body, _raw(request))
+        facts = facts_from_document(doc, entry.policy)
+        try:
+            overrides = [scenario.parse_override(text, i) for i, text in enumerate(body.set, 1)]
+            spec = whatif.parse_sweep(body.sweep) if body.sweep else None
+        except scenario.OverrideSyntax as err:
+            raise ApiError(400, "request.set", str(err)) from None
+        if spec is not None:
+            table = whatif.sweep(entry.policy, doc, facts, spec, overrides, backend=config.backend)
+            return json.loads(views_json.sweep_json(table))
+        view = whatif.whatif(entry.policy, doc, facts, overrides, backend=config.backend)
+        return json.loads(views_json.whatif_json(view))
+
+    @app.post("/diff", response_model=dict[str, Any], responses=ERRORS, tags=["解释"])
+    def diff_view(body: models.DiffRequest, request: Request) -> dict[str, Any]:
+        """比较两个指标体系版本；给出事实时，还有各指标得分的变化及其原因。"""
+        a = _entry(registry, body.policy_a.id, body.policy_a.version).policy
+        b = _entry(registry, body.policy_b.id, body.policy_b.version).policy
+        structure = policy_diff.diff(a, b)
+        scores = None
+        if body.facts is not None or body.facts_text is not None:
+            doc = _facts_document(body, _raw(request))
+            scores = policy_diff.diff_scores(a, b, facts_from_document(doc, a), facts_from_document(doc, b),
+                                             backend=config.backend)
+        return json.loads(views_json.diff_json(structure, scores))
+
     @app.get("/decisions/{decision_id}", response_model=models.Decision, responses=ERRORS, tags=["评分"])
     def get_decision(decision_id: str) -> models.Decision:
         """按 id 读取一条已记录的评分决定（含事实和完整结果）。"""
@@ -233,6 +284,11 @@ def _routes(app: FastAPI, config: ServiceConfig, store: Store, registry: Registr
                        limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[models.Decision]:
         """最近的评分决定（新的在前）。"""
         return [_decision(r, with_facts=False) for r in store.decisions(policy_id, limit)]
+
+
+def _compile(config: ServiceConfig, body: models.PolicyText) -> engine.CompiledPolicy:
+    """Compile posted policy text; ``extends`` may only name files in the service's policy folder."""
+    return engine.policy_from_text(body.text, Path(body.name).name, confined_reader(config.policies_dir))
 
 
 def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
@@ -300,7 +356,13 @@ def _score(config: ServiceConfig, store: Store, registry: Registry, policy_id: s
     return _decision(record, with_facts=False, result=result)
 
 
-def _facts_document(body: models.ScoreRequest, raw: bytes) -> Any:
+def _raw(request: Request) -> bytes:
+    """The request body FastAPI already read (cached on the request)."""
+    body = getattr(request, "_body", None)
+    return body if isinstance(body, bytes) else b""
+
+
+def _facts_document(body: models.ScoreRequest | models.DiffRequest, raw: bytes) -> Any:
     if (body.facts is None) == (body.facts_text is None):
         raise ApiError(400, "request.facts", "请给出 facts（JSON 对象）或 facts_text（事实文件原文）之一")
     if body.facts_text is not None:

@@ -133,3 +133,34 @@ class Decision(_Model):
     total: str
     result: dict[str, Any]
     facts: dict[str, Any] | None = None
+
+
+class ExplainRequest(ScoreRequest):
+    """Facts to explain: why not full marks, and what would recover the points."""
+
+    indicator: str | None = Field(default=None, description="只看这个指标及其下级")
+    recover: bool = Field(default=True, description="附上逐条验证过的挽回建议")
+
+
+class WhatIfRequest(ScoreRequest):
+    """Facts and changes: ``set`` as in ``jixiao whatif --set``, or one ``sweep``."""
+
+    set: list[str] = Field(default=[], max_length=50, description="NAME=VALUE，值的写法与事实文件相同")
+    sweep: str | None = Field(default=None, description="NAME=FROM:TO:STEP")
+
+
+class PolicyVersionRef(_Model):
+    """A policy version by id (and version; the latest when omitted)."""
+
+    id: str
+    version: str | None = None
+
+
+class DiffRequest(_Model):
+    """Two policy versions, and optionally facts to compare their scores on."""
+
+    policy_a: PolicyVersionRef
+    policy_b: PolicyVersionRef
+    facts: dict[str, Any] | None = None
+    facts_text: str | None = None
+    facts_name: str = Field(default="facts.yaml", max_length=200)

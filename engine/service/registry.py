@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.compile import CompiledPolicy
+from engine.errors import ErrorCode, JixiaoError
 from engine.loader import load_policy, policy_from_text, read_bytes
-from engine.source import decode
+from engine.source import SourceDoc, decode, parse_document
 
-__all__ = ["Entry", "Registry"]
+__all__ = ["Entry", "Registry", "confined_reader"]
+
+
+def confined_reader(root: Path) -> Callable[[str], SourceDoc]:
+    """Read ``extends`` parents only from ``root``: text from a client must not make the server read other files."""
+    base = root.resolve()
+
+    def read(name: str) -> SourceDoc:
+        path = (base / name).resolve()
+        if not path.is_relative_to(base):
+            raise JixiaoError(ErrorCode.POLICY_EXTENDS,
+                              f"extends 只能引用服务指标体系目录中的文件：「{Path(name).name}」")
+        return parse_document(decode(read_bytes(path), name), name)  # labelled by its name, not a server path
+
+    return read
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +52,10 @@ class Registry:
             text = decode(read_bytes(path), str(path))
             self.register(Entry(load_policy(path), text, "bundled"))
 
-    def register_text(self, text: str, name: str, source: str) -> Entry:
+    def register_text(self, text: str, name: str, source: str,
+                      read_parent: Callable[[str], SourceDoc] | None = None) -> Entry:
         """Compile policy text and register it."""
-        entry = Entry(policy_from_text(text, name), text, source)
+        entry = Entry(policy_from_text(text, name, read_parent), text, source)
         self.register(entry)
         return entry
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from engine.service.app import create_app
+from tests.conftest import ROOT
 from tests.service.conftest import GZ_FACTS_TEXT, TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -15,12 +16,12 @@ def score(client, **body):
 
 
 def test_health(client):
-    assert client.get("/health").json() == {"status": "ok", "database": "ok", "policies": 1}
+    assert client.get("/health").json() == {"status": "ok", "database": "ok", "policies": 2}
 
 
 def test_list_and_get_policies(client):
     policies = client.get("/policies").json()
-    assert [p["id"] for p in policies] == ["gz-dept-2021"]
+    assert [p["id"] for p in policies] == ["gz-dept-2021", "gz-dept-2021-r1p"]
     assert policies[0]["versions"][0]["source"] == "bundled"
     detail = client.get("/policies/gz-dept-2021").json()
     assert detail["version"] == "1.0.0-r1" and len(detail["digest"]) == 64 and detail["text"].startswith("#")
@@ -150,3 +151,45 @@ def test_openapi_documents_the_models(client):
     spec = client.get("/openapi.json").json()
     assert {"/health", "/policies", "/policies/{policy_id}/score", "/decisions/{decision_id}"} <= set(spec["paths"])
     assert "ErrorResponse" in spec["components"]["schemas"]
+
+
+def test_posted_policies_may_extend_only_policies_of_the_service(client):
+    child = 'extends: gz-dept-2021.yaml\npolicy:\n  id: gz-next\n  name: 下一年度\n  version: "2022"\n'
+    checked = client.post("/checks", json={"text": child, "name": "next.yaml"}).json()
+    assert checked["ok"] and checked["policy"]["id"] == "gz-next"
+    for target in ("/etc/passwd", "../../../../etc/hostname", "../tests/bad/base-policy.yaml"):
+        escaping = client.post("/checks", json={"text": f"extends: {target}\npolicy: {{id: x}}\n"}).json()
+        assert not escaping["ok"] and escaping["problems"][0]["code"] == "policy.extends"
+        assert "只能引用服务指标体系目录中的文件" in escaping["problems"][0]["message"]
+
+
+def test_explain_view(client):
+    view = client.post("/policies/gz-dept-2021/explain", json={"facts_text": GZ_FACTS_TEXT}).json()
+    assert view["view"] == "explain"
+    text = json.dumps(view, ensure_ascii=False)
+    assert "财政拨款收入预决算差异率" in text and "5.00%" in text  # the recover suggestion
+    assert client.get("/decisions").json() == []  # a view records nothing
+    missing = client.post("/policies/gz-dept-2021/explain", json={"facts_text": GZ_FACTS_TEXT, "indicator": "Z9"})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "indicator.not_found"
+
+
+def test_whatif_view(client):
+    body = {"facts_text": GZ_FACTS_TEXT, "set": ["财政拨款收入预决算差异率=5"]}
+    view = client.post("/policies/gz-dept-2021/whatif", json=body).json()
+    assert view["view"] == "whatif" and "100.622" in json.dumps(view)
+    bad = client.post("/policies/gz-dept-2021/whatif", json={"facts_text": GZ_FACTS_TEXT, "set": ["预算完成率=abc"]})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "facts.type"
+    assert bad.json()["error"]["location"]["file"] == "--set"
+    sweep = client.post("/policies/gz-dept-2021/whatif",
+                        json={"facts_text": GZ_FACTS_TEXT, "sweep": "政府采购执行率=80:100:5"}).json()
+    assert sweep["view"] == "sweep"
+    assert client.post("/policies/gz-dept-2021/whatif", json={"facts_text": GZ_FACTS_TEXT}).status_code == 400
+
+
+def test_diff_view(client):
+    variant = (ROOT / "facts" / "gz-kjj-2021-variance-7pct.yaml").read_text(encoding="utf-8")
+    body = {"policy_a": {"id": "gz-dept-2021"}, "policy_b": {"id": "gz-dept-2021-r1p"}, "facts_text": variant}
+    view = client.post("/diff", json=body).json()
+    assert view["view"] == "diff" and "97.622" in json.dumps(view) and "98.622" in json.dumps(view)
+    structural = client.post("/diff", json={"policy_a": {"id": "gz-dept-2021"}, "policy_b": {"id": "gz-dept-2021-r1p"}})
+    assert structural.status_code == 200 and "A1.2.r1p" in json.dumps(structural.json(), ensure_ascii=False)

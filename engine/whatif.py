@@ -1,0 +1,202 @@
+"""What if a fact were different? One scenario against the recorded result, or a sweep over one fact.
+
+:func:`whatif` evaluates the fact file with ``NAME=VALUE`` overrides (``engine.scenario``) and lines the
+new result up with the old one (``engine.explain.compare``): the delta per indicator and the deductions
+that appeared, changed or vanished. :func:`sweep` tabulates, against one fact, the scores of the
+indicators whose rules read it (directly or through a derived fact) and the total: what a reviewer plots.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from engine import expr
+from engine.compile import CompiledIndicator, CompiledPolicy
+from engine.errors import SourceLocation
+from engine.evaluate import evaluate, rule_facts
+from engine.explain import Comparison, compare
+from engine.facts import Facts, FactValue
+from engine.firing import Backend
+from engine.scenario import Override, OverrideSyntax, Scenario, run
+from engine.source import SourceDoc
+from engine.trace import Result
+
+__all__ = ["FactChange", "Sweep", "SweepPoint", "SweepSpec", "WhatIf", "affected", "parse_sweep", "sweep", "whatif"]
+
+SWEEP_FILE = "--sweep"
+MAX_POINTS = 1001
+
+
+@dataclass(frozen=True, slots=True)
+class FactChange:
+    """A fact before and after the overrides (``derived``: recomputed because an input changed)."""
+
+    name: str
+    before: FactValue | None
+    after: FactValue | None
+    derived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """A scenario and how it differs from the recorded result."""
+
+    facts: tuple[FactChange, ...]
+    scenario: Scenario
+    comparison: Comparison
+
+    @property
+    def before(self) -> Result:
+        """The result of the fact file as it is."""
+        return self.comparison.before
+
+    @property
+    def after(self) -> Result:
+        """The result with the overrides."""
+        return self.comparison.after
+
+
+def whatif(policy: CompiledPolicy, doc: SourceDoc, facts: Facts, overrides: Sequence[Override], *,
+           backend: Backend | None = None) -> WhatIf:
+    """Evaluate the fact file with ``overrides`` and compare with the file as it is.
+
+    Args:
+        policy: the compiled policy.
+        doc: the fact file as parsed (values and positions).
+        facts: the same file, validated (the baseline).
+        overrides: the changed facts.
+        backend: the firing backend (default: durable_rules).
+
+    Raises:
+        PolicyErrors: a changed fact fails the fact-file validation (located at its ``--set``).
+    """
+    before = evaluate(policy, facts, backend=backend)
+    scenario = run(policy, doc, facts.digest, overrides, backend)
+    names = [*dict.fromkeys(o.name for o in overrides)]
+    changes = [FactChange(n, facts.values.get(n), scenario.facts.values.get(n), False) for n in names]
+    changes += [FactChange(n, facts.values.get(n), scenario.facts.values.get(n), True) for n in scenario.recomputed]
+    return WhatIf(tuple(changes), scenario, compare(before, scenario.result))
+
+
+# -- sweeps ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SweepSpec:
+    """``NAME=FROM:TO:STEP``: the values of one fact to try."""
+
+    name: str
+    start: Decimal
+    stop: Decimal
+    step: Decimal
+    text: str
+
+    def values(self) -> tuple[Decimal, ...]:
+        """FROM, FROM + STEP, … up to TO (inclusive when it falls on a step).
+
+        >>> [str(v) for v in parse_sweep("率=0:1:0.25").values()]
+        ['0.00', '0.25', '0.50', '0.75', '1.00']
+        """
+        count = math.floor((self.stop - self.start) / self.step) + 1
+        return tuple(self.start + self.step * i for i in range(count))
+
+
+def parse_sweep(text: str) -> SweepSpec:
+    """Parse ``NAME=FROM:TO:STEP``.
+
+    Raises:
+        OverrideSyntax: malformed, STEP ≤ 0, FROM > TO, or more than ``MAX_POINTS`` values.
+    """
+    name, sep, rest = text.partition("=")
+    parts = rest.split(":")
+    if not sep or not name.strip() or len(parts) != 3:
+        raise OverrideSyntax(f"应写成 事实名=起点:终点:步长，例如 财政拨款收入预决算差异率=0:12:0.5：得到 {text!r}")
+    try:
+        start, stop, step = (Decimal(p.strip()) for p in parts)
+    except InvalidOperation:
+        raise OverrideSyntax(f"起点、终点、步长应为数值：得到 {rest!r}") from None
+    if not all(v.is_finite() for v in (start, stop, step)) or step <= 0 or start > stop:
+        raise OverrideSyntax(f"步长应大于 0，且起点不大于终点：得到 {rest!r}")
+    if (stop - start) / step >= MAX_POINTS:
+        raise OverrideSyntax(f"取值点太多（最多 {MAX_POINTS} 个）：请加大步长")
+    return SweepSpec(name.strip(), start, stop, step, text)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepPoint:
+    """The affected indicators' scores and the total at one value of the fact."""
+
+    value: Decimal
+    scores: tuple[Decimal, ...]
+    total: Decimal
+    is_current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """A table of scores against one fact; ``columns`` are the affected indicators, leaves first."""
+
+    spec: SweepSpec
+    unit: str | None
+    columns: tuple[CompiledIndicator, ...]
+    points: tuple[SweepPoint, ...]
+    current: Decimal | None
+    base: Result
+    overrides: tuple[Override, ...]
+
+
+def sweep(policy: CompiledPolicy, doc: SourceDoc, facts: Facts, spec: SweepSpec,
+          overrides: Sequence[Override] = (), *, backend: Backend | None = None) -> Sweep:
+    """Evaluate the fact file at every value of ``spec`` (plus the current value), after ``overrides``.
+
+    Raises:
+        PolicyErrors: a swept value fails the fact-file validation (located at ``--sweep``).
+    """
+    base = run(policy, doc, facts.digest, overrides, backend) if overrides else None
+    base_facts = base.facts if base else facts
+    found = base_facts.values.get(spec.name)
+    current = found.value if found is not None and isinstance(found.value, Decimal) else None
+    columns = affected(policy, spec.name)
+    values = sorted({*spec.values(), *([current] if current is not None else [])})
+    where = SourceLocation(SWEEP_FILE, 1, len(SWEEP_FILE) + len(spec.name) + 3)
+    points = []
+    for value in values:
+        point = Override(spec.name, value, f"{spec.name}={value}", where, where)
+        result = run(policy, doc, facts.digest, [*overrides, point], backend).result
+        scores = tuple(result.node(c.id).score for c in columns)
+        points.append(SweepPoint(value, scores, result.total, value == current))
+    result = base.result if base else evaluate(policy, facts, backend=backend)
+    unit = found.unit if found is not None else next((d.spec.unit for d in policy.facts if d.name == spec.name), None)
+    return Sweep(spec, unit, columns, tuple(points), current, result, tuple(overrides))
+
+
+def affected(policy: CompiledPolicy, name: str) -> tuple[CompiledIndicator, ...]:
+    """Indicators whose score can depend on fact ``name``: leaves reading it (or a fact derived from it)
+    and their ancestors; deepest first, then in policy order.
+    """
+    inputs = {d.name: set(expr.free_names(d.derive)) for d in policy.facts if d.derive is not None}
+    nodes = {n.id: n for n in policy.nodes()}
+    index = {ident: i for i, ident in enumerate(nodes)}
+    depth: dict[str, int] = {}
+    for node, chain in _with_chains(policy.indicators, ()):
+        if node.leaf is not None and name in _closure(set(rule_facts(node.leaf.rule, node.leaf.cases)), inputs):
+            depth.update((hit.id, d) for d, hit in enumerate((*chain, node)))
+    return tuple(nodes[i] for i in sorted(depth, key=lambda i: (-depth[i], index[i])))
+
+
+def _closure(names: set[str], inputs: dict[str, set[str]]) -> set[str]:
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(inputs.get(name, ()))
+    return found
+
+
+def _with_chains(nodes: tuple[CompiledIndicator, ...], chain: tuple[CompiledIndicator, ...]
+                 ) -> Iterator[tuple[CompiledIndicator, tuple[CompiledIndicator, ...]]]:
+    for node in nodes:
+        yield node, chain
+        yield from _with_chains(node.children, (*chain, node))
