@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from engine import expr
 from engine.compile import CompiledIndicator, CompiledPolicy
 from engine.errors import SourceLocation
-from engine.evaluate import evaluate, rule_facts
+from engine.evaluate import evaluate, facts_read
 from engine.explain import Comparison, NodeChange, compare
 from engine.facts import Facts
 from engine.firing import Backend
@@ -237,23 +236,10 @@ def diff_scores(a: CompiledPolicy, b: CompiledPolicy, facts_a: Facts, facts_b: F
         compiled = index[node.id][0]
         children = tuple(c.id for c in compiled.children if c.id in changed)
         own = structure.of(node.id, *(ChangeKind(k) for k in _SCORING))
-        read = _facts_read(compiled, b if node.after is not None else a)
+        read = facts_read(b if node.after is not None else a, compiled)
         facts = tuple(c for c in structure.changes if c.kind == ChangeKind.FACT and c.subject in read)
         settings = () if own or facts or children else tuple(
             c for c in structure.changes if c.kind == ChangeKind.SETTING)
         causes.append(Cause(node, (*own, *facts, *settings), children))
     kept = dict.fromkeys(c.subject for c in structure.changes if c.kind in _SCORING and c.subject not in changed)
     return ScoreDiff(structure, comparison, tuple(causes), tuple(kept))
-
-
-def _facts_read(node: CompiledIndicator, policy: CompiledPolicy) -> set[str]:
-    if node.leaf is None:
-        return set()
-    inputs = {d.name: expr.free_names(d.derive) for d in policy.facts if d.derive is not None}
-    found, todo = set(), list(rule_facts(node.leaf.rule, node.leaf.cases))
-    while todo:
-        name = todo.pop()
-        if name not in found:
-            found.add(name)
-            todo.extend(inputs.get(name, ()))
-    return found

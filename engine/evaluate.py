@@ -35,7 +35,7 @@ from engine.schema import (
 )
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, RuleKind, Status
 
-__all__ = ["evaluate", "rule_facts"]
+__all__ = ["evaluate", "facts_read", "rule_facts"]
 
 ZERO = Decimal(0)
 
@@ -428,3 +428,18 @@ def rule_facts(rule: Rule, cases: Sequence[expr.Expr] = ()) -> Iterator[str]:
             yield from dict.fromkeys(n for case in cases for n in expr.free_names(case))
         case _:
             yield rule.fact  # type: ignore[union-attr]
+
+
+def facts_read(policy: CompiledPolicy, node: CompiledIndicator) -> set[str]:
+    """Every fact a leaf's score depends on: the facts its rule reads and, through derivations, their inputs."""
+    if node.leaf is None:
+        return set()
+    inputs = {d.name: expr.free_names(d.derive) for d in policy.facts if d.derive is not None}
+    found: set[str] = set()
+    todo = list(rule_facts(node.leaf.rule, node.leaf.cases))
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo.extend(inputs.get(name, ()))
+    return found

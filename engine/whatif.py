@@ -13,10 +13,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from engine import expr
 from engine.compile import CompiledIndicator, CompiledPolicy
 from engine.errors import SourceLocation
-from engine.evaluate import evaluate, rule_facts
+from engine.evaluate import evaluate, facts_read
 from engine.explain import Comparison, compare
 from engine.facts import Facts, FactValue
 from engine.firing import Backend
@@ -175,24 +174,13 @@ def affected(policy: CompiledPolicy, name: str) -> tuple[CompiledIndicator, ...]
     """Indicators whose score can depend on fact ``name``: leaves reading it (or a fact derived from it)
     and their ancestors; deepest first, then in policy order.
     """
-    inputs = {d.name: set(expr.free_names(d.derive)) for d in policy.facts if d.derive is not None}
     nodes = {n.id: n for n in policy.nodes()}
     index = {ident: i for i, ident in enumerate(nodes)}
     depth: dict[str, int] = {}
     for node, chain in _with_chains(policy.indicators, ()):
-        if node.leaf is not None and name in _closure(set(rule_facts(node.leaf.rule, node.leaf.cases)), inputs):
+        if name in facts_read(policy, node):
             depth.update((hit.id, d) for d, hit in enumerate((*chain, node)))
     return tuple(nodes[i] for i in sorted(depth, key=lambda i: (-depth[i], index[i])))
-
-
-def _closure(names: set[str], inputs: dict[str, set[str]]) -> set[str]:
-    found, todo = set(), list(names)
-    while todo:
-        name = todo.pop()
-        if name not in found:
-            found.add(name)
-            todo.extend(inputs.get(name, ()))
-    return found
 
 
 def _with_chains(nodes: tuple[CompiledIndicator, ...], chain: tuple[CompiledIndicator, ...]
