@@ -74,7 +74,7 @@ class _Run:
     def messages(self) -> tuple[list[Message], list[_Sent]]:
         messages: list[Message] = []
         sent: list[_Sent] = []
-        rules = {n.leaf.rule.id: n.leaf.rule for n in self.policy.nodes() if n.leaf}
+        rules = self.policy.rules
         for probe in self.policy.probes:
             if probe.key == "grade":
                 continue
@@ -152,7 +152,7 @@ class _Run:
             total = cap
         max_total = sum((r.max or ZERO for r in roots), ZERO)
         meta = self.policy.meta
-        inferred = sum(1 for n in self.policy.nodes() if n.leaf and n.leaf.rule.provenance == "inferred")
+        inferred = self.policy.inferred_rules
         return Result(
             policy_id=meta.id, policy_name=meta.name, policy_version=meta.version,
             policy_digest=self.policy.digest, department=self.facts.department,
