@@ -31,6 +31,7 @@ Message = tuple[str, Mapping[str, Any]]
 Fired = list[set[str]]
 
 PROBE, SEQ, SID = "probe", "seq", "sid"  # reserved message fields; compiled inputs never use these names
+_SETTLE_RULE, _SETTLE_PROBE = "settle", "$settle"  # one extra rule per ruleset, see _settle
 _DURABLE_OPS = {">=": "$gte", ">": "$gt", "<": "$lt", "<=": "$lte", "!=": "$neq"}
 _NOT_HANDLED, _OBSERVED = 1, 2
 _NO_STATE = "309"  # durable_rules' ERR_SID_NOT_FOUND: the session has no state
@@ -117,6 +118,7 @@ class _Engine:
                 rule = f"r{len(rules)}"  # plain names: the action loop reads them without parsing JSON
                 rules[rule] = {"all": [{"m": _condition(key, branch)}]}
                 fired[rule] = (key, branch.name)
+        rules[_SETTLE_RULE] = {"all": [{"m": {PROBE: _SETTLE_PROBE}}]}
         handle = _dre.create_ruleset(name, json.dumps(rules, ensure_ascii=False))
         made = _Ruleset(name, handle, fired)
         self.rulesets[name] = made
@@ -174,17 +176,19 @@ class DurableBackend:
                 for position, batch in batches.items():
                     ruleset = rulesets[position]
                     used.append(ruleset)
-                    raw.extend((ruleset, m) for m in _session(ruleset, json.dumps(batch, ensure_ascii=False)))
+                    raw.extend((ruleset, m) for m in _session(ruleset, sid, json.dumps(batch, ensure_ascii=False)))
             finally:
                 for ruleset in used:
                     _delete_state(ruleset, sid)
         return _decode(raw, messages)
 
 
-def _session(ruleset: _Ruleset, facts: str) -> list[str]:
+def _session(ruleset: _Ruleset, sid: str, facts: str) -> list[str]:
     """Assert the facts and run the engine's action loop; each fired rule yields its message."""
     try:
         code, state = _dre.assert_facts(ruleset.handle, facts)
+        if code in (_NOT_HANDLED, _OBSERVED):
+            _settle(ruleset, sid)
         if code == _NOT_HANDLED:
             raise FiringError(ErrorCode.FIRING_NOT_HANDLED,
                               f"规则引擎未处理规则集 {ruleset.name} 中的消息（编译出的分支不完整，属于程序缺陷）")
@@ -197,13 +201,30 @@ def _session(ruleset: _Ruleset, facts: str) -> list[str]:
         if '"exception"' in session:  # a swallowed action failure (F5); jixiao runs no actions, but check
             raise FiringError(ErrorCode.FIRING_ACTION_FAILED,
                               f"规则引擎动作执行失败：{str(json.loads(session)['exception'])[:200]}")
-        out: list[str] = []
-        while message:
-            out.append(message)
-            message = _dre.complete_and_start_action(ruleset.handle, state)
-        return out
+        return _drain(ruleset, state, message)
     except (_dre.error, MemoryError) as err:
         raise FiringError(ErrorCode.FIRING_ENGINE, f"规则引擎在规则集 {ruleset.name} 中出错：{err}") from None
+
+
+def _drain(ruleset: _Ruleset, state: int, message: str | None) -> list[str]:
+    out: list[str] = []
+    while message:
+        out.append(message)
+        message = _dre.complete_and_start_action(ruleset.handle, state)
+    return out
+
+
+def _settle(ruleset: _Ruleset, sid: str) -> None:
+    """Run one handled action through a session whose assert was refused, so it can be deleted.
+
+    durable_rules never initialises a new session's action context; ``delete_state`` frees it
+    anyway, so deleting a session whose only assert was not handled frees a garbage pointer and
+    can crash the process (FINDINGS.md F13). A handled sentinel fact sets the context properly.
+    """
+    code, state = _dre.assert_facts(ruleset.handle, json.dumps([{SID: sid, PROBE: _SETTLE_PROBE, SEQ: -1}]))
+    started = _dre.start_action_for_state(ruleset.handle, state) if code == 0 else None
+    if started is not None:
+        _drain(ruleset, state, started[1])
 
 
 def _decode(raw: Sequence[tuple[_Ruleset, str]], messages: Sequence[Message]) -> Fired:
