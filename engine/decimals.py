@@ -67,7 +67,12 @@ def quantize(value: Decimal, places: int, mode: str) -> Decimal:
     >>> quantize(Decimal("13.9325"), 3, "half_up"), quantize(Decimal("13.9325"), 3, "half_even")
     (Decimal('13.933'), Decimal('13.932'))
     """
-    return normalise(value.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING_MODES[mode]))
+    return normalise(value.quantize(_quantum(places), rounding=ROUNDING_MODES[mode]))
+
+
+@functools.lru_cache(maxsize=64)
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
 
 
 def normalise(value: Decimal) -> Decimal:

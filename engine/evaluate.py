@@ -73,6 +73,7 @@ class _Sent:
 class _Run:
     def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool) -> None:
         self.policy, self.facts, self.backend, self.trace = policy, facts, backend, trace
+        self.read_cache: dict[str, tuple[FactRead, ...]] = {}
         messages, self.sent = self.messages()
         fired = backend.fire(policy, messages)
         self.fired: dict[str, list[tuple[_Sent, set[str]]]] = {}
@@ -207,6 +208,8 @@ class _Run:
         return IndicatorScore(node.id, name, node.max, score, status, (), deductions, computation, node.location)
 
     def is_not_applicable(self, plan: LeafPlan) -> bool:
+        if plan.rule.applicable_if is None:
+            return False
         return any("na" in names for key in plan.probes for _, names in self.fired.get(key, []))
 
     def not_applicable(self, node: CompiledIndicator, plan: LeafPlan, name: str, weight: Decimal) -> IndicatorScore:
@@ -219,6 +222,10 @@ class _Run:
 
     def single(self, plan: LeafPlan) -> tuple[_Sent, str]:
         (sent, names), = self.fired[plan.probes[0]]
+        if len(names) == 1:
+            (name,) = names
+            if not name.startswith("gap:") and name != "seen":
+                return sent, name
         names = names - {"seen"}
         gap = sorted(n for n in names if n.startswith("gap:"))
         if gap or not names:
@@ -369,6 +376,12 @@ class _Run:
         )
 
     def reads(self, plan: LeafPlan) -> tuple[FactRead, ...]:
+        found = self.read_cache.get(plan.rule.id)
+        if found is None:
+            found = self.read_cache[plan.rule.id] = self.collect_reads(plan)
+        return found
+
+    def collect_reads(self, plan: LeafPlan) -> tuple[FactRead, ...]:
         names = list(rule_facts(plan.rule, plan.cases))
         out: list[FactRead] = []
         seen: set[str] = set()
