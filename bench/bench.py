@@ -94,14 +94,17 @@ def evaluations(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts], se
     }
 
 
-def latency(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts], count: int) -> tuple[float, float]:
-    backend, samples = engine.DurableBackend(), []
+def latency(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts], count: int) -> dict[str, float]:
+    """p50/p99 in ms of one full-trace durable evaluation: wall clock, and CPU time of this thread
+    (which leaves out the time the host gave to other work)."""
+    backend, wall, cpu = engine.DurableBackend(), [], []
     for i in range(count):
-        start = time.perf_counter_ns()
+        start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
         engine.evaluate(policy, facts[i % len(facts)], backend=backend)
-        samples.append(time.perf_counter_ns() - start)
-    cuts = statistics.quantiles(samples, n=100)
-    return cuts[49] / 1e6, cuts[98] / 1e6
+        cpu.append(time.thread_time_ns() - start_cpu)
+        wall.append(time.perf_counter_ns() - start)
+    w, c = statistics.quantiles(wall, n=100), statistics.quantiles(cpu, n=100)
+    return {"p50": w[49] / 1e6, "p99": w[98] / 1e6, "cpu_p50": c[49] / 1e6, "cpu_p99": c[98] / 1e6}
 
 
 class _QuietHost(durable_engine.Host):  # type: ignore[misc]
@@ -252,8 +255,9 @@ def main() -> None:
     figure("evals_per_s_durable_full_trace", f"{speed['durable_full']:.0f}", "(one core; target ≥ 5000)")
     figure("evals_per_s_native_full_trace", f"{speed['native_full']:.0f}", "(one core)")
     figure("evals_per_s_durable_scores_only", f"{speed['durable_scores']:.0f}", "(one core)")
-    p50, p99 = latency(policy, facts, 3_000 if quick else 10_000)
-    figure("latency_ms_durable_full_trace", f"p50 {p50:.3f}, p99 {p99:.3f}", "(target p99 ≤ 1)")
+    lat = latency(policy, facts, 3_000 if quick else 10_000)
+    figure("latency_ms_durable_full_trace", f"p50 {lat['p50']:.3f}, p99 {lat['p99']:.3f} wall clock; "
+           f"p50 {lat['cpu_p50']:.3f}, p99 {lat['cpu_p99']:.3f} thread CPU time", "(target p99 ≤ 1)")
     figure("trace_overhead", f"{speed['durable_scores'] / speed['durable_full']:.2f}",
            "(time full trace ÷ time scores only)")
     floor = floors(rules, len(policy.probes), seconds)
