@@ -109,6 +109,8 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: Path | None, b
     指标体系只编译一次，多进程评分，结果按路径排序写成 JSON Lines，最后输出汇总表。
     """
     if out is not None or jixiao_batch.is_batch(facts):
+        if output is not None or fmt != "text":
+            raise click.UsageError("批量模式只输出 JSON Lines：请用 --out 指定结果文件，不要用 --output/--format")
         _score_batch(policy, facts, out, backend, jobs)
         return
     try:

@@ -100,3 +100,8 @@ def test_a_bad_policy_stops_before_any_file(fact_dir, tmp_path):
     bad.write_text(GZ_POLICY.read_text(encoding="utf-8").replace("max: 50", "max: 51", 1), encoding="utf-8")
     run = CliRunner().invoke(main, ["score", str(bad), str(fact_dir), "--out", str(tmp_path / "r.jsonl")])
     assert run.exit_code == 1 and "policy.weights_sum" in run.output and not (tmp_path / "r.jsonl").exists()
+
+
+def test_single_report_options_are_refused_in_batch_mode(fact_dir):
+    code, output = _run(str(fact_dir), "--format", "markdown")
+    assert code == 2 and "--out" in output
