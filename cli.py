@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from engine.batch import record_line, summarise
 from engine.errors import JixiaoError, Problem
 from engine.firing import Backend, DurableBackend, NativeBackend
 from engine.trace import Result
+from engine.worker import ProcessBackend
 
 RENDERERS: dict[str, Callable[[Result], str]] = {
     "text": engine.render_text,
@@ -101,23 +103,30 @@ def main() -> None:
               help="批量模式：每个事实文件一行 JSON（按路径排序），原子写入此文件。")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="批量模式的进程数；默认用全部 CPU 核。")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="在单独的工作进程中触发规则，超过此秒数即终止并替换该进程（firing.timeout）；默认在本进程内执行。")
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: Path | None, backend: str, out: Path | None,
-          jobs: int | None) -> None:
+          jobs: int | None, timeout: float | None) -> None:
     """按指标体系 POLICY 为事实文件 FACTS 打分。
 
     FACTS 可以是多个文件、目录或通配符（如 'facts/*.yaml'）：此时（或给出 --out 时）进入批量模式，
     指标体系只编译一次，多进程评分，结果按路径排序写成 JSON Lines，最后输出汇总表。
     """
+    factory = BACKENDS[backend] if timeout is None else functools.partial(ProcessBackend, BACKENDS[backend], timeout)
     if out is not None or jixiao_batch.is_batch(facts):
         if output is not None or fmt != "text":
             raise click.UsageError("批量模式只输出 JSON Lines：请用 --out 指定结果文件，不要用 --output/--format")
-        _score_batch(policy, facts, out, backend, jobs)
+        _score_batch(policy, facts, out, factory, jobs)
         return
+    firing = factory()
     try:
         compiled = engine.load_policy(policy)
-        result = engine.evaluate(compiled, engine.read_facts(facts[0], compiled), backend=BACKENDS[backend]())
+        result = engine.evaluate(compiled, engine.read_facts(facts[0], compiled), backend=firing)
     except JixiaoError as err:
         raise DataError(err) from None
+    finally:
+        if isinstance(firing, ProcessBackend):
+            firing.close()
     text = RENDERERS[fmt](result)
     if output is None:
         click.echo(text, nl=False)
@@ -125,7 +134,8 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: Path | None, b
         write_atomic(output, text)
 
 
-def _score_batch(policy: Path, args: tuple[str, ...], out: Path | None, backend: str, jobs: int | None) -> None:
+def _score_batch(policy: Path, args: tuple[str, ...], out: Path | None, backend: Callable[[], Backend],
+                 jobs: int | None) -> None:
     paths = jixiao_batch.expand(args)
     if not paths:
         raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
@@ -135,7 +145,7 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: Path | None, backend:
         raise DataError(err) from None
     console = Console(stderr=True)
     with jixiao_batch.with_progress(console, len(paths)) as tick:
-        records = jixiao_batch.score_files(compiled, paths, BACKENDS[backend], jobs or jixiao_batch.default_jobs(),
+        records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
                                            tick)
     text = "".join(record_line(r) for r in records)
     if out is None:

@@ -82,7 +82,7 @@ def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Ca
         _start(policy, backend)
         return [_tick(_score(p), progress) for p in paths]
     records: list[dict[str, Any]] = []
-    chunk = max(1, min(64, len(paths) // (jobs * 8)))
+    chunk = max(1, min(16, len(paths) // (jobs * 16)))  # small chunks: no worker idles at the end
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start,
                              initargs=(policy, backend)) as pool:

@@ -175,22 +175,23 @@ def batch(policy: engine.CompiledPolicy, texts: Sequence[str], count: int) -> di
 
 def _spin(_: int) -> float:
     start, x = time.process_time(), 0
-    for i in range(3_000_000):
+    for i in range(10_000_000):
         x += i
     return time.process_time() - start
 
 
 def parallel_ceiling() -> float:
-    """How much faster ``cores`` CPU-bound processes finish than one, on this machine right now."""
+    """How much faster ``cores`` CPU-bound processes finish than one, sustained for a few seconds,
+    on this machine right now (a virtual machine's cores may not all be real)."""
     cores = jixiao_batch.default_jobs()
     context = multiprocessing.get_context("fork")
     with context.Pool(cores) as pool:
         pool.map(_spin, range(cores))  # start the workers
         start = time.perf_counter()
-        pool.map(_spin, range(cores * 4))
+        pool.map(_spin, range(cores * 3), chunksize=1)
         parallel = time.perf_counter() - start
     start = time.perf_counter()
-    for _ in range(4):
+    for _ in range(3):
         _spin(0)
     return (time.perf_counter() - start) * cores / parallel
 

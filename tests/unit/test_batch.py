@@ -105,3 +105,13 @@ def test_a_bad_policy_stops_before_any_file(fact_dir, tmp_path):
 def test_single_report_options_are_refused_in_batch_mode(fact_dir):
     code, output = _run(str(fact_dir), "--format", "markdown")
     assert code == 2 and "--out" in output
+
+
+def test_a_deadline_runs_the_engine_in_a_worker_with_the_same_results(fact_dir, tmp_path):
+    plain, guarded = tmp_path / "plain.jsonl", tmp_path / "guarded.jsonl"
+    args = (str(fact_dir / "dept-0[12].yaml"), "--jobs", "2")
+    _run(*args, "--out", str(plain))
+    assert _run(*args, "--out", str(guarded), "--timeout", "30")[0] == 0
+    assert guarded.read_bytes() == plain.read_bytes()
+    single = [_run(str(fact_dir / "dept-01.yaml"), "--format", "json", *t)[1] for t in ((), ("--timeout", "30"))]
+    assert single[0] == single[1] and json.loads(single[0])["total"]
