@@ -73,7 +73,6 @@ class _Sent:
 class _Run:
     def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool) -> None:
         self.policy, self.facts, self.backend, self.trace = policy, facts, backend, trace
-        self.read_cache: dict[str, tuple[FactRead, ...]] = {}
         messages, self.sent = self.messages()
         fired = backend.fire(policy, messages)
         self.fired: dict[str, list[tuple[_Sent, set[str]]]] = {}
@@ -376,12 +375,6 @@ class _Run:
         )
 
     def reads(self, plan: LeafPlan) -> tuple[FactRead, ...]:
-        found = self.read_cache.get(plan.rule.id)
-        if found is None:
-            found = self.read_cache[plan.rule.id] = self.collect_reads(plan)
-        return found
-
-    def collect_reads(self, plan: LeafPlan) -> tuple[FactRead, ...]:
         names = list(rule_facts(plan.rule, plan.cases))
         out: list[FactRead] = []
         seen: set[str] = set()
