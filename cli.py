@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
@@ -9,10 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 import engine
+import jixiao_batch
 from engine import diff as policy_diff
 from engine import explain, recover, scenario, whatif
+from engine.batch import record_line, summarise
 from engine.errors import JixiaoError, Problem
 from engine.firing import Backend, DurableBackend, NativeBackend
 from engine.loader import read_document
@@ -25,6 +29,7 @@ from engine.render.page_text import render_page_text
 from engine.render.page_whatif import sweep_page, whatif_page
 from engine.render.views_json import diff_json, explain_json, recover_json, sweep_json, whatif_json
 from engine.trace import Result
+from engine.worker import ProcessBackend
 
 RENDERERS: dict[str, Callable[[Result], str]] = {
     "text": engine.render_text,
@@ -105,25 +110,75 @@ def main() -> None:
 
 @main.command()
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("facts", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("facts", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
               help="输出格式：text（中文报告）、json（机器读取）、markdown（贴入自评报告）。")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="写入文件（原子写入：出错时不留下半个文件）；默认输出到标准输出。")
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
               help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")
-def score(policy: Path, facts: Path, fmt: str, output: Path | None, backend: str) -> None:
-    """按指标体系 POLICY 为事实文件 FACTS 打分。"""
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="批量模式：每个事实文件一行 JSON（按路径排序），原子写入此文件。")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="批量模式的进程数；默认用全部 CPU 核。")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="在单独的工作进程中触发规则，超过此秒数即终止并替换该进程（firing.timeout）；默认在本进程内执行。")
+def score(policy: Path, facts: tuple[str, ...], fmt: str, output: Path | None, backend: str, out: Path | None,
+          jobs: int | None, timeout: float | None) -> None:
+    """按指标体系 POLICY 为事实文件 FACTS 打分。
+
+    FACTS 可以是多个文件、目录或通配符（如 'facts/*.yaml'）：此时（或给出 --out 时）进入批量模式，
+    指标体系只编译一次，多进程评分，结果按路径排序写成 JSON Lines，最后输出汇总表。
+    """
+    factory = BACKENDS[backend] if timeout is None else functools.partial(ProcessBackend, BACKENDS[backend], timeout)
+    if out is not None or jixiao_batch.is_batch(facts):
+        if output is not None or fmt != "text":
+            raise click.UsageError("批量模式只输出 JSON Lines：请用 --out 指定结果文件，不要用 --output/--format")
+        _score_batch(policy, facts, out, factory, jobs)
+        return
+    firing = factory()
     try:
         compiled = engine.load_policy(policy)
-        result = engine.evaluate(compiled, engine.read_facts(facts, compiled), backend=BACKENDS[backend]())
+        result = engine.evaluate(compiled, engine.read_facts(facts[0], compiled), backend=firing)
     except JixiaoError as err:
         raise DataError(err) from None
+    finally:
+        if isinstance(firing, ProcessBackend):
+            firing.close()
     text = RENDERERS[fmt](result)
     if output is None:
         click.echo(text, nl=False)
     else:
         write_atomic(output, text)
+
+
+def _score_batch(policy: Path, args: tuple[str, ...], out: Path | None, backend: Callable[[], Backend],
+                 jobs: int | None) -> None:
+    paths = jixiao_batch.expand(args)
+    if not paths:
+        raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
+    try:
+        compiled = engine.load_policy(policy)
+    except JixiaoError as err:
+        raise DataError(err) from None
+    console = Console(stderr=True)
+    with jixiao_batch.with_progress(console, len(paths)) as tick:
+        records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
+                                           tick)
+    text = "".join(record_line(r) for r in records)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(out, text)
+    summary = summarise(records)
+    Console(stderr=out is None, soft_wrap=True).print(jixiao_batch.summary_table(summary))
+    for record in records:
+        if "error" in record:
+            error = record["error"]
+            click.echo(f"{error['location'] or record['file']}: {error['code']}: {error['message']}", err=True)
+    if summary.failed:
+        sys.exit(1)
+
 
 
 @main.command()

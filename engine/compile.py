@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from engine import expr
+from engine import expr, limits
 from engine.check import check_policy, indicator_paths
 from engine.check_values import check_bands, check_compared_units, check_derived, check_rule_values, fact_interval
 from engine.conditions import AnyOf, Branch, Input, Probe, Test, complement_tests, interval_tests
@@ -45,7 +45,7 @@ from engine.source import Path, SourceDoc, field_path
 
 __all__ = ["CompiledIndicator", "CompiledPolicy", "LeafPlan", "compile_policy"]
 
-RULESET_LIMIT = 200
+RULESET_LIMIT = limits.RULESET_LIMIT
 MAX_SCALE = 10
 
 
@@ -99,6 +99,9 @@ class CompiledPolicy:
     rulesets: tuple[tuple[str, tuple[str, ...]], ...]
     scale: int
     by_key: Mapping[str, Probe]
+    ruleset_of: Mapping[str, int]
+    rules: Mapping[str, Rule]
+    inferred_rules: int
 
     def nodes(self) -> Iterator[CompiledIndicator]:
         """Every node, depth first in policy order."""
@@ -135,14 +138,29 @@ def compile_policy(policy: Policy, doc: SourceDoc) -> CompiledPolicy:
         raise PolicyErrors(problems)
     scale = builder.scale()
     probes = tuple(_scale_probe(p, scale) for p in builder.probes)
+    _check_limits(probes, indicators, doc)
     digest = policy_digest(policy)
+    rulesets = _group(probes, digest)
+    leaf_rules = [n.leaf.rule for root in indicators for n in root.walk() if n.leaf]
     return CompiledPolicy(
         meta=policy.policy, file=doc.file, digest=digest, rounding=policy.rounding.score,
         display=policy.rounding, total=policy.total, grading=policy.grading,
         grade_intervals=grade_intervals, facts=facts, constraints=constraints, indicators=indicators,
         probes=probes,
-        rulesets=_group(probes, digest), scale=scale, by_key={p.key: p for p in probes},
+        rulesets=rulesets, scale=scale, by_key={p.key: p for p in probes},
+        ruleset_of={key: i for i, (_, keys) in enumerate(rulesets) for key in keys},
+        rules={rule.id: rule for rule in leaf_rules},
+        inferred_rules=sum(1 for rule in leaf_rules if rule.provenance == "inferred"),
     )
+
+
+def _check_limits(probes: tuple[Probe, ...], indicators: tuple[CompiledIndicator, ...], doc: SourceDoc) -> None:
+    """Reject, before durable_rules sees it, any probe that could exceed one of its limits."""
+    where = {n.leaf.rule.id: n.leaf.location for root in indicators for n in root.walk() if n.leaf}
+    problems = [Problem(ErrorCode.FIRING_LIMIT, message, where.get(p.rule_id) or doc.locate(("grading",)))
+                for p in probes if (message := limits.limit_problem(p)) is not None]
+    if problems:
+        raise PolicyErrors(problems)
 
 
 class _Builder:

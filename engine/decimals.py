@@ -7,6 +7,7 @@ Rounding modes are named as policies declare them (``half_up`` = 四舍五入,
 from __future__ import annotations
 
 import decimal
+import functools
 from decimal import Decimal
 from typing import Literal
 
@@ -66,7 +67,12 @@ def quantize(value: Decimal, places: int, mode: str) -> Decimal:
     >>> quantize(Decimal("13.9325"), 3, "half_up"), quantize(Decimal("13.9325"), 3, "half_even")
     (Decimal('13.933'), Decimal('13.932'))
     """
-    return normalise(value.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING_MODES[mode]))
+    return normalise(value.quantize(_quantum(places), rounding=ROUNDING_MODES[mode]))
+
+
+@functools.lru_cache(maxsize=64)
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
 
 
 def normalise(value: Decimal) -> Decimal:
@@ -101,6 +107,12 @@ def fmt(value: Decimal, min_places: int = 0, max_places: int | None = None) -> s
     >>> fmt(Decimal("-0.0"), 2), fmt(Decimal("84.48")), fmt(Decimal("1E+3"))
     ('0.00', '84.48', '1000')
     """
+    return _fmt(value, min_places, max_places)
+
+
+@functools.lru_cache(maxsize=8192)
+def _fmt(value: Decimal, min_places: int, max_places: int | None) -> str:
+    """:func:`fmt`, cached: equal decimals always print the same, so a report's constants print once."""
     value = normalise(value)
     text = format(value, "f")
     if "." in text:
@@ -121,6 +133,11 @@ def show(value: Decimal, places: int = 6) -> str:
     >>> show(Decimal("1.6896")), show(Decimal(50) / Decimal(21)), show(Decimal("-0")), show(Decimal("-0.44"))
     ('1.6896', '2.380952…', '0', '−0.44')
     """
+    return _show(value, places)
+
+
+@functools.lru_cache(maxsize=8192)
+def _show(value: Decimal, places: int) -> str:
     value = normalise(value)
     short = value.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_DOWN)
     return fmt(short).replace("-", "−") + ("…" if short != value else "")

@@ -68,6 +68,8 @@ class ErrorCode(StrEnum):
     FIRING_NOT_HANDLED = "firing.not_handled"
     FIRING_OBSERVED = "firing.observed"
     FIRING_ACTION_FAILED = "firing.action_failed"
+    FIRING_ENGINE = "firing.engine"
+    FIRING_TIMEOUT = "firing.timeout"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -12,7 +12,7 @@ import decimal
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from engine import decimals, expr, scoring
 from engine.compile import CompiledIndicator, CompiledPolicy, LeafPlan
@@ -38,10 +38,17 @@ from engine.trace import Deduction, FactRead, IndicatorScore, Result, RuleKind, 
 __all__ = ["evaluate", "facts_read", "rule_facts"]
 
 ZERO = Decimal(0)
+Detail = Literal["full", "scores"]
 
 
-def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = None) -> Result:
+def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = None,
+             detail: Detail = "full") -> Result:
     """Score one department's facts against a compiled policy.
+
+    ``detail="full"`` (the default) explains every lost point: each scored indicator carries its
+    computation and its :class:`Deduction` records. ``detail="scores"`` computes the same scores
+    and skips the explanation (no computation text, no deductions), for bulk runs that only need
+    the numbers.
 
     Raises:
         JixiaoError: a value no rule case covers (``eval.*``) or a firing failure (``firing.*``).
@@ -51,7 +58,9 @@ def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = 
         ctx.prec = 34
         ctx.rounding = decimals.ROUNDING_MODES[policy.rounding.mode]
         ctx.traps[decimal.Inexact] = False
-        run = _Run(policy, facts, backend)
+        if detail not in ("full", "scores"):
+            raise ValueError(f"detail must be 'full' or 'scores', not {detail!r}")
+        run = _Run(policy, facts, backend, detail == "full")
         return run.result()
 
 
@@ -62,8 +71,8 @@ class _Sent:
 
 
 class _Run:
-    def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend) -> None:
-        self.policy, self.facts, self.backend = policy, facts, backend
+    def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool) -> None:
+        self.policy, self.facts, self.backend, self.trace = policy, facts, backend, trace
         messages, self.sent = self.messages()
         fired = backend.fire(policy, messages)
         self.fired: dict[str, list[tuple[_Sent, set[str]]]] = {}
@@ -74,7 +83,7 @@ class _Run:
     def messages(self) -> tuple[list[Message], list[_Sent]]:
         messages: list[Message] = []
         sent: list[_Sent] = []
-        rules = {n.leaf.rule.id: n.leaf.rule for n in self.policy.nodes() if n.leaf}
+        rules = self.policy.rules
         for probe in self.policy.probes:
             if probe.key == "grade":
                 continue
@@ -152,7 +161,7 @@ class _Run:
             total = cap
         max_total = sum((r.max or ZERO for r in roots), ZERO)
         meta = self.policy.meta
-        inferred = sum(1 for n in self.policy.nodes() if n.leaf and n.leaf.rule.provenance == "inferred")
+        inferred = self.policy.inferred_rules
         return Result(
             policy_id=meta.id, policy_name=meta.name, policy_version=meta.version,
             policy_digest=self.policy.digest, department=self.facts.department,
@@ -187,15 +196,19 @@ class _Run:
         outcome = self.outcome(node, plan, weight)
         places, mode = self.policy.rounding.places, self.policy.rounding.mode
         score = decimals.quantize(outcome.score, places, mode)
+        status = Status.ADJUSTMENT if isinstance(rule, AdjustmentRule) else Status.SCORED
+        if not self.trace:  # the one guard: everything below only explains the score
+            return IndicatorScore(node.id, name, node.max, score, status, (), (), None, node.location)
         computation = outcome.computation
         if score != outcome.score:
             computation += f" → {decimals.fmt(score)}（{decimals.ROUNDING_NAMES[mode]}至 {places} 位）"
-        status = Status.ADJUSTMENT if isinstance(rule, AdjustmentRule) else Status.SCORED
         lost = -score if isinstance(rule, AdjustmentRule) else weight - score
         deductions = self.deductions(node, plan, outcome, lost, computation)
         return IndicatorScore(node.id, name, node.max, score, status, (), deductions, computation, node.location)
 
     def is_not_applicable(self, plan: LeafPlan) -> bool:
+        if plan.rule.applicable_if is None:
+            return False
         return any("na" in names for key in plan.probes for _, names in self.fired.get(key, []))
 
     def not_applicable(self, node: CompiledIndicator, plan: LeafPlan, name: str, weight: Decimal) -> IndicatorScore:
@@ -208,6 +221,10 @@ class _Run:
 
     def single(self, plan: LeafPlan) -> tuple[_Sent, str]:
         (sent, names), = self.fired[plan.probes[0]]
+        if len(names) == 1:
+            (name,) = names
+            if not name.startswith("gap:") and name != "seen":
+                return sent, name
         names = names - {"seen"}
         gap = sorted(n for n in names if n.startswith("gap:"))
         if gap or not names:

@@ -1,36 +1,46 @@
-"""Which branches fire for these messages? (stage: evaluate; the only module that imports durable).
+"""Which branches fire for these messages? (stage: evaluate; the only module that imports durable_rules).
 
-:class:`DurableBackend` registers each compiled ruleset once per process (named by the policy
-digest), runs every evaluation in a fresh session id and deletes that session's state in
-``finally``; its actions only record ``(message index, branch)``. :class:`NativeBackend`
-evaluates the same compiled tests in plain Python, as a differential oracle.
+:class:`DurableBackend` gives every compiled ruleset to durable_rules' rete engine once per process
+(named by the policy digest), runs every evaluation in a fresh session id and deletes that session's
+state in ``finally``, whatever went wrong. It drives the engine's action loop itself: each fired rule's
+name says which branch of which probe fired and the message's ``seq`` says which message, so no Python
+code runs inside the engine and nothing can be swallowed there (FINDINGS.md F5, F9).
+:class:`NativeBackend` evaluates the same compiled tests in plain Python, as a differential oracle.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import itertools
+import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from durable import engine as durable_engine
+import durable_rules_engine as _dre
 
 from engine.compile import CompiledPolicy
 from engine.conditions import Branch, Test
 from engine.errors import ErrorCode, JixiaoError
 
-__all__ = ["Backend", "DurableBackend", "FiringError", "Message", "NativeBackend", "default_backend"]
+__all__ = ["Backend", "DurableBackend", "FiringError", "Message", "NativeBackend", "default_backend",
+           "last_session", "session_alive"]
 
 Message = tuple[str, Mapping[str, Any]]
 Fired = list[set[str]]
 
-PROBE, SEQ = "probe", "seq"  # reserved message fields; compiled inputs never use these names
+PROBE, SEQ, SID = "probe", "seq", "sid"  # reserved message fields; compiled inputs never use these names
+_SETTLE_RULE, _SETTLE_PROBE = "settle", "$settle"  # one extra rule per ruleset, see _settle
 _DURABLE_OPS = {">=": "$gte", ">": "$gt", "<": "$lt", "<=": "$lte", "!=": "$neq"}
+_NOT_HANDLED, _OBSERVED = 1, 2
+_NO_STATE = "309"  # durable_rules' ERR_SID_NOT_FOUND: the session has no state
 
 
 class FiringError(JixiaoError):
-    """The firing engine failed or disagreed with its contract (a bug, never user input)."""
+    """The firing engine failed or disagreed with its contract (a bug or a limit, never user input)."""
 
 
 class Backend(Protocol):
@@ -59,12 +69,10 @@ def _holds(branch: Branch, fields: Mapping[str, Any]) -> bool:
 
 
 def _test(test: Test, fields: Mapping[str, Any]) -> bool:
-    if test.field not in fields:
+    if test.field not in fields or (test.other and test.other not in fields):
         return False
     left = fields[test.field]
-    right = fields.get(test.other) if test.other else test.value
-    if test.other and test.other not in fields:
-        return False
+    right = fields[test.other] if test.other else test.value
     if test.op == "==":
         return bool(left == right and type(left) is type(right))
     if test.op == "!=":
@@ -74,43 +82,76 @@ def _test(test: Test, fields: Mapping[str, Any]) -> bool:
     return {">=": left >= right, ">": left > right, "<": left < right, "<=": left <= right}[test.op]
 
 
-class _QuietHost(durable_engine.Host):  # type: ignore[misc]
-    """A host without the two timer threads the stock ``Host`` starts (jixiao uses no timers)."""
+@dataclass(frozen=True, slots=True)
+class _Ruleset:
+    """One registered durable_rules ruleset: its handle and what each of its rule names means."""
 
-    def _run(self) -> None:
-        return None
+    name: str
+    handle: int
+    fired: Mapping[str, tuple[str, str]]  # rule name → (probe key, branch name)
 
 
 class _Engine:
-    """The process-wide durable_rules host: rulesets registered once, one lock for every call."""
+    """The process-wide durable_rules state: rulesets created once, one lock around every engine call."""
 
     def __init__(self) -> None:
-        self.host = _QuietHost()
+        _keep_session_memory()
         self.lock = threading.Lock()
-        self.registered: set[str] = set()
-        self.fired: list[tuple[int, str]] = []
+        self.rulesets: dict[str, _Ruleset] = {}
+        self.tables: dict[str, tuple[_Ruleset, ...]] = {}
         self.sids = itertools.count(1)
         self.prefix = f"{os.getpid()}-"
+        self.last_sid = ""
 
-    def register(self, policy: CompiledPolicy) -> None:
-        definitions = {name: self.definition(policy, keys) for name, keys in policy.rulesets
-                       if name not in self.registered}
-        if definitions:
-            self.host.set_rulesets(definitions)
-            self.registered.update(definitions)
+    def table(self, policy: CompiledPolicy) -> tuple[_Ruleset, ...]:
+        """The policy's rulesets in ``policy.rulesets`` order, created on first use (call under the lock)."""
+        found = self.tables.get(policy.digest)
+        if found is None:
+            found = tuple(self.ruleset(policy, name, keys) for name, keys in policy.rulesets)
+            self.tables[policy.digest] = found
+        return found
 
-    def definition(self, policy: CompiledPolicy, keys: Sequence[str]) -> dict[str, Any]:
+    def ruleset(self, policy: CompiledPolicy, name: str, keys: Sequence[str]) -> _Ruleset:
+        if name in self.rulesets:  # names are unique per digest; durable_rules cannot redefine one
+            return self.rulesets[name]
         rules: dict[str, Any] = {}
+        fired: dict[str, tuple[str, str]] = {}
         for key in keys:
-            for j, branch in enumerate(policy.by_key[key].branches):
-                rules[f"{key}|{j}|{branch.name}"] = {"all": [{"m": _condition(key, branch)}],
-                                                     "run": self.recorder(branch.name)}
-        return rules
+            for branch in policy.by_key[key].branches:
+                rule = f"r{len(rules)}"  # plain names: the action loop reads them without parsing JSON
+                rules[rule] = {"all": [{"m": _condition(key, branch)}]}
+                fired[rule] = (key, branch.name)
+        rules[_SETTLE_RULE] = {"all": [{"m": {PROBE: _SETTLE_PROBE}}]}
+        handle = _dre.create_ruleset(name, json.dumps(rules, ensure_ascii=False))
+        made = _Ruleset(name, handle, fired)
+        self.rulesets[name] = made
+        return made
 
-    def recorder(self, branch: str) -> Callable[[Any], None]:
-        def record(c: Any) -> None:
-            self.fired.append((int(c.m[SEQ]), branch))
-        return record
+    def new_sid(self) -> str:
+        self.last_sid = f"{self.prefix}{next(self.sids)}"
+        return self.last_sid
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
+
+
+def _keep_session_memory() -> None:
+    """Keep the memory durable_rules frees at ``delete_state`` for the next session (glibc only).
+
+    Every session allocates about 8 KB of index arrays per rule and frees them when deleted. With
+    glibc's default thresholds that block may be unmapped or trimmed and faulted back in at the
+    next session: about 130 page faults and a quarter of a millisecond of system time per
+    evaluation, depending on the heap's layout (FINDINGS.md F15). A 4 MB mmap threshold and a
+    16 MB trim threshold keep at most 16 MB of free heap in the process.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError, TypeError):  # not glibc: nothing to tune
+        return
+    mallopt(_M_MMAP_THRESHOLD, 4 << 20)
+    mallopt(_M_TRIM_THRESHOLD, 16 << 20)
 
 
 def _condition(key: str, branch: Branch) -> dict[str, Any]:
@@ -132,7 +173,8 @@ _ENGINE: _Engine | None = None
 _ENGINE_LOCK = threading.Lock()
 
 
-def _shared_engine() -> _Engine:
+def shared_engine() -> _Engine:
+    """The process's durable_rules engine, created on first use (importing jixiao changes nothing)."""
     global _ENGINE
     with _ENGINE_LOCK:
         if _ENGINE is None:
@@ -141,65 +183,131 @@ def _shared_engine() -> _Engine:
 
 
 class DurableBackend:
-    """durable_rules fires the rules: fresh session per evaluation, state deleted afterwards."""
+    """durable_rules fires the rules: fresh session per evaluation, state deleted afterwards.
+
+    Thread-safe by one process-wide lock: durable_rules itself is not. To use several cores, use
+    several processes (each has its own engine), as ``jixiao score`` does in batch mode.
+    """
 
     name = "durable"
 
-    def __init__(self) -> None:
-        """Use the process-wide durable_rules host (its rulesets are process-global)."""
-        self._engine = _shared_engine()
-
     def fire(self, policy: CompiledPolicy, messages: Sequence[Message]) -> Fired:
-        """Assert each ruleset's messages as facts in one fresh session and collect firings."""
-        batches = _batches(policy, messages)
-        engine = self._engine
+        """Assert each ruleset's messages as facts in one fresh session and collect firings.
+
+        Raises:
+            FiringError: the engine did not handle a message, saw one twice, reported a failed
+                action or an engine error; the session's state is deleted in every case.
+        """
+        where = policy.ruleset_of
+        batches: dict[int, list[dict[str, Any]]] = {}
+        engine = shared_engine()
         with engine.lock:
-            engine.register(policy)
-            sid = f"{engine.prefix}{next(engine.sids)}"
-            engine.fired = []
-            used: list[str] = []
+            rulesets = engine.table(policy)
+            sid = engine.new_sid()
+            for index, (key, fields) in enumerate(messages):
+                batches.setdefault(where[key], []).append({SID: sid, **fields, PROBE: key, SEQ: index})
+            raw: list[tuple[_Ruleset, str]] = []
+            used: list[_Ruleset] = []
             try:
-                for ruleset, batch in batches.items():
+                for position, batch in batches.items():
+                    ruleset = rulesets[position]
                     used.append(ruleset)
-                    self._assert(ruleset, [{"sid": sid, **m} for m in batch])
-                fired = engine.fired
+                    raw.extend((ruleset, m) for m in _session(ruleset, sid, json.dumps(batch, ensure_ascii=False)))
             finally:
-                engine.fired = []
                 for ruleset in used:
-                    _delete_state(engine.host, ruleset, sid)
-        out: Fired = [set() for _ in messages]
-        for index, branch in fired:
-            out[index].add(branch)
-        return out
+                    _delete_state(ruleset, sid)
+        return _decode(raw, messages)
 
-    def _assert(self, ruleset: str, batch: list[dict[str, Any]]) -> None:
-        try:
-            state = self._engine.host.assert_facts(ruleset, batch)
-        except durable_engine.MessageNotHandledException:
+
+def _session(ruleset: _Ruleset, sid: str, facts: str) -> list[str]:
+    """Assert the facts and run the engine's action loop; each fired rule yields its message."""
+    try:
+        code, state = _dre.assert_facts(ruleset.handle, facts)
+        if code in (_NOT_HANDLED, _OBSERVED):
+            _settle(ruleset, sid)
+        if code == _NOT_HANDLED:
             raise FiringError(ErrorCode.FIRING_NOT_HANDLED,
-                              f"规则引擎未处理规则集 {ruleset} 中的消息（编译出的分支不完整，属于程序缺陷）") from None
-        except durable_engine.MessageObservedException:
-            raise FiringError(ErrorCode.FIRING_OBSERVED, f"规则集 {ruleset} 中有重复消息（属于程序缺陷）") from None
-        if isinstance(state, dict) and "exception" in state:
+                              f"规则引擎未处理规则集 {ruleset.name} 中的消息（编译出的分支不完整，属于程序缺陷）")
+        if code == _OBSERVED:
+            raise FiringError(ErrorCode.FIRING_OBSERVED, f"规则集 {ruleset.name} 中有重复消息（属于程序缺陷）")
+        started = _dre.start_action_for_state(ruleset.handle, state)
+        if started is None:
+            return []
+        session, message = started
+        if '"exception"' in session:  # a swallowed action failure (F5); jixiao runs no actions, but check
             raise FiringError(ErrorCode.FIRING_ACTION_FAILED,
-                              f"规则引擎动作执行失败：{str(state['exception'])[:200]}")
+                              f"规则引擎动作执行失败：{str(json.loads(session)['exception'])[:200]}")
+        return _drain(ruleset, state, message)
+    except (_dre.error, MemoryError) as err:
+        raise FiringError(ErrorCode.FIRING_ENGINE, f"规则引擎在规则集 {ruleset.name} 中出错：{err}") from None
 
 
-def _delete_state(host: _QuietHost, ruleset: str, sid: str) -> None:
+def _drain(ruleset: _Ruleset, state: int, message: str | None) -> list[str]:
+    out: list[str] = []
+    while message:
+        out.append(message)
+        message = _dre.complete_and_start_action(ruleset.handle, state)
+    return out
+
+
+def _settle(ruleset: _Ruleset, sid: str) -> None:
+    """Run one handled action through a session whose assert was refused, so it can be deleted.
+
+    durable_rules never initialises a new session's action context; ``delete_state`` frees it
+    anyway, so deleting a session whose only assert was not handled frees a garbage pointer and
+    can crash the process (FINDINGS.md F13). A handled sentinel fact sets the context properly.
+    """
+    code, state = _dre.assert_facts(ruleset.handle, json.dumps([{SID: sid, PROBE: _SETTLE_PROBE, SEQ: -1}]))
+    started = _dre.start_action_for_state(ruleset.handle, state) if code == 0 else None
+    if started is not None:
+        _drain(ruleset, state, started[1])
+
+
+def _decode(raw: Sequence[tuple[_Ruleset, str]], messages: Sequence[Message]) -> Fired:
+    """Map each fired rule back to its message: by probe key when the key was sent once, else by ``seq``."""
+    index: dict[str, int | None] = {}
+    for i, (key, _) in enumerate(messages):
+        index[key] = None if key in index else i
+    out: Fired = [set() for _ in messages]
+    for ruleset, message in raw:
+        key, branch = ruleset.fired[message[2:message.index('"', 2)]]  # '{"r12":{"m":{…}}}'
+        at = index[key]
+        out[at if at is not None else _seq(message)].add(branch)
+    return out
+
+
+def _seq(message: str) -> int:
+    ((_, body),) = json.loads(message).items()
+    return int(body["m"][SEQ])
+
+
+def _delete_state(ruleset: _Ruleset, sid: str) -> None:
     """Delete a session's state; a session that never got state (error 309) is already clean."""
     try:
-        host.delete_state(ruleset, sid)
-    except Exception as err:  # durable_rules_engine.error is not importable by name
-        if "309" not in str(err):
-            raise
+        _dre.delete_state(ruleset.handle, sid)
+    except _dre.error as err:
+        if _NO_STATE not in str(err):
+            raise FiringError(ErrorCode.FIRING_ENGINE, f"无法删除规则引擎会话 {sid} 的状态：{err}") from None
 
 
-def _batches(policy: CompiledPolicy, messages: Sequence[Message]) -> dict[str, list[dict[str, Any]]]:
-    where = {key: name for name, keys in policy.rulesets for key in keys}
-    batches: dict[str, list[dict[str, Any]]] = {}
-    for index, (key, fields) in enumerate(messages):
-        batches.setdefault(where[key], []).append({**fields, PROBE: key, SEQ: index})
-    return batches
+def session_alive(policy: CompiledPolicy, sid: str) -> bool:
+    """Whether any of the policy's rulesets still holds state for session ``sid`` (for leak checks)."""
+    engine = shared_engine()
+    with engine.lock:
+        for ruleset in engine.table(policy):
+            try:
+                _dre.get_state(ruleset.handle, sid)
+            except _dre.error as err:
+                if _NO_STATE in str(err):
+                    continue
+                raise
+            return True
+    return False
+
+
+def last_session() -> str:
+    """The id of the most recent durable_rules session of this process ('' before the first)."""
+    return shared_engine().last_sid
 
 
 def default_backend() -> Backend:

@@ -21,7 +21,8 @@ CASES = sorted(p for p in BAD.glob("*") if p.suffix in (".yaml", ".json") and p.
 # Codes that no policy or fact file can cause: they mean a bug in jixiao (or a limit tested in
 # tests/backends), so they have no bad-input file.
 INTERNAL = {ErrorCode.EVAL_AMBIGUOUS, ErrorCode.FIRING_NOT_HANDLED, ErrorCode.FIRING_OBSERVED,
-            ErrorCode.FIRING_ACTION_FAILED, ErrorCode.FIRING_LIMIT, ErrorCode.SOURCE_NOT_FOUND}
+            ErrorCode.FIRING_ACTION_FAILED, ErrorCode.FIRING_ENGINE, ErrorCode.FIRING_TIMEOUT,
+            ErrorCode.SOURCE_NOT_FOUND}
 
 
 def want(case: Path) -> dict[str, str]:

@@ -1,0 +1,104 @@
+"""Batch scoring, the pure parts: one record per fact file and the summary (stage: render; pure).
+
+A record is what ``jixiao score … --out results.jsonl`` writes on one line: the JSON result of a
+scored file (:func:`engine.render.json.result_dict`), or ``{"file", "error": {code, message,
+location}}`` for a file that could not be scored. :func:`summarise` reads records back, so a
+summary can be computed from any results file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from engine.errors import Problem
+from engine.render.json import result_dict
+from engine.trace import Result
+
+__all__ = ["LostPoints", "Summary", "error_record", "record_line", "result_record", "summarise"]
+
+
+def result_record(result: Result) -> dict[str, Any]:
+    """The record of a scored fact file: its JSON result."""
+    return result_dict(result)
+
+
+def error_record(file: str, problem: Problem) -> dict[str, Any]:
+    """The record of a fact file that could not be scored, with the error's location.
+
+    >>> from engine.errors import ErrorCode, SourceLocation
+    >>> error_record("f.yaml", Problem(ErrorCode.FACTS_UNIT, "单位不对", SourceLocation("f.yaml", 3, 5)))
+    {'file': 'f.yaml', 'error': {'code': 'facts.unit', 'message': '单位不对', 'location': 'f.yaml:3:5'}}
+    """
+    location = str(problem.location) if problem.location else None
+    return {"file": file, "error": {"code": str(problem.code), "message": problem.message, "location": location}}
+
+
+def record_line(record: Mapping[str, Any]) -> str:
+    """One JSON line (UTF-8 unescaped, key order kept)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class LostPoints:
+    """Points one indicator lost over all scored files."""
+
+    indicator: str
+    name: str
+    points: Decimal
+    files: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Count, failures, total statistics and the indicators that lost most points."""
+
+    count: int
+    ok: int
+    failed: int
+    mean: Decimal | None
+    min: Decimal | None
+    max: Decimal | None
+    most_lost: tuple[LostPoints, ...]
+
+
+def summarise(records: Iterable[Mapping[str, Any]], top: int = 5) -> Summary:
+    """Summarise batch records; the mean is rounded to 3 places (half up).
+
+    >>> leaf = {"id": "A1", "name": "资金", "lost": "1.5", "children": []}
+    >>> s = summarise([{"total": "90", "indicators": [leaf]}, {"total": "95.5", "indicators": [leaf]},
+    ...                {"file": "x", "error": {}}])
+    >>> (s.count, s.ok, s.failed, s.mean, s.min, s.max), s.most_lost[0]
+    ((3, 2, 1, Decimal('92.750'), Decimal('90'), Decimal('95.5')), LostPoints(indicator='A1', name='资金', \
+points=Decimal('3.0'), files=2))
+    """
+    totals: list[Decimal] = []
+    lost: dict[str, list[Any]] = {}
+    count = 0
+    for record in records:
+        count += 1
+        if "error" in record:
+            continue
+        totals.append(Decimal(record["total"]))
+        for node in _leaves(record["indicators"]):
+            points = Decimal(node["lost"])
+            if points > 0:
+                entry = lost.setdefault(node["id"], [node["name"], Decimal(0), 0])
+                entry[1] += points
+                entry[2] += 1
+    ranked = sorted(lost.items(), key=lambda item: (-item[1][1], item[0]))[:top]
+    mean = (sum(totals, Decimal(0)) / len(totals)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP) \
+        if totals else None
+    return Summary(count, len(totals), count - len(totals), mean, min(totals, default=None),
+                   max(totals, default=None), tuple(LostPoints(i, e[0], e[1], e[2]) for i, e in ranked))
+
+
+def _leaves(nodes: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+    for node in nodes:
+        if node["children"]:
+            yield from _leaves(node["children"])
+        else:
+            yield node

@@ -1,0 +1,140 @@
+"""Batch scoring edge: expand fact paths, score them over a process pool, show progress and a summary.
+
+durable_rules keeps its state per process and serialises calls inside one, so batch mode scales
+with processes: each worker receives the compiled policy once (its initializer) and scores whole
+fact files. Records come back in sorted path order whatever the number of workers. Workers are
+forked (cheap to start; nothing is running in other threads at that moment: the progress bar
+refreshes from the main thread).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+import engine
+from engine.batch import Summary, error_record, result_record
+from engine.errors import ErrorCode, JixiaoError, Problem
+from engine.firing import Backend
+
+__all__ = ["default_jobs", "expand", "is_batch", "score_files", "summary_table", "with_progress"]
+
+FACT_SUFFIXES = (".yaml", ".yml", ".json")
+_GLOB = frozenset("*?[")
+
+
+def is_batch(args: Sequence[str]) -> bool:
+    """Batch mode: several arguments, or a directory or a glob among them."""
+    return len(args) > 1 or any(Path(a).is_dir() or _GLOB & set(a) for a in args)
+
+
+def expand(args: Sequence[str]) -> list[str]:
+    """Fact files named by paths, directories (their fact files) and globs, sorted, without duplicates.
+
+    A path that does not exist is kept, so that it is reported as a bad file with the others.
+    """
+    found: set[str] = set()
+    for arg in args:
+        if _GLOB & set(arg):
+            # Path.glob takes only relative patterns; users also write absolute ones
+            found.update(p for p in glob.glob(arg, recursive=True) if Path(p).is_file())  # noqa: PTH207
+        elif Path(arg).is_dir():
+            found.update(str(p) for p in Path(arg).iterdir() if p.is_file() and p.suffix in FACT_SUFFIXES)
+        else:
+            found.add(arg)
+    return sorted(found)
+
+
+_POLICY: engine.CompiledPolicy | None = None
+_BACKEND: Backend | None = None
+
+
+def _start(policy: engine.CompiledPolicy, backend: Callable[[], Backend]) -> None:
+    global _POLICY, _BACKEND
+    _POLICY, _BACKEND = policy, backend()
+
+
+def _score(path: str) -> dict[str, Any]:
+    assert _POLICY is not None and _BACKEND is not None
+    try:
+        return result_record(engine.evaluate(_POLICY, engine.read_facts(path, _POLICY), backend=_BACKEND))
+    except JixiaoError as err:
+        return error_record(path, err.problem)
+    except Exception as err:  # a bug must not stop the other files: report it on this file's line
+        return error_record(path, Problem(ErrorCode.FIRING_ENGINE, f"内部错误：{type(err).__name__}: {err}"))
+
+
+def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Callable[[], Backend],
+                jobs: int, progress: Callable[[], None] = lambda: None) -> list[dict[str, Any]]:
+    """Score every file; ``jobs`` processes (1: in this process). Records in the order of ``paths``."""
+    if jobs <= 1 or len(paths) <= 1:
+        _start(policy, backend)
+        return [_tick(_score(p), progress) for p in paths]
+    records: list[dict[str, Any]] = []
+    chunk = max(1, min(16, len(paths) // (jobs * 16)))  # small chunks: no worker idles at the end
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start,
+                             initargs=(policy, backend)) as pool:
+        try:
+            for record in pool.map(_score, paths, chunksize=chunk):
+                records.append(_tick(record, progress))
+        except BrokenProcessPool:
+            message = "评分工作进程意外退出，本文件未评分"
+            records += [error_record(p, Problem(ErrorCode.FIRING_ENGINE, message)) for p in paths[len(records):]]
+    return records
+
+
+def _tick(record: dict[str, Any], progress: Callable[[], None]) -> dict[str, Any]:
+    progress()
+    return record
+
+
+@contextlib.contextmanager
+def with_progress(console: Console, total: int) -> Iterator[Callable[[], None]]:
+    """A rich progress bar on a terminal (yields the per-file callback); nothing otherwise."""
+    if not console.is_terminal:
+        yield lambda: None
+        return
+    columns = (TextColumn("评分"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    # no refresh thread: worker processes are forked while the bar is shown
+    with Progress(*columns, console=console, transient=True, auto_refresh=False) as bar:
+        task = bar.add_task("score", total=total)
+        step = max(1, total // 200)
+
+        def tick() -> None:
+            bar.advance(task)
+            if bar.tasks[0].completed % step == 0:
+                bar.refresh()
+
+        yield tick
+
+
+def summary_table(summary: Summary) -> Table:
+    """The end-of-batch table: count, ok/failed, mean/min/max total, indicators losing most."""
+    table = Table(title="批量评分汇总", show_header=False)
+    table.add_column("项目")
+    table.add_column("值")
+    rows = [("文件数", str(summary.count)), ("成功", str(summary.ok)), ("失败", str(summary.failed))]
+    if summary.ok:
+        rows += [("平均总分", f"{summary.mean}"), ("最低总分", f"{summary.min}"), ("最高总分", f"{summary.max}")]
+    for rank, lost in enumerate(summary.most_lost, 1):
+        rows.append((f"扣分最多 {rank}", f"{lost.indicator} {lost.name}：共扣 {lost.points} 分（{lost.files} 个文件）"))
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def default_jobs() -> int:
+    """All cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
