@@ -6,6 +6,7 @@ a lock, handlers run in FastAPI's thread pool, and the service scales with proce
 ``--workers``), each with its own engine.
 """
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -53,6 +54,7 @@ class ServiceConfig:
     max_body_bytes: int = 4_000_000  # above the 1 M-character text limit, which is a documented 422
     max_facts: int = 1_000
     backend: Backend = field(default_factory=DurableBackend)
+    scoring_slots: int = 2  # evaluations running at once per process; the rest wait in arrival order
 
 
 class ApiError(Exception):
@@ -163,7 +165,26 @@ def _handlers(app: FastAPI) -> None:
         return _error_response(422, items or [models.ErrorItem(code="request.invalid", message="请求格式不对")])
 
 
+class _Gate:
+    """A FIFO limit on evaluations in flight; asyncio's semaphore wakes waiters in arrival order.
+
+    Without it, dozens of pool threads contend for the GIL and the engine lock and some requests
+    keep losing (p99 of seconds at 32 concurrent clients while p50 was 64 ms).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._semaphore: asyncio.Semaphore | None = None
+
+    def slots(self) -> asyncio.Semaphore:
+        if self._semaphore is None:  # created inside the running event loop
+            self._semaphore = asyncio.Semaphore(self.size)
+        return self._semaphore
+
+
 def _routes(app: FastAPI, config: ServiceConfig, store: Store, registry: Registry) -> None:
+    gate = _Gate(config.scoring_slots)
+
     def authorised(authorization: Annotated[str | None, Header()] = None) -> str:
         if not config.token:
             raise ApiError(403, "auth.disabled", "服务未配置令牌（JIXIAO_TOKEN），不能添加指标体系")
@@ -222,7 +243,8 @@ def _routes(app: FastAPI, config: ServiceConfig, store: Store, registry: Registr
         raw = await request.body()
         who = unquote(x_actor) if x_actor else "anonymous"  # UTF-8 names arrive percent-encoded
         actor = f"{who}@{request.client.host if request.client else '-'}"
-        return await run_in_threadpool(_score, config, store, registry, policy_id, body, raw, actor)
+        async with gate.slots():  # first come, first served: no request starves behind the others
+            return await run_in_threadpool(_score, config, store, registry, policy_id, body, raw, actor)
 
     @app.post("/policies/{policy_id}/explain", response_model=dict[str, Any], responses=ERRORS, tags=["解释"])
     def explain_view(policy_id: str, body: models.ExplainRequest, request: Request) -> dict[str, Any]:
