@@ -9,8 +9,6 @@ Unknown keys are errors. Paths are relative to the case file.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,7 +24,7 @@ from engine.errors import ErrorCode, JixiaoError, PolicyErrors
 from engine.evaluate import evaluate
 from engine.facts import Facts, validate_facts
 from engine.firing import Backend
-from engine.loader import load_policy, read_bytes
+from engine.loader import facts_digest, load_policy, read_bytes
 from engine.problems import model_field_names, pydantic_problems
 from engine.source import SourceDoc, decode, parse_document
 from engine.trace import Deduction, Result
@@ -137,7 +135,7 @@ def _facts(loaded: LoadedCases, index: int, policy: CompiledPolicy) -> Facts:
     else:
         doc = loaded.doc.sub(("cases", index, "facts"))
     doc = _overridden(doc, case.override)
-    return validate_facts(doc, policy.facts, policy.indicator_ids(), _digest(doc.value), policy.constraints)
+    return validate_facts(doc, policy.facts, policy.indicator_ids(), facts_digest(doc.value), policy.constraints)
 
 
 def _overridden(doc: SourceDoc, override: dict[str, Any]) -> SourceDoc:
@@ -155,11 +153,6 @@ def _overridden(doc: SourceDoc, override: dict[str, Any]) -> SourceDoc:
             facts[name] = new
     value["facts"] = facts
     return SourceDoc(doc.file, value, doc.positions, doc.key_positions, doc.styles)
-
-
-def _digest(value: Any) -> str:
-    canonical = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _error_failures(case: Case, err: JixiaoError) -> Iterator[str]:

@@ -250,7 +250,7 @@ def _routes(app: FastAPI, config: ServiceConfig, store: Store, registry: Registr
     def explain_view(policy_id: str, body: models.ExplainRequest, request: Request) -> dict[str, Any]:
         """为什么没有得满分：未得满分的指标、扣分、规则原文、事实和算式，附挽回建议（不记录决定）。"""
         entry = _entry(registry, policy_id, body.version)
-        doc = _facts_document(body, _raw(request))
+        doc = _facts_document(config, body, _raw(request))
         facts = facts_from_document(doc, entry.policy)
         result = engine.evaluate(entry.policy, facts, backend=config.backend)
         try:
@@ -267,7 +267,7 @@ def _routes(app: FastAPI, config: ServiceConfig, store: Store, registry: Registr
         entry = _entry(registry, policy_id, body.version)
         if not body.set and not body.sweep:
             raise ApiError(400, "request.set", "请给出 set（NAME=VALUE 列表）或 sweep（NAME=FROM:TO:STEP）")
-        doc = _facts_document(body, _raw(request))
+        doc = _facts_document(config, body, _raw(request))
         facts = facts_from_document(doc, entry.policy)
         try:
             overrides = [scenario.parse_override(text, i) for i, text in enumerate(body.set, 1)]
@@ -288,7 +288,7 @@ def _routes(app: FastAPI, config: ServiceConfig, store: Store, registry: Registr
         structure = policy_diff.diff(a, b)
         scores = None
         if body.facts is not None or body.facts_text is not None:
-            doc = _facts_document(body, _raw(request))
+            doc = _facts_document(config, body, _raw(request))
             scores = policy_diff.diff_scores(a, b, facts_from_document(doc, a), facts_from_document(doc, b),
                                              backend=config.backend)
         return json.loads(views_json.diff_json(structure, scores))
@@ -363,10 +363,7 @@ def _indicator(node: Any) -> models.IndicatorInfo:
 def _score(config: ServiceConfig, store: Store, registry: Registry, policy_id: str, body: models.ScoreRequest,
            raw: bytes, actor: str) -> models.Decision:
     entry = _entry(registry, policy_id, body.version)
-    doc = _facts_document(body, raw)
-    facts_value = doc.value.get("facts") if isinstance(doc.value, dict) else None
-    if isinstance(facts_value, dict) and len(facts_value) > config.max_facts:
-        raise ApiError(413, "request.too_many_facts", f"事实个数 {len(facts_value)} 超过上限 {config.max_facts}")
+    doc = _facts_document(config, body, raw)
     facts = facts_from_document(doc, entry.policy)
     result = engine.evaluate(entry.policy, facts, backend=config.backend)
     exact = dump_result(result)  # every field, exact decimals: what is stored and what the digest covers
@@ -384,13 +381,18 @@ def _raw(request: Request) -> bytes:
     return body if isinstance(body, bytes) else b""
 
 
-def _facts_document(body: models.ScoreRequest | models.DiffRequest, raw: bytes) -> Any:
+def _facts_document(config: ServiceConfig, body: models.ScoreRequest | models.DiffRequest, raw: bytes) -> Any:
+    """The facts of a request, parsed with positions, within the fact-count limit (every endpoint)."""
     if (body.facts is None) == (body.facts_text is None):
         raise ApiError(400, "request.facts", "请给出 facts（JSON 对象）或 facts_text（事实文件原文）之一")
     if body.facts_text is not None:
-        return parse_document(body.facts_text, body.facts_name)
-    # Re-read the body ourselves so numbers stay exact decimals and positions point into the request.
-    return parse_document(raw.decode("utf-8"), "request.json").sub(("facts",))
+        doc = parse_document(body.facts_text, body.facts_name)
+    else:  # re-read the body ourselves so numbers stay exact decimals and positions point into the request
+        doc = parse_document(raw.decode("utf-8"), "request.json").sub(("facts",))
+    facts = doc.value.get("facts") if isinstance(doc.value, dict) else None
+    if isinstance(facts, dict) and len(facts) > config.max_facts:
+        raise ApiError(413, "request.too_many_facts", f"事实个数 {len(facts)} 超过上限 {config.max_facts}")
+    return doc
 
 
 def _plain(value: object) -> str:
