@@ -33,7 +33,7 @@ import durable_rules_engine as dre  # noqa: E402  (the raw floor is measured on 
 from durable import engine as durable_engine  # noqa: E402
 
 import engine  # noqa: E402
-import jixiao_batch  # noqa: E402
+from engine.commands import batch as jixiao_batch  # noqa: E402
 from engine import firing  # noqa: E402
 
 POLICY = ROOT / "policies" / "gz-dept-2021.yaml"

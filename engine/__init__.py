@@ -12,7 +12,7 @@ from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
 from engine.evaluate import evaluate
 from engine.facts import Facts
-from engine.firing import DurableBackend, NativeBackend
+from engine.firing.backends import DurableBackend, NativeBackend
 from engine.loader import facts_from_text, load_policy, policy_from_text, read_facts
 from engine.render.json import render_json
 from engine.render.markdown import render_markdown

@@ -15,10 +15,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from engine import expr, limits
+from engine import expr
+from engine.firing import limits
 from engine.check import check_policy, indicator_paths
 from engine.check_values import check_bands, check_compared_units, check_derived, check_rule_values, fact_interval
-from engine.conditions import AnyOf, Branch, Input, Probe, Test, complement_tests, interval_tests
+from engine.firing.conditions import AnyOf, Branch, Input, Probe, Test, complement_tests, interval_tests
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
 from engine.facts import ConstraintDecl, FactDecl
 from engine.intervals import Interval, IntervalSyntaxError, gaps, parse_interval

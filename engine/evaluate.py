@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from engine import decimals, expr, scoring
 from engine.compile import CompiledIndicator, CompiledPolicy, LeafPlan
-from engine.conditions import Probe, bounds, scale_pair
+from engine.firing.conditions import Probe, bounds, scale_pair
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.facts import Facts, FactValue, Target
-from engine.firing import Backend, Message, default_backend
+from engine.firing.backends import Backend, Message, default_backend
 from engine.schema import (
     AdjustmentRule,
     BandsRule,

@@ -17,7 +17,7 @@ import pydantic
 
 from engine import decimals, expr
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
-from engine.problems import model_field_names, pydantic_problems
+from engine.schema_errors import model_field_names, pydantic_problems
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.source import Path, SourceDoc, field_path
 

@@ -18,7 +18,7 @@ from engine import extend
 from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, SourceLocation
 from engine.facts import Facts, validate_facts
-from engine.problems import model_field_names, pydantic_problems
+from engine.schema_errors import model_field_names, pydantic_problems
 from engine.schema import Policy
 from engine.source import SourceDoc, decode, parse_document
 

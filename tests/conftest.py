@@ -42,7 +42,7 @@ class CaseFileCollector(pytest.File):
     """A case file: one pytest item per case."""
 
     def collect(self):
-        from engine.cases import load_case_file
+        from engine.authoring.cases import load_case_file
 
         loaded = load_case_file(self.path)
         for index, case in enumerate(loaded.file.cases):
@@ -57,7 +57,7 @@ class CaseItem(pytest.Item):
         self.loaded, self.index = loaded, index
 
     def runtest(self) -> None:
-        from engine.cases import run_case
+        from engine.authoring.cases import run_case
 
         outcome = run_case(self.loaded, self.index)
         if not outcome.passed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine.compile import CompiledPolicy
-from engine.diff import Cause, ChangeKind, PolicyChange, PolicyDiff, ScoreDiff
+from engine.views.diff import Cause, ChangeKind, PolicyChange, PolicyDiff, ScoreDiff
 from engine.render.page import Entry, Page, Section, score, signed
 from engine.render.page_whatif import deduction_changes
 

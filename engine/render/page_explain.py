@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.explain import Explanation, Fail, deduction_key
-from engine.recover import Recovery, Suggestion
+from engine.views.explain import Explanation, Fail, deduction_key
+from engine.views.recover import Recovery, Suggestion
 from engine.render.page import (
     Entry,
     Page,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine import decimals
-from engine.explain import ChangeStatus, Comparison, DeductionChange
+from engine.views.explain import ChangeStatus, Comparison, DeductionChange
 from engine.facts import FactValue
-from engine.recover import value_text
+from engine.views.recover import value_text
 from engine.render.common import walk
 from engine.render.page import (
     Chart,
@@ -24,7 +24,7 @@ from engine.render.page import (
     signed,
 )
 from engine.trace import Result
-from engine.whatif import FactChange, Sweep, WhatIf
+from engine.views.whatif import FactChange, Sweep, WhatIf
 
 __all__ = ["comparison_sections", "deduction_changes", "sweep_page", "whatif_page"]
 

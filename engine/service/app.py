@@ -25,10 +25,13 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import engine
-from engine import diff as policy_diff
-from engine import explain, recover, scenario, whatif
+from engine.views import diff as policy_diff
+from engine.views import explain
+from engine.views import recover
+from engine.views import scenario
+from engine.views import whatif
 from engine.errors import JixiaoError, Problem
-from engine.firing import Backend, DurableBackend
+from engine.firing.backends import Backend, DurableBackend
 from engine.loader import facts_from_document
 from engine.render import views_json
 from engine.render.json import dump_result, load_result, result_dict

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 
 from engine.compile import CompiledPolicy
-from engine.firing import DurableBackend, Message
+from engine.firing.backends import DurableBackend, Message
 
 HANG = 777_777_777  # a scaled value no real fact file uses: the fake hangs when it sees it
 

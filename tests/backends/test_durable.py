@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import firing
+from engine.firing import backends as firing
 from engine.errors import ErrorCode, JixiaoError
-from engine.firing import DurableBackend, FiringError, NativeBackend, last_session, session_alive
-from engine.worker import ProcessBackend
+from engine.firing.backends import DurableBackend, FiringError, NativeBackend, last_session, session_alive
+from engine.firing.worker import ProcessBackend
 from tests.backends.fakes import HANG, HangingBackend
 from tests.conftest import ROOT
 from tests.helpers import policy_text
@@ -261,7 +261,7 @@ def test_a_refused_first_session_is_deleted_without_crashing_the_process():
     """F13: deleting a session whose only assert was refused freed a garbage pointer (fresh process)."""
     code = (
         "import engine\n"
-        "from engine.firing import DurableBackend, FiringError\n"
+        "from engine.firing.backends import DurableBackend, FiringError\n"
         "p = engine.load_policy('policies/gz-dept-2021.yaml')\n"
         "for _ in range(20):\n"
         "    try:\n"

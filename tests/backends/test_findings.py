@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from engine.errors import ErrorCode
-from engine.limits import MAX_TRUE_AT_ONCE, RULESET_LIMIT
+from engine.firing.limits import MAX_TRUE_AT_ONCE, RULESET_LIMIT
 from tests.conftest import ROOT
 
 HERE = ROOT / "tests" / "backends"

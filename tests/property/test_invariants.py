@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 import engine
-from cli import main
-from engine.cases import load_case_file, run_case
+from engine.commands.main import main
+from engine.authoring.cases import load_case_file, run_case
 from engine.errors import JixiaoError
-from engine.fuzz import fuzz, generated_facts
-from engine.invariants import check_invariants
-from engine.strategies import edges, fact_documents
+from engine.authoring.fuzz import fuzz, generated_facts
+from engine.authoring.invariants import check_invariants
+from engine.authoring.strategies import edges, fact_documents
 from tests.conftest import ROOT
 
 BUNDLED = sorted((ROOT / "policies").glob("*.yaml"))
@@ -70,7 +70,7 @@ def test_fuzz_passes_on_the_guangzhou_policy():
 
 def test_counterexample_yaml_keeps_exact_decimals():
     report = fuzz(engine.load_policy(BROKEN), 300, seed=1)
-    from engine.fuzz import counterexample_case
+    from engine.authoring.fuzz import counterexample_case
 
     text = counterexample_case(engine.load_policy(BROKEN), "x.yaml", report)
     data = yaml.safe_load(text)

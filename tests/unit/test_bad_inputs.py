@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import engine
-from cli import main
+from engine.commands.main import main
 from engine.errors import ErrorCode, JixiaoError
 
 BAD = Path(__file__).resolve().parent.parent / "bad"

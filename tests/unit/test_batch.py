@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from engine.commands.main import main
 from tests.conftest import GZ_POLICY
 from tests.variants import variant
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import engine
-from cli import main
+from engine.commands.main import main
 from tests.conftest import GZ_FACTS, GZ_POLICY, ROOT
 
 R1P = ROOT / "policies" / "gz-dept-2021-r1p.yaml"

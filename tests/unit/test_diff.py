@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 import engine
-from engine.diff import ChangeKind, diff, diff_scores
+from engine.views.diff import ChangeKind, diff, diff_scores
 from tests.conftest import GZ_FACTS, ROOT
 from tests.unit.test_extend import CHILD_HEAD, PARENT, docs, load
 

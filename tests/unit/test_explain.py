@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 import engine
-from engine.explain import ChangeStatus, UnknownIndicator, compare, fails
+from engine.views.explain import ChangeStatus, UnknownIndicator, compare, fails
 from tests.conftest import ROOT
 
 VARIANT = ROOT / "facts" / "gz-kjj-2021-variance-7pct.yaml"

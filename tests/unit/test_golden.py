@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import engine
-from cli import main
+from engine.commands.main import main
 from tests.conftest import GZ_FACTS, GZ_POLICY
 
 # 自评结论综述 (seed §二（一）): indicator id → printed score

@@ -9,8 +9,8 @@ import pytest
 
 import engine
 from engine import loader
-from engine.recover import recover
-from engine.scenario import Override, run
+from engine.views.recover import recover
+from engine.views.scenario import Override, run
 from engine.source import parse_document
 from tests.conftest import GZ_FACTS, ROOT
 from tests.helpers import facts_text, policy_text

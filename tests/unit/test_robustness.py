@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cli import main
+from engine.commands.main import main
 from tests.conftest import GZ_FACTS, GZ_POLICY
 
 FACT_LINES = GZ_FACTS.read_text(encoding="utf-8").splitlines()

@@ -9,7 +9,7 @@ import jsonschema
 import yaml
 from click.testing import CliRunner
 
-from cli import main
+from engine.commands.main import main
 from tests.conftest import GZ_FACTS, GZ_POLICY, ROOT
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from cli import main
+from engine.commands.main import main
 from tests.conftest import ROOT
 
 POLICY, R1P = "policies/gz-dept-2021.yaml", "policies/gz-dept-2021-r1p.yaml"

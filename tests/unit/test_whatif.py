@@ -9,9 +9,9 @@ import pytest
 import engine
 from engine import loader
 from engine.errors import ErrorCode, JixiaoError
-from engine.explain import ChangeStatus
-from engine.scenario import Override, OverrideSyntax, parse_override
-from engine.whatif import affected, parse_sweep, sweep, whatif
+from engine.views.explain import ChangeStatus
+from engine.views.scenario import Override, OverrideSyntax, parse_override
+from engine.views.whatif import affected, parse_sweep, sweep, whatif
 from tests.conftest import GZ_FACTS
 from tests.helpers import policy_text
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.conditions import AnyOf, Probe, Test
+from engine.firing.conditions import AnyOf, Probe, Test
 
 __all__ = ["MAX_FIELDS", "MAX_TRUE_AT_ONCE", "RULESET_LIMIT", "limit_problem", "message_fields", "true_at_once"]
 
@@ -85,7 +85,7 @@ def true_at_once(probe: Probe) -> int:
     Exact over the values that matter (every threshold, both sides of it, every constant and one
     other value); the number of nodes, an upper bound, when there are too many combinations.
 
-    >>> from engine.conditions import Branch
+    >>> from engine.firing.conditions import Branch
     >>> bands = [Branch(f"band:{i}", (Test("x_lo", ">=", i), Test("x_lo", "<", i + 1))) for i in range(70)]
     >>> true_at_once(Probe("k", "r", (), tuple(bands)))
     70

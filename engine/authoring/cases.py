@@ -23,9 +23,9 @@ from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors
 from engine.evaluate import evaluate
 from engine.facts import Facts, validate_facts
-from engine.firing import Backend
+from engine.firing.backends import Backend
 from engine.loader import facts_digest, load_policy, read_bytes
-from engine.problems import model_field_names, pydantic_problems
+from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import SourceDoc, decode, parse_document
 from engine.trace import Deduction, Result
 

@@ -1,8 +1,8 @@
 """What would it take to recover these points? One verified suggestion per deduction (stage: explain).
 
-For each lost point (``engine.explain.fails``) the rule is inverted exactly (``engine.invert``) and the
+For each lost point (``engine.views.explain.fails``) the rule is inverted exactly (``engine.views.invert``) and the
 change is checked by evaluating the changed facts again: a direct fact through the fact-file validation
-(``engine.scenario``), a derived fact by replacing its value. For a derived fact the suggestion also says
+(``engine.views.scenario``), a derived fact by replacing its value. For a derived fact the suggestion also says
 which inputs would have to change: for each input alone, the smallest value at the precision the fact
 file uses (searched on that grid and verified the same way). Where no change of a fact can be computed
 (a judgement), the suggestion says plainly what would have to change.
@@ -18,11 +18,11 @@ from engine import decimals, expr
 from engine.compile import CompiledPolicy, LeafPlan
 from engine.errors import JixiaoError
 from engine.evaluate import evaluate
-from engine.explain import Explanation, Fail, NodeChange, compare, fails
+from engine.views.explain import Explanation, Fail, NodeChange, compare, fails
 from engine.facts import FactDecl, Facts
-from engine.firing import Backend
-from engine.invert import Change, Plain, invert
-from engine.scenario import Override, run, with_fact
+from engine.firing.backends import Backend
+from engine.views.invert import Change, Plain, invert
+from engine.views.scenario import Override, run, with_fact
 from engine.source import SourceDoc
 from engine.trace import Result
 

@@ -19,7 +19,7 @@ from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.evaluate import evaluate
 from engine.facts import FactDecl, Facts, validate_facts
-from engine.firing import Backend
+from engine.firing.backends import Backend
 from engine.source import Path, SourceDoc, parse_document
 from engine.trace import Result
 

@@ -6,12 +6,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.cases import CaseOutcome, load_case_file, run_case
+from engine.authoring.cases import CaseOutcome, load_case_file, run_case
 from engine.compile import CompiledPolicy
-from engine.coverage import Coverage, measure
+from engine.authoring.coverage import Coverage, measure
 from engine.errors import JixiaoError
-from engine.firing import DurableBackend
-from engine.invariants import RecordingBackend
+from engine.firing.backends import DurableBackend
+from engine.authoring.invariants import RecordingBackend
 from engine.loader import load_policy
 
 __all__ = ["RunReport", "case_files", "run_paths"]

@@ -1,7 +1,7 @@
 """A firing backend with a deadline: the engine runs in a worker process (stage: evaluate).
 
 durable_rules is C code: past its limits a call may never return, and a ``SIGALRM`` handler does
-not run while the C code loops (FINDINGS.md F10). Compile-time limits (``engine.limits``) are the
+not run while the C code loops (FINDINGS.md F10). Compile-time limits (``engine.firing.limits``) are the
 first defence; :class:`ProcessBackend` is the second, for long-lived callers such as a service:
 each ``fire`` is sent to a worker process, and a worker that misses the deadline is killed and
 replaced (``firing.timeout``). The worker compiles nothing: it receives the compiled policy once.
@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, Problem
-from engine.firing import Backend, DurableBackend, FiringError, Message
+from engine.firing.backends import Backend, DurableBackend, FiringError, Message
 
 __all__ = ["ProcessBackend"]
 

@@ -22,7 +22,7 @@ from engine import decimals
 from engine.compile import CompiledIndicator, CompiledPolicy, LeafPlan
 from engine.evaluate import evaluate
 from engine.facts import Facts, FactValue
-from engine.firing import Backend, DurableBackend, Fired, Message, NativeBackend
+from engine.firing.backends import Backend, DurableBackend, Fired, Message, NativeBackend
 from engine.render.json import dump_result, load_result, render_json
 from engine.schema import AdjustmentRule, BandsRule, PerCountRule, PerPointRule, ProportionalRule, Rule
 from engine.trace import IndicatorScore, Result, Status

@@ -5,7 +5,7 @@ step (reach the threshold, or stay within one step when only whole steps count),
 occurrence), bands (the nearest edge of the best band), checklist items (the item's fact true),
 targets (the actual value reaches the target) and comparisons whose full-marks case compares one fact
 with a number or with another fact. Everything else (a judgement, a rounding residue) gets a plain
-statement of what would have to change. ``engine.recover`` verifies every change by evaluating again.
+statement of what would have to change. ``engine.views.recover`` verifies every change by evaluating again.
 """
 
 from __future__ import annotations

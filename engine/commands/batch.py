@@ -24,9 +24,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import engine
-from engine.batch import Summary, error_record, result_record
+from engine.render.batch_records import Summary, error_record, result_record
 from engine.errors import ErrorCode, JixiaoError, Problem
-from engine.firing import Backend
+from engine.firing.backends import Backend
 
 __all__ = ["default_jobs", "expand", "is_batch", "score_files", "summary_table", "with_progress"]
 

@@ -1,7 +1,7 @@
 """Run the policy-derived strategies against the invariants (stage: test).
 
-:func:`fuzz` draws fact files with :func:`engine.strategies.fact_documents`, validates them like a
-fact file, checks :func:`engine.invariants.check_invariants`, and on a failure returns the example
+:func:`fuzz` draws fact files with :func:`engine.authoring.strategies.fact_documents`, validates them like a
+fact file, checks :func:`engine.authoring.invariants.check_invariants`, and on a failure returns the example
 hypothesis shrank to, with :func:`counterexample_case` rendering it as a golden case file.
 """
 
@@ -20,9 +20,9 @@ from engine.compile import CompiledPolicy
 from engine.errors import JixiaoError
 from engine.evaluate import evaluate
 from engine.facts import Facts, validate_facts
-from engine.invariants import Violation, check_invariants
+from engine.authoring.invariants import Violation, check_invariants
 from engine.source import SourceDoc
-from engine.strategies import fact_documents
+from engine.authoring.strategies import fact_documents
 
 __all__ = ["FuzzReport", "counterexample_case", "fuzz"]
 

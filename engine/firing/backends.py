@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import durable_rules_engine as _dre
 
 from engine.compile import CompiledPolicy
-from engine.conditions import Branch, Test
+from engine.firing.conditions import Branch, Test
 from engine.errors import ErrorCode, JixiaoError
 
 __all__ = ["Backend", "DurableBackend", "FiringError", "Message", "NativeBackend", "default_backend",

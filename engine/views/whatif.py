@@ -1,7 +1,7 @@
 """What if a fact were different? One scenario against the recorded result, or a sweep over one fact.
 
-:func:`whatif` evaluates the fact file with ``NAME=VALUE`` overrides (``engine.scenario``) and lines the
-new result up with the old one (``engine.explain.compare``): the delta per indicator and the deductions
+:func:`whatif` evaluates the fact file with ``NAME=VALUE`` overrides (``engine.views.scenario``) and lines the
+new result up with the old one (``engine.views.explain.compare``): the delta per indicator and the deductions
 that appeared, changed or vanished. :func:`sweep` tabulates, against one fact, the scores of the
 indicators whose rules read it (directly or through a derived fact) and the total: what a reviewer plots.
 """
@@ -16,10 +16,10 @@ from decimal import Decimal, InvalidOperation
 from engine.compile import CompiledIndicator, CompiledPolicy
 from engine.errors import SourceLocation
 from engine.evaluate import evaluate, facts_read
-from engine.explain import Comparison, compare
+from engine.views.explain import Comparison, compare
 from engine.facts import Facts, FactValue
-from engine.firing import Backend
-from engine.scenario import Override, OverrideSyntax, Scenario, run
+from engine.firing.backends import Backend
+from engine.views.scenario import Override, OverrideSyntax, Scenario, run
 from engine.source import SourceDoc
 from engine.trace import Result
 

@@ -1,0 +1,1 @@
+"""Authoring tools: golden case files, coverage, policy-derived strategies, invariants and fuzz."""

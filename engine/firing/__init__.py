@@ -1,0 +1,1 @@
+"""Firing: the Backend protocol, the firing table and its encoding, durable_rules limits, the backends."""

@@ -1,0 +1,1 @@
+"""Views over results: explain, recover, what-if, scenario and diff."""
