@@ -1,8 +1,8 @@
 """Packaging: the library alone installs no web stack or database driver; `serve` says what is missing.
 
 The fresh-venv check itself (install without extras, score, `pip list`) is too slow for the suite;
-these tests pin the two things it relies on: what `[project].dependencies` lists, and the message
-`jixiao serve` gives when the `service` extra is not installed.
+these tests pin what it relies on: what `[project].dependencies` lists, the message `jixiao serve`
+gives when the `service` extra is not installed, and that the README's two commands are the ones CI runs.
 """
 
 from __future__ import annotations
@@ -53,3 +53,13 @@ def test_serve_without_the_service_extra_says_how_to_install_it(monkeypatch, mis
     assert f"缺少 {missing}" in run.output
     assert "Traceback" not in run.output
     assert run.exception is None or isinstance(run.exception, SystemExit)
+
+
+def test_readme_quick_start_is_what_ci_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if line.startswith("python3 -m venv")]
+    assert len(ci) == 1
+    assert f"```bash\n{ci[0]}\n```" in readme
+    assert ("```bash\npython3 -m venv .venv && .venv/bin/pip install -q -e . && "
+            ".venv/bin/jixiao score policies/gz-dept-2021.yaml facts/gz-kjj-2021.yaml\n```") in readme
