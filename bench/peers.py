@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib.util
 import itertools
 import multiprocessing
 import os
@@ -88,8 +89,8 @@ BRANCH_CASES: tuple[tuple[str, Mapping[str, str | None]], ...] = (
     ("恰在满分线与档次下沿", {
         "预算完成率": "75.01", "财政拨款收入预决算差异率": "5", "一般公共预算支出年度平均执行率": "99.99",
         "结转结余率": "5.01", "实际在用固定资产总额": "9712.35", "固定资产使用率": None,
-        "实际支出公用经费总额": "479.04", "公用经费控制率": None, "三公经费实际支出数": "181.59", "三公经费控制率": None,
-        "工作表现加减分": "-5"}),
+        "实际支出公用经费总额": "479.04", "公用经费控制率": None, "三公经费实际支出数": "181.59",
+        "三公经费控制率": None, "工作表现加减分": "-5"}),
 )
 
 
@@ -353,7 +354,9 @@ def serve(conn: Connection, name: str, core: int, timed: int, inputs: Sequence[t
                 conn.send(("latency", latency(run, work, arg)))
             else:
                 break
-    except BaseException:  # everything goes back to the parent, which stops the run
+    except SystemExit as err:  # a peer that cannot run says why
+        conn.send(("error", str(err)))
+    except BaseException:  # everything else goes back to the parent too, which stops the run
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
@@ -444,6 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [n for n in names if n not in PEERS]
     if unknown or not names:
         parser.error(f"unknown peer(s) {', '.join(unknown) or '(none)'}; known: {', '.join(PEERS)}")
+    if any(n.startswith("zen") for n in names) and importlib.util.find_spec("zen") is None:
+        parser.error("the Zen peers need zen-engine: .venv/bin/pip install -e '.[bench]' (or leave them out: --peers)")
     if args.core not in os.sched_getaffinity(0):
         parser.error(f"core {args.core} is not one this process may use: {sorted(os.sched_getaffinity(0))}")
 
@@ -496,10 +501,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"latency of one evaluation, jixiao_durable_full, ms ({samples:,} samples): p50 {lat['p50']:.3f}, "
               f"p99 {lat['p99']:.3f} wall clock; p50 {lat['cpu_p50']:.3f}, p99 {lat['cpu_p99']:.3f} thread CPU time  "
               f"(target p99 ≤ {LATENCY_TARGET_MS:g}: {met})")
-    print(f"ratios jixiao ÷ peer, median of the {rounds} per-round ratios (min–max):")
-    for top, bottom, target, what in RATIOS:
-        if top not in cpu or bottom not in cpu:
-            continue
+    ratios = [r for r in RATIOS if r[0] in cpu and r[1] in cpu]
+    if ratios:
+        print(f"ratios jixiao ÷ peer, median of the {rounds} per-round ratios (min–max):")
+    for top, bottom, target, what in ratios:
         per_round = [t / b for t, b in zip(cpu[top], cpu[bottom], strict=True)]
         ratio = statistics.median(per_round)
         verdict = "(no target)" if target is None else \
