@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +17,7 @@ from typing import Any
 
 import pydantic
 
-from engine import extend
+from engine import extend, input_limits
 from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, SourceLocation
 from engine.facts import Facts, validate_facts
@@ -29,14 +32,80 @@ __all__ = ["facts_digest", "facts_from_document", "facts_from_text", "load_polic
 
 
 def read_bytes(path: str | Path) -> bytes:
-    """Read a file, turning a missing or unreadable file into a located error."""
+    """Read a regular file of at most ``input_limits.FILE_BYTES`` bytes, or raise a Chinese error naming it.
+
+    A device (``/dev/zero``), a FIFO, a socket or a directory is refused from ``stat`` before it is
+    opened (opening a FIFO for reading blocks until a writer comes; reading ``/dev/zero`` never ends);
+    the file is then opened non-blocking and checked again with ``fstat``, so one swapped in between
+    cannot block either, and no more than the limit plus one byte is ever read. Symbolic links are
+    followed (a linked policy is an ordinary setup); a loop of them is an error like any other.
+
+    Raises:
+        JixiaoError: ``source.not_found``, ``source.unreadable`` or ``limit.file_size``, located at
+            ``path:1:1`` except for a file refused unread (not regular, too large, a NUL in its name):
+            that has no line to show, and a caller showing the line must not try to read it.
+    """
+    name = str(path)
     try:
-        return Path(path).read_bytes()
+        before = os.stat(path)
+        _check_regular(name, before)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise JixiaoError(ErrorCode.SOURCE_NOT_FOUND, f"文件不存在：{path}", SourceLocation(str(path), 1, 1)) from None
-    except (IsADirectoryError, PermissionError) as err:
-        raise JixiaoError(ErrorCode.SOURCE_NOT_FOUND, f"无法读取文件 {path}：{err.strerror}",
-                          SourceLocation(str(path), 1, 1)) from None
+        raise JixiaoError(ErrorCode.SOURCE_NOT_FOUND, f"文件不存在：{name}", SourceLocation(name, 1, 1)) from None
+    except (OSError, ValueError) as err:
+        raise _unreadable(name, err) from None
+    try:
+        _check_regular(name, os.fstat(fd))
+        data = _read_at_most(fd, input_limits.FILE_BYTES + 1)
+    except OSError as err:
+        raise _unreadable(name, err) from None
+    finally:
+        os.close(fd)
+    if len(data) > input_limits.FILE_BYTES:
+        raise _too_large(name)
+    return data
+
+
+def _check_regular(name: str, info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("目录" if stat.S_ISDIR(info.st_mode) else "命名管道（FIFO）" if stat.S_ISFIFO(info.st_mode)
+                else "字符设备" if stat.S_ISCHR(info.st_mode) else "块设备" if stat.S_ISBLK(info.st_mode)
+                else "套接字" if stat.S_ISSOCK(info.st_mode) else "特殊文件")
+        raise JixiaoError(ErrorCode.SOURCE_UNREADABLE, f"无法读取「{name}」：它是{kind}，不是普通文件")
+    if info.st_size > input_limits.FILE_BYTES:
+        raise _too_large(name)
+
+
+def _too_large(name: str) -> JixiaoError:
+    return JixiaoError(ErrorCode.LIMIT_FILE_SIZE, f"文件「{name}」超过 {input_limits.FILE_BYTES} 字节的上限，未读取")
+
+
+def _unreadable(name: str, err: OSError | ValueError) -> JixiaoError:
+    if isinstance(err, ValueError):  # os.stat refuses a NUL in a path with ValueError
+        return JixiaoError(ErrorCode.SOURCE_UNREADABLE, f"无法读取「{name!r}」：文件名中含有不允许的字符（如 NUL）")
+    elif err.errno == errno.ELOOP:
+        reason = "符号链接循环"
+    elif err.errno == errno.EACCES:
+        reason = "没有读取权限"
+    elif err.errno == errno.ENAMETOOLONG:
+        reason = "文件名过长"
+    elif err.errno == errno.ENOTDIR:
+        reason = "路径中有一段不是目录"
+    else:
+        reason = err.strerror or type(err).__name__
+    return JixiaoError(ErrorCode.SOURCE_UNREADABLE, f"无法读取「{name}」：{reason}", SourceLocation(name, 1, 1))
+
+
+def _read_at_most(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    left = size
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def load_policy(path: str | Path) -> CompiledPolicy:
