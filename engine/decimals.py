@@ -16,7 +16,7 @@ from typing import Literal
 from engine import input_limits
 from engine.errors import ErrorCode
 
-__all__ = ["NUMBER", "ROUNDING_MODES", "NumberLimit", "RoundingMode", "fmt", "half_width", "in_range", "normalise",
+__all__ = ["NUMBER", "ROUNDING_MODES", "NumberLimit", "RoundingMode", "fmt", "half_width", "in_range", "limit_problem", "normalise",
            "places_of", "quantize", "read_number", "significant_places", "to_decimal"]
 
 NUMBER = re.compile(r"[-+]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
@@ -120,6 +120,20 @@ def in_range(value: Decimal) -> bool:
         return False
     limit = input_limits.NUMBER_EXPONENT
     return -limit <= value.adjusted() <= limit
+
+
+def limit_problem(value: Decimal) -> NumberLimit | None:
+    """Why an already built value breaks the number limits (too many digits, out of range), or ``None``.
+
+    For numbers that reached a model as text (``"1e30"`` in quotes) rather than through :func:`read_number`.
+
+    >>> limit_problem(Decimal("84.48")) is None, limit_problem(Decimal("1e30")).code
+    (True, <ErrorCode.LIMIT_NUMBER_RANGE: 'limit.number_range'>)
+    """
+    if len(value.as_tuple().digits) > input_limits.NUMBER_DIGITS:
+        return NumberLimit(ErrorCode.LIMIT_NUMBER_DIGITS,
+                           f"数字有 {len(value.as_tuple().digits)} 位，超过上限 {input_limits.NUMBER_DIGITS} 位")
+    return None if in_range(value) else _range_error(str(value))
 
 
 def _range_error(text: str) -> NumberLimit:

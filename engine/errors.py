@@ -8,6 +8,7 @@ Every error a user can cause is a :class:`JixiaoError` carrying a :class:`Source
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -201,9 +202,23 @@ def sort_and_cap(problems: Iterable[Problem], limit: int = ERROR_LIMIT) -> tuple
     return tuple(sorted(unique, key=Problem.sort_key)[:limit])
 
 
+SUGGEST_CHARS = 200  # no suggestion for a longer name: difflib's cost grows with the product of the lengths
+
+
 def _closest(name: str, pool: list[str]) -> list[str]:
-    """difflib's close matches, keeping only those nearly as close as the best one."""
-    scored = sorted(((difflib.SequenceMatcher(None, name, c).ratio(), c) for c in pool), reverse=True)
+    """difflib's close matches, keeping only those nearly as close as the best one.
+
+    The cheap upper bounds are tried first, as ``difflib.get_close_matches`` does, so a long list of
+    candidates costs little.
+    """
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(name)
+    scored = []
+    for candidate in pool:
+        matcher.set_seq1(candidate)
+        if matcher.real_quick_ratio() >= 0.5 and matcher.quick_ratio() >= 0.5:
+            scored.append((matcher.ratio(), candidate))
+    scored.sort(reverse=True)
     best = scored[0][0] if scored else 0.0
     return [c for ratio, c in scored[:3] if ratio >= 0.5 and ratio >= best - 0.1]
 
@@ -220,10 +235,19 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
     >>> did_you_mean("预决算差异", ["财政拨款收入预决算差异率", "预决算信息公开"])
     '，是否为「财政拨款收入预决算差异率」？'
+
+    Names that differ only in full-width / half-width forms are the first suggestion:
+
+    >>> did_you_mean("ｂ", ["a", "b"])
+    '，是否为「b」？'
     """
-    pool = list(candidates)
+    if len(name) > SUGGEST_CHARS:
+        return ""
+    pool = [c for c in candidates if len(c) <= SUGGEST_CHARS]
+    folded = unicodedata.normalize("NFKC", name)
+    same = [c for c in pool if c != name and unicodedata.normalize("NFKC", c) == folded]
     contained = [c for c in pool if name and (name in c or c in name)]
-    matches = contained[:3] if contained else _closest(name, pool)
+    matches = same[:3] or (contained[:3] if contained else _closest(name, pool))
     if not matches:
         return ""
     if len(matches) == 1:

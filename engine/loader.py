@@ -10,20 +10,20 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pydantic
 
-from engine import extend, input_limits
+from engine import decimals, extend, input_limits, names
 from engine.compile import CompiledPolicy, compile_policy
-from engine.errors import ErrorCode, JixiaoError, PolicyErrors, SourceLocation
+from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
 from engine.facts import Facts, validate_facts
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.schema import Policy
-from engine.source import SourceDoc, decode, parse_document
+from engine.source import SourceDoc, decode, field_path, parse_document
 
 POLICY_FIELDS = model_field_names([Policy])
 
@@ -130,13 +130,35 @@ def read_document(path: str | Path) -> SourceDoc:
 
 
 def validate_policy(doc: SourceDoc) -> Policy:
-    """Validate a parsed policy document with the pydantic models."""
+    """Validate a parsed policy document: size limits, the pydantic models, numbers and names.
+
+    A number that the models read from text (``points: "1e30"``) gets the same limits as one the YAML
+    reader built, so nothing past them reaches the arithmetic.
+    """
     if not isinstance(doc.value, dict):
         raise JixiaoError(ErrorCode.POLICY_SCHEMA, "指标体系文件的顶层应为映射（键: 值）", doc.locate(()))
+    names.check_policy_size(doc)
     try:
-        return Policy.model_validate(doc.value)
+        policy = Policy.model_validate(doc.value)
     except pydantic.ValidationError as err:
         raise PolicyErrors(pydantic_problems(err, doc, ErrorCode.POLICY_SCHEMA, POLICY_FIELDS)) from None
+    problems = [*_number_problems(policy.model_dump(), (), doc), *names.check_names(policy, doc)]
+    if problems:
+        raise PolicyErrors(problems)
+    return policy
+
+
+def _number_problems(value: Any, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:
+    if isinstance(value, Decimal):
+        problem = decimals.limit_problem(value)
+        if problem is not None:
+            yield Problem(problem.code, problem.message, doc.locate(path), field_path(path))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _number_problems(item, (*path, key), doc)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _number_problems(item, (*path, i), doc)
 
 
 def read_facts(path: str | Path, policy: CompiledPolicy) -> Facts:

@@ -1,0 +1,107 @@
+"""Names a policy must not repeat or blur, and its size (stage: validate; pure).
+
+Indicator and rule ids are checked with the rest of the policy (``engine.check``); these are the
+names inside one rule or one list that nothing else looked at: checklist item ids (they name a
+firing probe each, so a repeat made two probes one), judgement tier names, grade names, enum
+values, and fact names that differ only in full-width / half-width or other compatibility forms
+(``Ａ类资金`` beside ``A类资金``): every lookup in jixiao compares names exactly, so two such facts are
+two facts, and an author reading them would not see which is which.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from engine import input_limits
+from engine.check import indicator_paths
+from engine.errors import ErrorCode, JixiaoError, Problem
+from engine.schema import ChecklistRule, JudgementRule, Policy
+from engine.source import Path, SourceDoc, field_path
+
+__all__ = ["check_names", "check_policy_size", "look_alike"]
+
+
+def check_policy_size(doc: SourceDoc) -> None:
+    """Refuse, before validation, a policy with more indicators or facts than the limits allow.
+
+    Raises:
+        JixiaoError: ``limit.indicators`` at the indicator past the limit, ``limit.facts`` at ``facts``.
+    """
+    value = doc.value if isinstance(doc.value, dict) else {}
+    facts = value.get("facts")
+    if isinstance(facts, dict) and len(facts) > input_limits.FACTS:
+        raise JixiaoError(ErrorCode.LIMIT_FACTS, f"指标体系声明了 {len(facts)} 项事实，超过上限 {input_limits.FACTS}",
+                          doc.locate(("facts",), key=True), "facts")
+    for count, path in enumerate(_indicator_paths(value.get("indicators"), ("indicators",)), start=1):
+        if count > input_limits.INDICATORS:
+            raise JixiaoError(ErrorCode.LIMIT_INDICATORS, f"指标体系中的指标超过 {input_limits.INDICATORS} 个（各级合计）",
+                              doc.locate(path), field_path(path))
+
+
+def _indicator_paths(nodes: Any, path: Path) -> Iterator[Path]:
+    stack = [(nodes, path)]
+    while stack:  # depth first without recursion; the YAML depth limit bounds the stack anyway
+        items, here = stack.pop()
+        if not isinstance(items, list):
+            continue
+        for i in range(len(items) - 1, -1, -1):
+            yield (*here, i)
+            item = items[i]
+            if isinstance(item, dict):
+                stack.append((item.get("children"), (*here, i, "children")))
+
+
+def check_names(policy: Policy, doc: SourceDoc) -> list[Problem]:
+    """Every repeated or look-alike name inside one list of the policy, located at its second use."""
+    problems = list(_look_alike_facts(policy, doc))
+    problems += _repeats(doc, ((("grading", "grades", i, "grade"), g.grade) for i, g in enumerate(policy.grading.grades)),
+                         ErrorCode.POLICY_DUPLICATE_NAME, "等级")
+    for name, spec in policy.facts.items():
+        problems += _repeats(doc, ((("facts", name, "values", i), v) for i, v in enumerate(spec.values)),
+                             ErrorCode.POLICY_DUPLICATE_NAME, f"事实「{name}」的可选值")
+    for path, node, _ in indicator_paths(policy):
+        rule = node.rule
+        here = (*path, "rule")
+        if isinstance(rule, ChecklistRule):
+            problems += _repeats(doc, (((*here, "items", i, "id"), item.id) for i, item in enumerate(rule.items)),
+                                 ErrorCode.POLICY_DUPLICATE_ID, f"规则 {rule.id} 的检查项 id")
+        elif isinstance(rule, JudgementRule):
+            problems += _repeats(doc, (((*here, "tiers", i, "name"), t.name) for i, t in enumerate(rule.tiers)),
+                                 ErrorCode.POLICY_DUPLICATE_NAME, f"规则 {rule.id} 的评定档次")
+    return problems
+
+
+def _repeats(doc: SourceDoc, named: Iterable[tuple[Path, str]], code: ErrorCode, what: str) -> list[Problem]:
+    seen: dict[str, Path] = {}
+    problems = []
+    for path, name in named:
+        if name in seen:
+            first = doc.locate(seen[name])
+            problems.append(Problem(code, f"{what}「{name}」重复（第一次出现在第 {first.line} 行）",
+                                    doc.locate(path), field_path(path)))
+        else:
+            seen[name] = path
+    return problems
+
+
+def look_alike(name: str) -> str:
+    """The form two names share when they differ only in compatibility forms (NFKC).
+
+    >>> look_alike("Ａ类资金") == look_alike("A类资金"), look_alike("预算完成率")
+    (True, '预算完成率')
+    """
+    return unicodedata.normalize("NFKC", name)
+
+
+def _look_alike_facts(policy: Policy, doc: SourceDoc) -> Iterator[Problem]:
+    seen: dict[str, str] = {}
+    for name in policy.facts:
+        key = look_alike(name)
+        if key in seen and seen[key] != name:
+            path: Path = ("facts", name)
+            yield Problem(ErrorCode.POLICY_DUPLICATE_NAME,
+                          f"事实名「{name}」与「{seen[key]}」只差全角/半角等写法，容易混淆：请改用明显不同的名称",
+                          doc.locate(path, key=True), field_path(path))
+        seen.setdefault(key, name)
