@@ -277,9 +277,6 @@ def _shown(text: str, size: int = 40) -> str:
 
 def _hint(raw: Any, spec: FactSpec) -> str:
     text = raw.strip() if isinstance(raw, str) else ""
-    ascii_form = decimals.half_width(text) if spec.type in ("decimal", "integer") else None
-    if ascii_form is not None:
-        return f"；是否为 {ascii_form}？数值请用半角数字书写，不加引号"
     if text.endswith("%"):
         return "；百分数请写数值并写 unit: \"%\"，如 84.48"
     if spec.type == "boolean" and text in ("yes", "no", "on", "off", "是", "否", "y", "n", "Yes", "No"):

@@ -41,16 +41,21 @@ def check_policy_size(doc: SourceDoc) -> None:
 
 
 def _indicator_paths(nodes: Any, path: Path) -> Iterator[Path]:
-    stack = [(nodes, path)]
-    while stack:  # depth first without recursion; the YAML depth limit bounds the stack anyway
-        items, here = stack.pop()
-        if not isinstance(items, list):
+    """Every indicator's path in document order (pre-order), without recursion."""
+    stack = [iter(_items(nodes, path))]
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
             continue
-        for i in range(len(items) - 1, -1, -1):
-            yield (*here, i)
-            item = items[i]
-            if isinstance(item, dict):
-                stack.append((item.get("children"), (*here, i, "children")))
+        here, item = step
+        yield here
+        if isinstance(item, dict):
+            stack.append(iter(_items(item.get("children"), (*here, "children"))))
+
+
+def _items(nodes: Any, path: Path) -> list[tuple[Path, Any]]:
+    return [((*path, i), item) for i, item in enumerate(nodes)] if isinstance(nodes, list) else []
 
 
 def check_names(policy: Policy, doc: SourceDoc) -> list[Problem]:
