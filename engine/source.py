@@ -135,6 +135,8 @@ def parse_document(text: str, file: str) -> SourceDoc:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file, 1, 1)
+        if err.problem and "maximum nesting depth" in err.problem:  # libyaml's own bound, met while looking ahead
+            raise JixiaoError(ErrorCode.LIMIT_DEPTH, f"嵌套超过 {input_limits.DEPTH} 层", where) from None
         raise JixiaoError(ErrorCode.SOURCE_SYNTAX, f"YAML 语法错误：{err.problem}", where) from None
     except yaml.YAMLError as err:
         raise JixiaoError(ErrorCode.SOURCE_SYNTAX, f"YAML 语法错误：{err}", SourceLocation(file, 1, 1)) from None
