@@ -142,10 +142,22 @@ def validate_policy(doc: SourceDoc) -> Policy:
         policy = Policy.model_validate(doc.value)
     except pydantic.ValidationError as err:
         raise PolicyErrors(pydantic_problems(err, doc, ErrorCode.POLICY_SCHEMA, POLICY_FIELDS)) from None
-    problems = [*_number_problems(policy.model_dump(), (), doc), *names.check_names(policy, doc)]
+    problems = [*_number_problems(policy.model_dump(), (), doc), *names.check_names(policy, doc),
+                *_display_problems(policy, doc)]
     if problems:
         raise PolicyErrors(problems)
     return policy
+
+
+def _display_problems(policy: Policy, doc: SourceDoc) -> Iterator[Problem]:
+    """Scores are printed with at most ``display.max_places`` decimals: they must fit the declared rounding."""
+    display, places = policy.rounding.display, policy.rounding.score.places
+    path: tuple[str | int, ...] = ("rounding", "display", "max_places")
+    if display.max_places < places or display.min_places > display.max_places:
+        yield Problem(ErrorCode.POLICY_ROUNDING,
+                      f"得分显示最多 {display.max_places} 位小数，但得分舍入到 {places} 位、最少显示 "
+                      f"{display.min_places} 位：应满足 min_places ≤ max_places 且 max_places ≥ {places}",
+                      doc.locate(path), field_path(path))
 
 
 def _number_problems(value: Any, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:

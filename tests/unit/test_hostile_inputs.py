@@ -328,3 +328,9 @@ def test_the_bundled_files_are_far_below_every_limit(gz_policy, gz_facts):
     assert len(list(gz_policy.nodes())) * 10 < input_limits.INDICATORS
     assert len(gz_policy.facts) * 10 < input_limits.FACTS
     assert len(GZ_POLICY.read_bytes()) * 100 < input_limits.FILE_BYTES
+
+
+def test_a_display_narrower_than_the_score_rounding_is_a_check_error_not_a_render_crash(tmp_path):
+    text = BASE.replace("  score: {places: 3, mode: half_up}\n",
+                        "  score: {places: 3, mode: half_up}\n  display: {min_places: 0, max_places: 1}\n")
+    located(tmp_path, "display.yaml", text, "policy.rounding", line_of(text, "display:"))
