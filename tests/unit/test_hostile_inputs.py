@@ -334,3 +334,11 @@ def test_a_display_narrower_than_the_score_rounding_is_a_check_error_not_a_rende
     text = BASE.replace("  score: {places: 3, mode: half_up}\n",
                         "  score: {places: 3, mode: half_up}\n  display: {min_places: 0, max_places: 1}\n")
     located(tmp_path, "display.yaml", text, "policy.rounding", line_of(text, "display:"))
+
+
+def test_docs_list_every_limit_with_its_value():
+    doc = (GZ_POLICY.parent.parent / "docs" / "limits.md").read_text(encoding="utf-8")
+    for limit in input_limits.LIMITS:
+        assert f"| `{limit.code}` | {limit.value} |" in doc, limit
+    codes = {str(c) for c in ErrorCode if str(c).startswith("limit.")}
+    assert codes == {limit.code for limit in input_limits.LIMITS if limit.code.startswith("limit.")}
