@@ -137,8 +137,11 @@ def parse(text: str, where: SourceLocation, names: Iterable[str], *, field: str 
         quoted[key] = match.group(1)
         return key
 
-    _check_text(text, where, field)
-    source = _QUOTED.sub(_quote, text)
+    if len(text) > input_limits.EXPR_CHARS:
+        raise JixiaoError(ErrorCode.LIMIT_EXPR_LENGTH,
+                          f"表达式有 {len(text)} 个字符，超过上限 {input_limits.EXPR_CHARS}", where, field)
+    source = _QUOTED.sub(_quote, text)  # same length: columns stay those of the text
+    _check_digits(source, where, field)
     _check_shape(source, where, field)
     try:
         tree = ast.parse(source.strip() and source, mode="eval")
@@ -153,12 +156,9 @@ def parse(text: str, where: SourceLocation, names: Iterable[str], *, field: str 
     return converter.convert(tree.body)
 
 
-def _check_text(text: str, where: SourceLocation, field: str) -> None:
-    """Length, and numbers written with other digits, before anything parses the text."""
-    if len(text) > input_limits.EXPR_CHARS:
-        raise JixiaoError(ErrorCode.LIMIT_EXPR_LENGTH,
-                          f"表达式有 {len(text)} 个字符，超过上限 {input_limits.EXPR_CHARS}", where, field)
-    for word in _WORD.finditer(text):
+def _check_digits(source: str, where: SourceLocation, field: str) -> None:
+    """A number written with full-width or other-script digits (``１００``), before Python's tokenizer sees it."""
+    for word in _WORD.finditer(source):
         head = word.group()[0]
         if not head.isascii() and unicodedata.decimal(head, None) is not None:
             ascii_form = decimals.half_width(word.group())

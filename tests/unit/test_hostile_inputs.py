@@ -342,3 +342,8 @@ def test_docs_list_every_limit_with_its_value():
         assert f"| `{limit.code}` | {limit.value} |" in doc, limit
     codes = {str(c) for c in ErrorCode if str(c).startswith("limit.")}
     assert codes == {limit.code for limit in input_limits.LIMITS if limit.code.startswith("limit.")}
+
+
+def test_quoted_names_may_hold_full_width_digits():
+    parsed = expr.parse("「２０２１年预算」 * 2", WHERE, ["２０２１年预算"])
+    assert expr.free_names(parsed) == ("２０２１年预算",)
