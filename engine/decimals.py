@@ -16,8 +16,8 @@ from typing import Literal
 from engine import input_limits
 from engine.errors import ErrorCode
 
-__all__ = ["NUMBER", "ROUNDING_MODES", "NumberLimit", "RoundingMode", "fmt", "half_width", "in_range", "limit_problem", "normalise",
-           "places_of", "quantize", "read_number", "significant_places", "to_decimal"]
+__all__ = ["NUMBER", "ROUNDING_MODES", "NumberLimit", "RoundingMode", "fmt", "half_width", "in_range", "limit_problem",
+           "normalise", "places_of", "quantize", "read_number", "shift", "significant_places", "to_decimal"]
 
 NUMBER = re.compile(r"[-+]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 """A number as a YAML plain scalar or an expression literal may write it: ASCII digits only."""
@@ -138,8 +138,8 @@ def limit_problem(value: Decimal) -> NumberLimit | None:
 
 def _range_error(text: str) -> NumberLimit:
     limit = input_limits.NUMBER_EXPONENT
-    return NumberLimit(ErrorCode.LIMIT_NUMBER_RANGE,
-                       f"数值 {_short(text)} 的数量级超出允许范围（绝对值应在 1e-{limit} 到 1e{limit + 1} 之间，0 除外）")
+    return NumberLimit(ErrorCode.LIMIT_NUMBER_RANGE, f"数值 {_short(text)} 的数量级超出允许范围"
+                                                     f"（绝对值应在 1e-{limit} 到 1e{limit + 1} 之间，0 除外）")
 
 
 def _short(text: str, size: int = 10) -> str:
@@ -224,8 +224,8 @@ def significant_places(value: Decimal) -> int:
 
     (``Decimal.normalize()`` rounds to the context precision, so 28 or more digits slipped through.)
 
-    >>> significant_places(Decimal("84.4800")), significant_places(Decimal("0.000")), significant_places(Decimal("1E+3"))
-    (2, 0, 0)
+    >>> [significant_places(Decimal(x)) for x in ("84.4800", "0.000", "1E+3")]
+    [2, 0, 0]
     >>> significant_places(Decimal("84.48" + "0" * 30 + "1"))
     33
     """

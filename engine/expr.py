@@ -163,8 +163,9 @@ def _check_digits(source: str, where: SourceLocation, field: str) -> None:
         if not head.isascii() and unicodedata.decimal(head, None) is not None:
             ascii_form = decimals.half_width(word.group())
             guess = f"是否为 {ascii_form}？" if ascii_form else ""
-            raise JixiaoError(ErrorCode.EXPR_NUMBER, f"表达式中的数字「{word.group()}」用了全角或其他文字的数字：{guess}"
-                                                     "数字请用半角书写", _at(where, word.start()), field)
+            raise JixiaoError(ErrorCode.EXPR_NUMBER,
+                              f"表达式中的数字「{word.group()}」用了全角或其他文字的数字：{guess}数字请用半角书写",
+                              _at(where, word.start()), field)
 
 
 def _check_shape(source: str, where: SourceLocation, field: str) -> None:
@@ -250,7 +251,8 @@ class _Converter:
         found = self.convert(node)
         if isinstance(found, Compare | BoolOp):
             raise self.fail(node, ErrorCode.EXPR_TYPE,
-                            f"「{ast.get_source_segment(self.source, node)}」是条件（成立/不成立），不能当作数值参与运算或比较")
+                            f"「{ast.get_source_segment(self.source, node)}」是条件（成立/不成立），"
+                            "不能当作数值参与运算或比较")
         return found
 
     def condition(self, node: ast.AST) -> Expr:
@@ -302,8 +304,9 @@ class _Converter:
         limit = input_limits.ROUND_PLACES
         if not (isinstance(places, Num) and places.value == places.value.to_integral_value()
                 and 0 <= places.value <= limit):
+            written = ast.get_source_segment(self.source, node)
             raise self.fail(node, ErrorCode.EXPR_ARGUMENT,
-                            f"{func}() 的小数位数应为 0 到 {limit} 的整数常量，这里是「{ast.get_source_segment(self.source, node)}」")
+                            f"{func}() 的小数位数应为 0 到 {limit} 的整数常量，这里是「{written}」")
 
     _handlers: ClassVar[dict[type, Callable[[_Converter, ast.AST], Expr]]] = {  # type: ignore[dict-item]
         ast.Constant: constant, ast.Name: name, ast.BinOp: binop, ast.UnaryOp: unary,

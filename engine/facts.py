@@ -17,8 +17,8 @@ import pydantic
 
 from engine import decimals, expr, input_limits
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
-from engine.schema_errors import model_field_names, pydantic_problems
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
+from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
 
 __all__ = ["ConstraintDecl", "FactDecl", "FactValue", "Facts", "Target", "validate_facts"]
@@ -130,9 +130,9 @@ def _check_size(doc: SourceDoc) -> None:
         value = entry.get("value") if isinstance(entry, dict) else entry
         if isinstance(value, list) and len(value) > input_limits.TARGETS:
             path: Path = ("facts", name, "value") if isinstance(entry, dict) else ("facts", name)
-            raise JixiaoError(ErrorCode.LIMIT_TARGETS, f"事实「{name}」列了 {len(value)} 项目标，超过上限 "
-                                                       f"{input_limits.TARGETS}", doc.locate((*path, input_limits.TARGETS)),
-                              field_path(path))
+            raise JixiaoError(ErrorCode.LIMIT_TARGETS,
+                              f"事实「{name}」列了 {len(value)} 项目标，超过上限 {input_limits.TARGETS}",
+                              doc.locate((*path, input_limits.TARGETS)), field_path(path))
 
 
 class _Checker:

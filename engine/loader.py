@@ -21,8 +21,8 @@ from engine import decimals, extend, input_limits, names
 from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
 from engine.facts import Facts, validate_facts
-from engine.schema_errors import model_field_names, pydantic_problems
 from engine.schema import Policy
+from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import SourceDoc, decode, field_path, parse_document
 
 POLICY_FIELDS = model_field_names([Policy])
@@ -47,8 +47,7 @@ def read_bytes(path: str | Path) -> bytes:
     """
     name = str(path)
     try:
-        before = os.stat(path)
-        _check_regular(name, before)
+        _check_regular(name, os.stat(path))  # noqa: PTH116 - the fstat below is on the descriptor: os, not pathlib
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise JixiaoError(ErrorCode.SOURCE_NOT_FOUND, f"文件不存在：{name}", SourceLocation(name, 1, 1)) from None

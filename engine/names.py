@@ -36,8 +36,8 @@ def check_policy_size(doc: SourceDoc) -> None:
                           doc.locate(("facts",), key=True), "facts")
     for count, path in enumerate(_indicator_paths(value.get("indicators"), ("indicators",)), start=1):
         if count > input_limits.INDICATORS:
-            raise JixiaoError(ErrorCode.LIMIT_INDICATORS, f"指标体系中的指标超过 {input_limits.INDICATORS} 个（各级合计）",
-                              doc.locate(path), field_path(path))
+            message = f"指标体系中的指标超过 {input_limits.INDICATORS} 个（各级合计）"
+            raise JixiaoError(ErrorCode.LIMIT_INDICATORS, message, doc.locate(path), field_path(path))
 
 
 def _indicator_paths(nodes: Any, path: Path) -> Iterator[Path]:
@@ -61,7 +61,8 @@ def _items(nodes: Any, path: Path) -> list[tuple[Path, Any]]:
 def check_names(policy: Policy, doc: SourceDoc) -> list[Problem]:
     """Every repeated or look-alike name inside one list of the policy, located at its second use."""
     problems = list(_look_alike_facts(policy, doc))
-    problems += _repeats(doc, ((("grading", "grades", i, "grade"), g.grade) for i, g in enumerate(policy.grading.grades)),
+    grades = policy.grading.grades
+    problems += _repeats(doc, ((("grading", "grades", i, "grade"), g.grade) for i, g in enumerate(grades)),
                          ErrorCode.POLICY_DUPLICATE_NAME, "等级")
     for name, spec in policy.facts.items():
         problems += _repeats(doc, ((("facts", name, "values", i), v) for i, v in enumerate(spec.values)),

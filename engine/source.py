@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -246,8 +245,9 @@ class _Builder:
         self.count(1, event, path)
         tag = getattr(event, "tag", None)
         if tag is not None:
-            raise self.fail(ErrorCode.SOURCE_TAG, f"不支持 YAML 标签「{tag.replace('tag:yaml.org,2002:', '!!')}」：请直接"
-                                                  "写值（数值不加引号，文本加引号）", event, path)
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise self.fail(ErrorCode.SOURCE_TAG,
+                            f"不支持 YAML 标签「{shown}」：请直接写值（数值不加引号，文本加引号）", event, path)
         self.positions[path] = self.loc(event)
         if isinstance(event, yaml.ScalarEvent):
             value = self.scalar(event, path)

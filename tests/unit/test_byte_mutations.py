@@ -36,7 +36,8 @@ FACTS = GZ_FACTS.read_bytes()
 TOKENS = [b"&a ", b"*a", b"&a [*a, *a, *a, *a, *a, *a, *a, *a, *a]", b"!!str ", b"!!python/object:os.system ", b"\x00",
           b"\x07", b"\xff\xfe", b"\xef\xbb\xbf", b"1e999999999", b"9" * 200, b"-0", b"0x64", b"[" * 200, b"{" * 200,
           "８４.４８".encode(), "٩٩٫٦٦".encode(), "Ａ".encode(), b"\t", b"\r\n", b"---\n", b"...\n", b": ", b"- ",
-          b"'", b'"', b"#", b"|\n", b">-\n", b"? ", b"<<: *a", b"%YAML 1.1\n", b"\\u0000", "\ud800".encode(errors="surrogatepass")]
+          b"'", b'"', b"#", b"|\n", b">-\n", b"? ", b"<<: *a", b"%YAML 1.1\n", b"\\u0000",
+          "\ud800".encode(errors="surrogatepass")]
 MUTATION = st.tuples(st.sampled_from(["flip", "insert", "delete", "repeat", "token"]), st.integers(0, 1 << 20),
                      st.integers(0, 255), st.integers(1, 64), st.sampled_from(TOKENS))
 

@@ -84,7 +84,8 @@ def test_a_recursive_alias_is_located_without_recursion_error(tmp_path):
 def test_an_alias_used_in_many_places_is_reported_at_the_use_that_fails(tmp_path):
     # 150 is a fine 预算完成率 (range 0-200) but not a 结转结余率 (range 0-100): the third use fails
     text = (FACTS.replace("    value: 99.66\n", "    value: &v 150\n", 1)
-            .replace("  一般公共预算支出年度平均执行率:\n    value: 100\n", "  一般公共预算支出年度平均执行率:\n    value: *v\n")
+            .replace("  一般公共预算支出年度平均执行率:\n    value: 100\n",
+                     "  一般公共预算支出年度平均执行率:\n    value: *v\n")
             .replace("  结转结余率:\n    value: 0.06\n", "  结转结余率:\n    value: *v\n"))
     assert text.count("*v") == 2
     output = located(tmp_path, "facts.yaml", text, "facts.range", line_of(text, "*v", 2), facts_of=str(GZ_POLICY))
