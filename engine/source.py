@@ -32,6 +32,7 @@ Path = tuple[str | int, ...]
 _NUMBER = decimals.NUMBER
 # YAML 1.1's printable set (PyYAML's Reader.NON_PRINTABLE): anything else is refused where it stands
 _FORBIDDEN = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _NAMES = {0: "NUL", 7: "BEL", 8: "退格", 0x1B: "ESC", 0x7F: "DEL", 0xFFFE: "非字符", 0xFFFF: "非字符"}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -164,8 +165,9 @@ def _check_characters(text: str, file: str) -> None:
     if found is None:
         return
     pos = found.start()
-    line = text.count("\n", 0, pos) + 1
-    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    breaks = list(_BREAK.finditer(text, 0, pos))  # counted as libyaml counts them, so lines agree with its marks
+    line = len(breaks) + 1
+    col = pos - (breaks[-1].end() if breaks else 0) + 1
     point = ord(found.group())
     name = _NAMES.get(point, "代理项" if 0xD800 <= point <= 0xDFFF else "控制字符")
     raise JixiaoError(ErrorCode.SOURCE_CHARACTER,
@@ -285,6 +287,8 @@ class _Builder:
                             event, path)
         self.count(1, event, path)
         self.key_positions[path] = self.loc(event)
+        if isinstance(event, yaml.ScalarEvent) and event.anchor is not None:
+            self.anchors[event.anchor] = _Anchor(_scalar(text, event.style), 1, text)
         frame.key = text
 
     def child_path(self, parent: _Frame | None) -> Path:

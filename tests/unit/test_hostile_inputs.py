@@ -348,3 +348,14 @@ def test_docs_list_every_limit_with_its_value():
 def test_quoted_names_may_hold_full_width_digits():
     parsed = expr.parse("「２０２１年预算」 * 2", WHERE, ["２０２１年预算"])
     assert expr.free_names(parsed) == ("２０２１年预算",)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\x85", "\u2028"])
+def test_a_forbidden_character_is_counted_in_lines_as_the_yaml_reader_counts_them(newline):
+    with pytest.raises(JixiaoError) as err:
+        parse_document(f"a: 1{newline}b: [{newline}c: x\0", "n.yaml")
+    assert err.value.location == SourceLocation("n.yaml", 3, 5)
+
+
+def test_an_anchor_on_a_key_may_be_used_as_a_value():
+    assert parse_document("&k a: 1\nb: *k\n", "k.yaml").value == {"a": Decimal(1), "b": "a"}
