@@ -8,7 +8,7 @@ real 指标体系 or 事实文件 needs (the bundled policy has about 60 indicat
 nodes, depth 12; its longest expression has 40 characters), and ``docs/limits.md`` lists them.
 
 >>> FILE_BYTES, NUMBER_DIGITS, EXPR_DEPTH
-(4000000, 40, 50)
+(4000000, 100, 50)
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SCALAR_CHARS = 20_000
 """Characters in one scalar (a wording, a note, a quote)."""
 KEY_CHARS = 200
 """Characters in one mapping key (a fact name, a field name)."""
-NUMBER_DIGITS = 40
+NUMBER_DIGITS = 100
 """Digits written in one number (before any exponent)."""
 NUMBER_EXPONENT = 24
 """Order of magnitude of a number: ``1e-24`` ≤ |x| < ``1e25`` (zero aside); derived values too."""
