@@ -16,7 +16,7 @@ from typing import Any
 import pydantic
 
 from engine import decimals, expr, input_limits
-from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
+from engine.errors import ERROR_LIMIT, ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
@@ -144,10 +144,14 @@ class _Checker:
         self.problems.append(Problem(code, message, self.doc.locate(path, key=key), field_path(path)))
 
     def check_all(self, parsed: FactsDocument) -> Iterator[tuple[str, FactValue]]:
+        unknown_so_far = 0
         for name, entry in parsed.facts.items():
             if name not in self.decls:
-                self.add(ErrorCode.FACTS_UNKNOWN, ("facts", name),
-                         f"未知事实「{name}」{did_you_mean(name, self.decls)}", key=True)
+                # only the first ERROR_LIMIT problems by position are shown, and unknown facts come in file
+                # order: a suggestion for a later one could never be shown, and each costs a scan of the names
+                unknown_so_far += 1
+                hint = did_you_mean(name, self.decls) if unknown_so_far <= ERROR_LIMIT else ""
+                self.add(ErrorCode.FACTS_UNKNOWN, ("facts", name), f"未知事实「{name}」{hint}", key=True)
                 continue
             value = self.check_one(name, entry, self.decls[name].spec)
             if value is not None:
@@ -155,7 +159,8 @@ class _Checker:
         unknown = [n for n in parsed.facts if n not in self.decls]
         for name, decl in self.decls.items():
             if name not in parsed.facts and decl.derive is None and decl.spec.required:
-                near = did_you_mean(name, unknown).replace("，是否为", "；文件中的").replace("？", "是否就是它？")
+                near = "" if len(unknown) > ERROR_LIMIT else \
+                    did_you_mean(name, unknown).replace("，是否为", "；文件中的").replace("？", "是否就是它？")
                 self.add(ErrorCode.FACTS_MISSING, ("facts",),
                          f"缺少必填事实「{name}」（{decl.spec.description or decl.spec.type}）{near}", key=True)
 
