@@ -100,6 +100,7 @@ class ErrorCode(StrEnum):
     LIMIT_INDICATORS = "limit.indicators"
     LIMIT_FACTS = "limit.facts"
     LIMIT_TARGETS = "limit.targets"
+    LIMIT_LIST_ITEMS = "limit.list_items"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ALIASES", "DEPTH", "DOCUMENTS", "EXPR_CHARS", "EXPR_DEPTH", "FACTS", "FILE_BYTES", "INDICATORS",
-    "KEY_CHARS", "LIMITS", "NODES", "NUMBER_DIGITS", "NUMBER_EXPONENT", "ROUND_PLACES", "SCALAR_CHARS",
+    "KEY_CHARS", "LIMITS", "LIST_ITEMS", "NODES", "NUMBER_DIGITS", "NUMBER_EXPONENT", "ROUND_PLACES", "SCALAR_CHARS",
     "TARGETS", "Limit",
 ]
 
@@ -51,6 +51,9 @@ FACTS = 1_000
 """Facts declared by one policy, and facts stated in one fact file."""
 TARGETS = 200
 """Targets in one ``targets`` fact (绩效目标清单)."""
+LIST_ITEMS = 100
+"""Entries in one list of a policy: bands, cases, checklist items or tiers of a rule; grades; constraints;
+the values of an enum fact. (Checking bands for gaps and overlaps compares them pairwise.)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,4 +81,5 @@ LIMITS: tuple[Limit, ...] = (
     Limit("limit.indicators", INDICATORS, "一个指标体系中的指标总数（各级合计）"),
     Limit("limit.facts", FACTS, "一个指标体系声明的事实数、一个事实文件填报的事实数"),
     Limit("limit.targets", TARGETS, "一项目标清单（targets）中的目标数"),
+    Limit("limit.list_items", LIST_ITEMS, "指标体系中一个列表的条目数：规则的档次、情形、检查项、评定档次，等级，约束，枚举的可选值"),
 )

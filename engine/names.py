@@ -34,10 +34,35 @@ def check_policy_size(doc: SourceDoc) -> None:
     if isinstance(facts, dict) and len(facts) > input_limits.FACTS:
         raise JixiaoError(ErrorCode.LIMIT_FACTS, f"指标体系声明了 {len(facts)} 项事实，超过上限 {input_limits.FACTS}",
                           doc.locate(("facts",), key=True), "facts")
+    lists: list[tuple[Path, Any]] = [(("constraints",), value.get("constraints"))]
+    grading = value.get("grading")
+    if isinstance(grading, dict):
+        lists.append((("grading", "grades"), grading.get("grades")))
+    for name, spec in facts.items() if isinstance(facts, dict) else ():
+        if isinstance(spec, dict):
+            lists.append((("facts", name, "values"), spec.get("values")))
     for count, path in enumerate(_indicator_paths(value.get("indicators"), ("indicators",)), start=1):
         if count > input_limits.INDICATORS:
             message = f"指标体系中的指标超过 {input_limits.INDICATORS} 个（各级合计）"
             raise JixiaoError(ErrorCode.LIMIT_INDICATORS, message, doc.locate(path), field_path(path))
+        node = _at(value, path)
+        rule = node.get("rule") if isinstance(node, dict) else None
+        if isinstance(rule, dict):
+            lists.extend(((*path, "rule", key), rule.get(key)) for key in _RULE_LISTS)
+    for path, items in lists:
+        if isinstance(items, list) and len(items) > input_limits.LIST_ITEMS:
+            where = (*path, input_limits.LIST_ITEMS)
+            raise JixiaoError(ErrorCode.LIMIT_LIST_ITEMS, f"「{field_path(path)}」有 {len(items)} 项，超过上限 "
+                                                          f"{input_limits.LIST_ITEMS}", doc.locate(where), field_path(path))
+
+
+_RULE_LISTS = ("bands", "cases", "items", "tiers")
+
+
+def _at(value: Any, path: Path) -> Any:
+    for part in path:
+        value = value[part]
+    return value
 
 
 def _indicator_paths(nodes: Any, path: Path) -> Iterator[Path]:
