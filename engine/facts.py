@@ -109,10 +109,10 @@ def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: f
         values = _derive_all(values, decls, checker)
         _check_constraints(values, constraints, checker)
     names = dict(parsed.indicator_names)
-    for iid in names:
-        if iid not in indicator_ids:
-            checker.add(ErrorCode.FACTS_UNKNOWN, ("indicator_names", iid),
-                        f"未知指标「{iid}」{did_you_mean(iid, indicator_ids)}", key=True)
+    unknown = [iid for iid in names if iid not in indicator_ids]
+    for count, iid in enumerate(unknown, start=1):  # as for unknown facts: suggest only where it can be shown
+        hint = did_you_mean(iid, sorted(indicator_ids)) if count <= ERROR_LIMIT else ""
+        checker.add(ErrorCode.FACTS_UNKNOWN, ("indicator_names", iid), f"未知指标「{iid}」{hint}", key=True)
     if checker.problems:
         raise PolicyErrors(checker.problems)
     return Facts(doc.file, parsed.department, values, names, digest)
