@@ -51,7 +51,7 @@ FACTS = 1_000
 """Facts declared by one policy, and facts stated in one fact file."""
 TARGETS = 200
 """Targets in one ``targets`` fact (绩效目标清单)."""
-LIST_ITEMS = 100
+LIST_ITEMS = 300
 """Entries in one list of a policy: bands, cases, checklist items or tiers of a rule; grades; constraints;
 the values of an enum fact. (Checking bands for gaps and overlaps compares them pairwise.)"""
 
