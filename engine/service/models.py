@@ -164,3 +164,9 @@ class DiffRequest(_Model):
     facts: dict[str, Any] | None = None
     facts_text: str | None = None
     facts_name: str = Field(default="facts.yaml", max_length=200)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+    422: {"model": ErrorResponse}}
+"""The error statuses every route documents (``responses=`` of a route)."""

@@ -137,6 +137,10 @@ class Store:
             rows = session.scalars(select(PolicyVersion).order_by(PolicyVersion.created_at))
             return [(f"{row.policy_id}@{row.version}", row.text) for row in rows]
 
+    def close(self) -> None:
+        """Close every pooled connection (the application's shutdown)."""
+        self.engine.dispose()
+
     def ping(self) -> bool:
         """Whether the database answers."""
         with self.engine.connect() as connection:

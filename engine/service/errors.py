@@ -1,0 +1,85 @@
+"""Error responses of the API: every failure is the CLI's located problems as JSON (edge).
+
+``ApiError`` is an HTTP-level problem raised by a handler; a :class:`engine.errors.JixiaoError` is a
+problem with the input; both become ``{"error": first problem, "problems": [all]}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
+
+from engine.errors import JixiaoError, Problem
+from engine.service import models
+
+__all__ = ["ApiError", "error_item", "error_response", "install_handlers"]
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a stable code."""
+
+    def __init__(self, status: int, code: str, message: str, field: str = "") -> None:
+        """Keep the status and the problem."""
+        super().__init__(message)
+        self.status, self.problem = status, models.ErrorItem(code=code, message=message, field=field)
+
+
+def error_item(problem: Problem) -> models.ErrorItem:
+    """One engine problem as the API's error item."""
+    loc = problem.location
+    location = models.Location(file=loc.file, line=loc.line, col=loc.col) if loc else None
+    return models.ErrorItem(code=str(problem.code), message=problem.message, location=location, field=problem.field)
+
+
+def error_response(status: int, items: list[models.ErrorItem]) -> JSONResponse:
+    """The one error body: the first problem and all problems."""
+    body = models.ErrorResponse(error=items[0], problems=items)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Turn every error a request can cause into the error body."""
+    app.add_exception_handler(JixiaoError, _jixiao_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+
+
+async def _jixiao_error(_request: Request, err: JixiaoError) -> JSONResponse:
+    return error_response(422, [error_item(p) for p in err.problems])
+
+
+async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
+    return error_response(err.status, [err.problem])
+
+
+async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+    if err.status_code == 405:
+        allowed = _allowed_methods(request)
+        item = models.ErrorItem(code="request.method",
+                                message=f"{request.method} 不适用于 {request.url.path}，可用：{', '.join(allowed)}")
+        response = error_response(405, [item])
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    code = "request.not_found" if err.status_code == 404 else "request.http"
+    return error_response(err.status_code, [models.ErrorItem(code=code, message=str(err.detail))])
+
+
+async def _invalid(_request: Request, err: RequestValidationError) -> JSONResponse:
+    items = [models.ErrorItem(code="request.invalid", message=f"请求格式不对：{e.get('msg')}",
+                              field=".".join(str(p) for p in e.get("loc", ()))) for e in err.errors()]
+    return error_response(422, items or [models.ErrorItem(code="request.invalid", message="请求格式不对")])
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts at this path (Starlette's own 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and isinstance(route, APIRoute | Route):
+            methods |= set(route.methods or ())
+    return sorted(methods)
