@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
-from engine.errors import JixiaoError, Problem
+from engine.errors import JixiaoError, Problem, problem_dict
 from engine.service import models
 
 __all__ = ["ApiError", "error_item", "error_response", "install_handlers"]
@@ -29,10 +29,8 @@ class ApiError(Exception):
 
 
 def error_item(problem: Problem) -> models.ErrorItem:
-    """One engine problem as the API's error item."""
-    loc = problem.location
-    location = models.Location(file=loc.file, line=loc.line, col=loc.col) if loc else None
-    return models.ErrorItem(code=str(problem.code), message=problem.message, location=location, field=problem.field)
+    """One engine problem as the API's error item: the shape batch records use too."""
+    return models.ErrorItem.model_validate(problem_dict(problem))
 
 
 def error_response(status: int, items: list[models.ErrorItem]) -> JSONResponse:
