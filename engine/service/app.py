@@ -15,10 +15,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from engine.service.access import access_from_config
 from engine.service.config import ServiceConfig
 from engine.service.errors import install_handlers
-from engine.service.middleware import BodyLimit
-from engine.service.registry import Registry, confined_reader
+from engine.service.middleware import BodyLimit, LastLine, ResponseLimit
+from engine.service.registry import Registry, confined_reader, stored_label
 from engine.service.routes import ROUTERS
 from engine.service.state import ServiceState
 from engine.service.store import Store
@@ -27,13 +28,21 @@ __all__ = ["ServiceConfig", "create_app"]
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
-    """Build the application: open the store, load bundled and stored policies, wire the routes."""
+    """Build the application: open the store, load bundled and stored policies, wire the routes.
+
+    A policy document that cannot be loaded is logged and listed by ``/status``; it never stops
+    the service from starting.
+
+    Raises:
+        ConfigError: the token configuration cannot be used (:mod:`engine.service.access`).
+    """
+    access = access_from_config(config)  # first: a token configuration error stops before anything opens
     store = Store(config.db_url)
     registry = Registry()
     registry.load_directory(config.policies_dir)
     parents = confined_reader(config.policies_dir)
-    for key, text in store.policy_texts():
-        registry.register_text(text, f"{key}.yaml", "stored", parents)
+    for policy_id, version, text in store.policy_texts():
+        registry.load_text(text, stored_label(policy_id, version), "stored", parents)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -42,8 +51,11 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     app = FastAPI(title="jixiao 绩效评分服务", version="0.1.0", lifespan=lifespan,
                   description="按声明式指标体系为部门整体支出绩效自评打分，解释每一分扣分，并记录每次评分决定。")
-    app.state.service = ServiceState(config, store, registry)
+    app.state.service = ServiceState(config, access, store, registry)
+    # the last added is the outermost: LastLine › BodyLimit › ResponseLimit › FastAPI's handlers › routes
+    app.add_middleware(ResponseLimit, limit=config.max_response_bytes)
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    app.add_middleware(LastLine)
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

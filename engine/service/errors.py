@@ -22,15 +22,26 @@ __all__ = ["ApiError", "error_item", "error_response", "install_handlers"]
 class ApiError(Exception):
     """An error with an HTTP status and a stable code."""
 
-    def __init__(self, status: int, code: str, message: str, field: str = "") -> None:
+    def __init__(self, status: int, code: str, message: str, field: str = "",
+                 location: models.Location | None = None) -> None:
         """Keep the status and the problem."""
         super().__init__(message)
-        self.status, self.problem = status, models.ErrorItem(code=code, message=message, field=field)
+        self.status = status
+        self.problem = models.ErrorItem(code=code, message=message, location=location, field=field)
+
+
+MAX_MESSAGE = 1_000
 
 
 def error_item(problem: Problem) -> models.ErrorItem:
-    """One engine problem as the API's error item: the shape batch records use too."""
-    return models.ErrorItem.model_validate(problem_dict(problem))
+    """One engine problem as the API's error item: the shape batch records use too.
+
+    A message quoting the input (a value of a million digits) is cut to :data:`MAX_MESSAGE` characters.
+    """
+    item = models.ErrorItem.model_validate(problem_dict(problem))
+    if len(item.message) > MAX_MESSAGE:
+        item.message = f"{item.message[:MAX_MESSAGE]}…（消息过长，已截断；共 {len(item.message)} 个字符）"
+    return item
 
 
 def error_response(status: int, items: list[models.ErrorItem]) -> JSONResponse:

@@ -10,7 +10,6 @@ from engine.render.json import load_result, result_dict
 from engine.service import models
 from engine.service.registry import Entry
 from engine.service.store import DecisionRecord
-from engine.trace import Result
 
 __all__ = ["decision", "detail", "ref", "version_info"]
 
@@ -44,11 +43,11 @@ def _indicator(node: Any) -> models.IndicatorInfo:
                                 children=[_indicator(c) for c in node.children])
 
 
-def decision(record: DecisionRecord, *, with_facts: bool, result: Result | None = None) -> models.Decision:
-    """A stored decision; its result is read back from the exact JSON unless already at hand."""
-    result = result or load_result(record.result)
+def decision(record: DecisionRecord, *, with_facts: bool, shown: dict[str, Any] | None = None) -> models.Decision:
+    """A stored decision; its result (``shown``: :func:`result_dict`) is read back unless already at hand."""
     return models.Decision(
         id=record.id, created_at=record.created_at, actor=record.actor, department=record.department,
         policy=models.PolicyRef(id=record.policy_id, version=record.policy_version, digest=record.policy_digest),
         facts_digest=record.facts_digest, result_digest=record.result_digest, total=record.total,
-        result=result_dict(result), facts=json.loads(record.facts) if with_facts else None)
+        result=shown if shown is not None else result_dict(load_result(record.result)),
+        facts=json.loads(record.facts) if with_facts else None)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
 from engine.service.config import ServiceConfig
 from engine.service.registry import Registry
 from engine.service.store import Store
+
+if TYPE_CHECKING:
+    from engine.service.access import Access
 
 __all__ = ["ConfigDep", "Gate", "GateDep", "RegistryDep", "ServiceState", "StateDep", "StoreDep", "service_state"]
 
@@ -40,9 +43,10 @@ class Gate:
 
 @dataclass
 class ServiceState:
-    """The configuration, the decision store, the policy registry and the scoring gate of one app."""
+    """The configuration, tokens, decision store, policy registry and scoring gate of one app."""
 
     config: ServiceConfig
+    access: Access
     store: Store
     registry: Registry
     gate: Gate = field(init=False)

@@ -14,7 +14,7 @@ import yaml
 
 import engine
 from tests.conftest import GZ_POLICY
-from tests.service.conftest import GZ_FACTS_TEXT, Server
+from tests.service.conftest import AS_SCORER, GZ_FACTS_TEXT, Server
 
 
 def variant(i: int) -> str:
@@ -36,7 +36,7 @@ def test_concurrent_requests_with_different_facts(server):
     want = [expected_total(t) for t in texts]
 
     def post(i: int) -> tuple[int, str, str]:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with httpx.Client(base_url=server.url, timeout=30, headers=AS_SCORER) as client:
             response = client.post("/policies/gz-dept-2021/score", json={"facts_text": texts[i]})
             body = response.json()
             return response.status_code, body["total"], body["id"]
@@ -46,7 +46,7 @@ def test_concurrent_requests_with_different_facts(server):
     assert [status for status, _, _ in got] == [201] * len(texts)
     assert [total for _, total, _ in got] == want
     assert len(set(want)) > 50  # the answers really differ
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, headers=AS_SCORER) as client:
         stored = client.get(f"/decisions/{got[7][2]}").json()
     assert stored["total"] == want[7] and yaml.safe_load(texts[7])["department"] == stored["department"]
 
@@ -60,7 +60,7 @@ def test_acknowledged_decisions_survive_kill_9(tmp_path: Path):
 
     def hammer(seed: int) -> None:
         i = seed
-        with httpx.Client(base_url=server.url, timeout=5) as client:
+        with httpx.Client(base_url=server.url, timeout=5, headers=AS_SCORER) as client:
             while not stop.is_set():
                 try:
                     response = client.post("/policies/gz-dept-2021/score", json={"facts_text": variant(i)})
@@ -88,7 +88,7 @@ def test_acknowledged_decisions_survive_kill_9(tmp_path: Path):
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     restarted = Server(f"sqlite:///{db}").start()
     try:
-        with httpx.Client(base_url=restarted.url, timeout=10) as client:
+        with httpx.Client(base_url=restarted.url, timeout=10, headers=AS_SCORER) as client:
             for decision_id, total in acknowledged:
                 response = client.get(f"/decisions/{decision_id}")
                 assert response.status_code == 200, decision_id

@@ -7,13 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from engine.service import models, responses
+from engine.service.access import READER
 from engine.service.errors import ApiError
+from engine.service.json_body import CheckedRoute
 from engine.service.state import StoreDep
 
-router = APIRouter(tags=["评分"])
+router = APIRouter(tags=["评分"], route_class=CheckedRoute)
 
 
-@router.get("/decisions/{decision_id}", response_model=models.Decision, responses=models.ERRORS)
+@router.get("/decisions/{decision_id}", response_model=models.Decision, dependencies=[READER],
+            responses={**models.ERRORS, **models.AUTH_ERRORS})
 def get_decision(decision_id: str, store: StoreDep) -> models.Decision:
     """按 id 读取一条已记录的评分决定（含事实和完整结果）。"""
     record = store.decision(decision_id)
@@ -22,7 +25,7 @@ def get_decision(decision_id: str, store: StoreDep) -> models.Decision:
     return responses.decision(record, with_facts=True)
 
 
-@router.get("/decisions", response_model=list[models.Decision])
+@router.get("/decisions", response_model=list[models.Decision], dependencies=[READER], responses=models.AUTH_ERRORS)
 def list_decisions(store: StoreDep, policy_id: str | None = None,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[models.Decision]:
     """最近的评分决定（新的在前）。"""

@@ -11,16 +11,19 @@ import engine
 from engine.loader import facts_from_document
 from engine.render import views_json
 from engine.service import models
+from engine.service.access import SCORER
 from engine.service.errors import ApiError
+from engine.service.json_body import CheckedRoute
 from engine.service.requests import facts_document, find_entry, raw_body
 from engine.service.state import ConfigDep, RegistryDep
 from engine.views import diff as policy_diff
 from engine.views import explain, recover, scenario, whatif
 
-router = APIRouter(tags=["解释"])
+router = APIRouter(tags=["解释"], route_class=CheckedRoute)
+RESPONSES = {**models.ERRORS, **models.AUTH_ERRORS}
 
 
-@router.post("/policies/{policy_id}/explain", response_model=dict[str, Any], responses=models.ERRORS)
+@router.post("/policies/{policy_id}/explain", response_model=dict[str, Any], dependencies=[SCORER], responses=RESPONSES)
 def explain_view(policy_id: str, body: models.ExplainRequest, request: Request, config: ConfigDep,
                  registry: RegistryDep) -> dict[str, Any]:
     """为什么没有得满分：未得满分的指标、扣分、规则原文、事实和算式，附挽回建议（不记录决定）。"""
@@ -37,7 +40,7 @@ def explain_view(policy_id: str, body: models.ExplainRequest, request: Request, 
     return json.loads(views_json.explain_json(view, found))  # type: ignore[no-any-return]
 
 
-@router.post("/policies/{policy_id}/whatif", response_model=dict[str, Any], responses=models.ERRORS)
+@router.post("/policies/{policy_id}/whatif", response_model=dict[str, Any], dependencies=[SCORER], responses=RESPONSES)
 def whatif_view(policy_id: str, body: models.WhatIfRequest, request: Request, config: ConfigDep,
                 registry: RegistryDep) -> dict[str, Any]:
     """如果事实不同：改动后的得分与变化（set），或一项事实取一串值时的得分（sweep）。不记录决定。"""
@@ -58,7 +61,7 @@ def whatif_view(policy_id: str, body: models.WhatIfRequest, request: Request, co
     return json.loads(views_json.whatif_json(view))  # type: ignore[no-any-return]
 
 
-@router.post("/diff", response_model=dict[str, Any], responses=models.ERRORS)
+@router.post("/diff", response_model=dict[str, Any], dependencies=[SCORER], responses=RESPONSES)
 def diff_view(body: models.DiffRequest, request: Request, config: ConfigDep, registry: RegistryDep) -> dict[str, Any]:
     """比较两个指标体系版本；给出事实时，还有各指标得分的变化及其原因。"""
     a = find_entry(registry, body.policy_a.id, body.policy_a.version).policy
