@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from engine.compile import CompiledPolicy
-from engine.errors import ErrorCode, JixiaoError, Problem
+from engine.errors import ErrorCode, JixiaoError, Problem, SourceLocation
 from engine.loader import load_policy, policy_from_text, read_bytes
 from engine.source import SourceDoc, decode, parse_document
 
@@ -129,6 +129,11 @@ class Registry:
     def load_directory(self, directory: Path) -> None:
         """Register every ``*.yaml`` policy in ``directory`` (sorted, so parents come first by name)."""
         for path in sorted(directory.glob("*.yaml")):
+            if not path.is_file():  # a FIFO would block start-up, a device would never end
+                where = SourceLocation(path.name, 1, 1)
+                problem = Problem(ErrorCode.SOURCE_NOT_FOUND, f"不是普通文件：{path.name}", where)
+                self._reject(Rejected("bundled", path.name, (problem,)))
+                continue
             self._guarded("bundled", path.name, partial(_bundled, path))
 
     def load_text(self, text: str, name: str, source: str,

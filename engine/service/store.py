@@ -117,9 +117,9 @@ class Store:
             row = session.get(Decision, decision_id)
             return _record(row) if row else None
 
-    def decisions(self, policy_id: str | None, limit: int) -> list[DecisionRecord]:
-        """The newest decisions, optionally of one policy."""
-        query = select(Decision).order_by(Decision.created_at.desc(), Decision.id).limit(limit)
+    def decisions(self, policy_id: str | None, limit: int, offset: int = 0) -> list[DecisionRecord]:
+        """The newest decisions, optionally of one policy, skipping the ``offset`` newest."""
+        query = select(Decision).order_by(Decision.created_at.desc(), Decision.id).offset(offset).limit(limit)
         if policy_id:
             query = query.where(Decision.policy_id == policy_id)
         with self.session() as session:

@@ -51,8 +51,8 @@ def free_port() -> int:
 class Server:
     """``jixiao serve`` in a subprocess on loopback."""
 
-    def __init__(self, db_url: str, port: int | None = None) -> None:
-        self.db_url, self.port = db_url, port or free_port()
+    def __init__(self, db_url: str, port: int | None = None, env: dict[str, str] | None = None) -> None:
+        self.db_url, self.port, self.env = db_url, port or free_port(), env or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.log: Any = None
 
@@ -61,7 +61,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        env = {**os.environ, "JIXIAO_TOKEN": TOKEN, "JIXIAO_TOKENS": TOKENS}
+        env = {**os.environ, "JIXIAO_TOKEN": TOKEN, "JIXIAO_TOKENS": TOKENS, **self.env}
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - the server's stderr, closed on stop/kill
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(self.port), "--db", self.db_url,

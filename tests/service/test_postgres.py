@@ -65,7 +65,7 @@ def test_decision_log_on_postgresql(pg_url):
     with TestClient(create_app(config), headers=AS_ADMIN) as client:
         first = client.post("/policies/gz-dept-2021/score", json={"facts_text": GZ_FACTS_TEXT}).json()
         assert first["total"] == "94.622"
-    with TestClient(create_app(config), headers=AS_ADMIN) as again:  # migrations are idempotent; the record is still there
+    with TestClient(create_app(config), headers=AS_ADMIN) as again:  # migrations are idempotent; the record stays
         stored = again.get(f"/decisions/{first['id']}").json()
         assert stored["result_digest"] == first["result_digest"] and stored["facts"]["department"]
         second = again.post("/policies/gz-dept-2021/score", json={"facts_text": GZ_FACTS_TEXT}).json()

@@ -95,3 +95,49 @@ def test_acknowledged_decisions_survive_kill_9(tmp_path: Path):
                 assert response.json()["total"] == total
     finally:
         restarted.stop()
+
+
+def _raw_request(server, head: bytes, body_parts: list[bytes]) -> tuple[int, dict]:
+    """Send bytes as they are (no client library re-encodes the headers) and read the JSON answer."""
+    import json
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head)
+        for part in body_parts:
+            sock.sendall(part)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    header, _, body = data.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in header.lower():
+        size, _, rest = body.partition(b"\r\n")
+        body = rest[: int(size, 16)]
+    return int(header.split(b" ", 2)[1]), json.loads(body)
+
+
+def _head(extra: bytes, length: int | None) -> bytes:
+    framing = f"Content-Length: {length}\r\n" if length is not None else "Transfer-Encoding: chunked\r\n"
+    return (b"POST /policies/gz-dept-2021/score HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+            b"Content-Type: application/json\r\nAuthorization: " + AS_SCORER["Authorization"].encode() + b"\r\n"
+            + framing.encode() + extra)
+
+
+def test_raw_header_bytes_and_a_chunked_body_on_a_real_server(tmp_path: Path):
+    import json
+
+    server = Server(f"sqlite:///{tmp_path / 'raw.sqlite3'}", env={"JIXIAO_MAX_BODY_BYTES": "20000"}).start()
+    try:
+        body = json.dumps({"facts_text": GZ_FACTS_TEXT}).encode()
+        status, decision = _raw_request(server, _head("X-Actor: 张三\r\n\r\n".encode(), len(body)), [body])
+        assert status == 201 and decision["actor"].startswith("张三@")  # raw UTF-8, not Latin-1 mojibake
+        status, error = _raw_request(server, _head(b"X-Actor: \xff\xfe\r\n\r\n", len(body)), [body])
+        assert status == 400 and error["error"]["code"] == "request.actor"
+        # chunked, no Content-Length: 30 kB against a limit of 20 kB (small enough that the server has
+        # read every byte when it answers, so closing the connection cannot reset it under the answer)
+        chunk = b" " * 10_000
+        parts = [b"".join([f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"] * 3 + [b"0\r\n\r\n"])]
+        status, error = _raw_request(server, _head(b"\r\n", None), parts)
+        assert status == 413 and error["error"]["code"] == "request.too_large"  # was a 400
+    finally:
+        server.stop()
