@@ -132,7 +132,8 @@ class Access:
             return Grant(Role.SCORER, authenticated=False)
         role = self.role_of(credentials.credentials) if credentials else None
         if role is None:
-            raise ApiError(401, "auth.required", "需要有效的令牌：Authorization: Bearer <令牌>", field="Authorization")
+            raise ApiError(401, "auth.required", "需要有效的令牌：Authorization: Bearer <令牌>", field="Authorization",
+                           headers={"WWW-Authenticate": "Bearer"})
         return Grant(role, authenticated=True)
 
 

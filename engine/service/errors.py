@@ -23,10 +23,10 @@ class ApiError(Exception):
     """An error with an HTTP status and a stable code."""
 
     def __init__(self, status: int, code: str, message: str, field: str = "",
-                 location: models.Location | None = None) -> None:
-        """Keep the status and the problem."""
+                 location: models.Location | None = None, headers: dict[str, str] | None = None) -> None:
+        """Keep the status, the problem and any headers the status calls for (``WWW-Authenticate``)."""
         super().__init__(message)
-        self.status = status
+        self.status, self.headers = status, headers or {}
         self.problem = models.ErrorItem(code=code, message=message, location=location, field=field)
 
 
@@ -63,7 +63,9 @@ async def _jixiao_error(_request: Request, err: JixiaoError) -> JSONResponse:
 
 
 async def _api_error(_request: Request, err: ApiError) -> JSONResponse:
-    return error_response(err.status, [err.problem])
+    response = error_response(err.status, [err.problem])
+    response.headers.update(err.headers)
+    return response
 
 
 async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:

@@ -52,6 +52,7 @@ def test_each_endpoint_needs_its_role(bare, method, path, body, needed, ok):
     for missing in ({}, {"Authorization": "Bearer not-a-configured-token"}, {"Authorization": "Basic YTpi"}):
         response = call(bare, method, path, body, missing)
         assert response.status_code == 401 and response.json()["error"]["code"] == "auth.required"
+        assert response.headers["www-authenticate"] == "Bearer"  # RFC 9110: a 401 names its scheme
     for role, headers in HEADERS.items():
         response = call(bare, method, path, body, headers)
         if role >= needed:
