@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "ErrorCode",
     "JixiaoError",
+    "LocationJson",
     "PolicyErrors",
     "Problem",
     "SourceLocation",
@@ -111,7 +112,7 @@ class Problem:
 
 
 class LocationJson(dict[str, Any]):
-    """A location as JSON, ``{"file", "line", "col"}``; printed, it reads ``file:line:col`` like :class:`SourceLocation`.
+    """A location as JSON, ``{"file", "line", "col"}``; printed, ``file:line:col`` as :class:`SourceLocation` is.
 
     >>> loc = LocationJson(file="f.yaml", line=3, col=5)
     >>> loc, str(loc)
