@@ -28,11 +28,13 @@ JSON = {"content-type": "application/json"}
 BASE = (ROOT / "tests" / "bad" / "base-policy.yaml").read_text(encoding="utf-8")
 POLICY_TEXT = (ROOT / "policies" / "gz-dept-2021.yaml").read_text(encoding="utf-8")
 CORE_FIXED = importlib.util.find_spec("engine.input_limits") is not None  # branch i11-input
-SWEEP_FIXED = hasattr(scenario, "check_magnitude")  # branch i11-cli
+SCENARIO_FIXED = hasattr(scenario, "check_magnitude")  # branch i11-cli
 NEEDS_CORE = pytest.mark.xfail(not CORE_FIXED, strict=True,
                                reason="needs the bounded number, YAML and expression readers of branch i11-input")
-NEEDS_SWEEP = pytest.mark.xfail(not SWEEP_FIXED, strict=True,
-                                reason="needs the bounded --sweep parsing of branch i11-cli (whatif.parse_sweep)")
+NEEDS_SCENARIO = pytest.mark.xfail(not SCENARIO_FIXED, strict=True,
+                                   reason="needs the bounded --sweep parsing of branch i11-cli (whatif.parse_sweep)")
+NEEDS_EITHER = pytest.mark.xfail(not (CORE_FIXED or SCENARIO_FIXED), strict=True,
+                                 reason="needs bounded numbers: branch i11-input (facts) or i11-cli (--set, --sweep)")
 
 
 def located(response, status: int | None = None, code: str | None = None, *, file: str | None = None,
@@ -155,8 +157,11 @@ CORE_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", [pytest.param(case, marks=NEEDS_SWEEP if "overflowing range" in case else NEEDS_CORE)
-                                  for case in CORE_CASES])
+NEEDS = {"--sweep with an overflowing range": NEEDS_SCENARIO, "--set overflowing a derived fact": NEEDS_EITHER,
+         "--sweep over a derived fact's input": NEEDS_EITHER}
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, marks=NEEDS.get(case, NEEDS_CORE)) for case in CORE_CASES])
 def test_cases_the_core_must_locate(client, case, caplog):
     path, body = CORE_CASES[case]
     response = client.post(path, json=body)
@@ -389,3 +394,14 @@ def test_an_unexpected_exception_is_one_json_500_with_an_incident_id(client, mon
     logged = [r for r in caplog.records if body["incident"] in r.getMessage()]
     assert logged and "secret detail" in str(logged[0].exc_info[1])
     assert client.get("/decisions").json() == []
+
+
+@pytest.mark.parametrize(("body", "file", "line", "field"), [
+    ({"sweep": "政府采购执行率=a:b:c"}, "--sweep", 1, "sweep"),
+    ({"sweep": "政府采购执行率=0:100:0.0001"}, "--sweep", 1, "sweep"),  # too many points
+    ({"set": ["预算完成率=90", "no equals sign"]}, "--set", 2, "set[1]"),
+])
+def test_a_bad_set_or_sweep_is_located_as_the_command_line_locates_it(client, body, file, line, field):
+    problem = located(client.post(WHATIF, json={"facts_text": GZ_FACTS_TEXT, **body}), 400, "request.set",
+                      file=file, line=line)
+    assert problem["field"] == field

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 
@@ -21,6 +22,7 @@ from engine.views import explain, recover, scenario, whatif
 
 router = APIRouter(tags=["解释"], route_class=CheckedRoute)
 RESPONSES = {**models.ERRORS, **models.AUTH_ERRORS}
+T = TypeVar("T")
 
 
 @router.post("/policies/{policy_id}/explain", response_model=dict[str, Any], dependencies=[SCORER], responses=RESPONSES)
@@ -49,16 +51,23 @@ def whatif_view(policy_id: str, body: models.WhatIfRequest, request: Request, co
         raise ApiError(400, "request.set", "请给出 set（NAME=VALUE 列表）或 sweep（NAME=FROM:TO:STEP）")
     doc = facts_document(config, body, raw_body(request))
     facts = facts_from_document(doc, entry.policy)
-    try:
-        overrides = [scenario.parse_override(text, i) for i, text in enumerate(body.set, 1)]
-        spec = whatif.parse_sweep(body.sweep) if body.sweep else None
-    except scenario.OverrideSyntax as err:
-        raise ApiError(400, "request.set", str(err)) from None
+    overrides = [_parsed(scenario.parse_override, text, scenario.SET_FILE, i, f"set[{i - 1}]")
+                 for i, text in enumerate(body.set, 1)]
+    spec = _parsed(whatif.parse_sweep, body.sweep, whatif.SWEEP_FILE, 1, "sweep") if body.sweep else None
     if spec is not None:
         table = whatif.sweep(entry.policy, doc, facts, spec, overrides, backend=config.backend)
         return json.loads(views_json.sweep_json(table))  # type: ignore[no-any-return]
     view = whatif.whatif(entry.policy, doc, facts, overrides, backend=config.backend)
     return json.loads(views_json.whatif_json(view))  # type: ignore[no-any-return]
+
+
+def _parsed(parse: Callable[[str], T], text: str, file: str, line: int, field: str) -> T:
+    """``parse(text)``; a syntax error is a 400 located as the command line locates it (``--set`` line i)."""
+    try:
+        return parse(text)
+    except scenario.OverrideSyntax as err:
+        raise ApiError(400, "request.set", str(err), field=field,
+                       location=models.Location(file=file, line=line, col=1)) from None
 
 
 @router.post("/diff", response_model=dict[str, Any], dependencies=[SCORER], responses=RESPONSES)
