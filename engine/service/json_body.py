@@ -35,6 +35,7 @@ _BOMS = ((b"\x00\x00\xfe\xff", "UTF-32BE"), (b"\xff\xfe\x00\x00", "UTF-32LE"),
 # where the NUL bytes of the first four bytes are, for JSON text starting with ASCII (RFC 4627 §3)
 _NUL_PATTERNS = {"000x": "UTF-32BE", "x000": "UTF-32LE", "0x0x": "UTF-16BE", "x0x0": "UTF-16LE"}
 _UTF8_ONLY = "：JSON 请求必须使用 UTF-8 编码（RFC 8259 §8.1）"
+_LONE = re.compile("[\ud800-\udfff]")  # in a decoded string: what is left of a pair is alone
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _EXPONENT = re.compile(r"[eE]([+-]?\d+)$")
 
@@ -154,7 +155,7 @@ def _has_surrogate(value: Any) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if any("\ud800" <= ch <= "\udfff" for ch in item):
+            if _LONE.search(item):
                 return True
         elif isinstance(item, dict):
             stack.extend(item.keys())

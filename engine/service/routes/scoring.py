@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
+from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 import engine
@@ -57,7 +58,7 @@ def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: 
 
 
 def _within_response_limit(state: ServiceState, shown: dict[str, object]) -> None:
-    size = len(json.dumps(shown, ensure_ascii=False).encode()) + 1_000  # the decision's own fields
+    size = len(to_json(shown)) + 1_000  # and the decision's own fields
     if size > state.config.max_response_bytes:
         raise ApiError(422, "limit.response", response_limit_message(size, state.config.max_response_bytes))
 
