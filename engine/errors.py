@@ -14,14 +14,17 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "ErrorCode",
     "JixiaoError",
+    "LocationJson",
     "PolicyErrors",
     "Problem",
     "SourceLocation",
     "did_you_mean",
+    "problem_dict",
     "sort_and_cap",
 ]
 
@@ -137,6 +140,33 @@ class Problem:
         """Order by file, line, column, then message (OPA's ``Errors.Sort``)."""
         loc = self.location
         return (loc.file, loc.line, loc.col, self.message) if loc else ("", 0, 0, self.message)
+
+
+class LocationJson(dict[str, Any]):
+    """A location as JSON, ``{"file", "line", "col"}``; printed, ``file:line:col`` as :class:`SourceLocation` is.
+
+    >>> loc = LocationJson(file="f.yaml", line=3, col=5)
+    >>> loc, str(loc)
+    ({'file': 'f.yaml', 'line': 3, 'col': 5}, 'f.yaml:3:5')
+    """
+
+    def __str__(self) -> str:
+        return f"{self['file']}:{self['line']}:{self['col']}"
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    """The one JSON shape of an error, for the HTTP API and for batch records alike.
+
+    ``{"code", "message", "location": {"file", "line", "col"} or null, "field"}``; ``field`` is the
+    dotted key path inside the document ("" when the problem is about the whole document).
+
+    >>> problem_dict(Problem(ErrorCode.FACTS_UNIT, "单位不对", SourceLocation("f.yaml", 3, 5), "facts.x"))
+    {'code': 'facts.unit', 'message': '单位不对', 'location': {'file': 'f.yaml', 'line': 3, 'col': 5}, \
+'field': 'facts.x'}
+    """
+    loc = problem.location
+    location = LocationJson(file=loc.file, line=loc.line, col=loc.col) if loc else None
+    return {"code": str(problem.code), "message": problem.message, "location": location, "field": problem.field}
 
 
 class JixiaoError(Exception):
