@@ -5,19 +5,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pydantic
 
 from engine import extend
 from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, SourceLocation
-from engine.facts import Facts, validate_facts
+from engine.facts import Facts, facts_digest, validate_against
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.schema import Policy
 from engine.source import SourceDoc, decode, parse_document
@@ -82,21 +78,4 @@ def facts_from_text(text: str, name: str, policy: CompiledPolicy) -> Facts:
 
 def facts_from_document(doc: SourceDoc, policy: CompiledPolicy) -> Facts:
     """Validate an already parsed fact document (e.g. part of a request body) against a policy."""
-    if not isinstance(doc.value, dict):
-        raise JixiaoError(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))
-    return validate_facts(doc, policy.facts, policy.indicator_ids(), _digest(doc.value), policy.constraints)
-
-
-def facts_digest(value: Any) -> str:
-    """SHA-256 of the canonical JSON of a fact document (formatting and comments do not count)."""
-    return _digest(value)
-
-
-def _digest(value: Any) -> str:
-    def default(obj: object) -> str:
-        if isinstance(obj, Decimal):
-            return str(obj)
-        raise TypeError(type(obj))
-
-    canonical = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=default)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return validate_against(policy, doc)

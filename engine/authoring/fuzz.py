@@ -19,7 +19,7 @@ from hypothesis import seed as hypothesis_seed
 from engine.compile import CompiledPolicy
 from engine.errors import JixiaoError
 from engine.evaluate import evaluate
-from engine.facts import Facts, validate_facts
+from engine.facts import Facts, validate_against
 from engine.authoring.invariants import Violation, check_invariants
 from engine.source import SourceDoc
 from engine.authoring.strategies import fact_documents
@@ -39,8 +39,7 @@ class FuzzReport:
 
 def generated_facts(policy: CompiledPolicy, document: dict[str, Any]) -> Facts:
     """Validate a generated document exactly as a fact file is validated."""
-    doc = SourceDoc("generated.yaml", document)
-    return validate_facts(doc, policy.facts, policy.indicator_ids(), "generated", policy.constraints)
+    return validate_against(policy, SourceDoc("generated.yaml", document))
 
 
 def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> FuzzReport:

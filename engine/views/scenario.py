@@ -1,10 +1,10 @@
 """Changed facts, at the document level: parsed fact file + ``NAME=VALUE`` overrides → Facts → Result.
 
-A scenario changes the parsed fact file (``SourceDoc.value``) and runs ``validate_facts`` on it again,
-so a changed value passes exactly the checks a fact file does (type, unit, range, derived facts) and a
-bad one gets the same located error, pointing at the ``--set`` argument instead of a file line. When
-an input of a derived fact changes, a value the file states for the derived fact no longer holds; it
-is dropped, recomputed from the formula, and reported in :attr:`Scenario.recomputed`.
+A scenario changes the parsed fact file (``SourceDoc.value``) and runs ``validate_against`` on it again,
+so a changed value passes exactly the checks a fact file does (type, unit, range, derived facts,
+constraints) and a bad one gets the same located error, pointing at the ``--set`` argument instead of
+a file line. When an input of a derived fact changes, a value the file states for the derived fact no
+longer holds; it is dropped, recomputed from the formula, and reported in :attr:`Scenario.recomputed`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 
 from engine import expr
 from engine.compile import CompiledPolicy
-from engine.errors import ErrorCode, JixiaoError, SourceLocation
+from engine.errors import JixiaoError, SourceLocation
 from engine.evaluate import evaluate
-from engine.facts import FactDecl, Facts, validate_facts
+from engine.facts import FactDecl, Facts, validate_against
 from engine.firing.backends import Backend
 from engine.source import Path, SourceDoc, parse_document
 from engine.trace import Result
@@ -172,10 +172,8 @@ def run(policy: CompiledPolicy, doc: SourceDoc, base_digest: str, overrides: Seq
         JixiaoError: evaluation fails (e.g. a value no band covers).
     """
     changed, recomputed = apply(doc, policy.facts, overrides)
-    if not isinstance(changed.value, dict):
-        raise JixiaoError(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))
     digest = hashlib.sha256("\n".join([base_digest, *(o.text for o in overrides)]).encode()).hexdigest()
-    facts = validate_facts(changed, policy.facts, policy.indicator_ids(), digest)
+    facts = validate_against(policy, changed, digest)
     return Scenario(tuple(overrides), recomputed, facts, evaluate(policy, facts, backend=backend))
 
 

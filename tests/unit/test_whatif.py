@@ -92,6 +92,20 @@ def test_a_derived_fact_cannot_contradict_its_inputs(gz_policy, doc, gz_facts):
     assert caught.value.code == ErrorCode.FACTS_DERIVED_MISMATCH
 
 
+def test_a_changed_fact_must_meet_the_policy_constraints(gz_policy, doc, gz_facts):
+    with pytest.raises(JixiaoError) as caught:
+        run(gz_policy, doc, gz_facts, "已实现绩效目标数=22")
+    (broken,) = [p for p in caught.value.problems if p.code == ErrorCode.FACTS_CONSTRAINT]
+    assert str(broken.location) == "--set:1:16" and "已实现绩效目标数不能多于申报绩效目标数" in broken.message
+
+
+def test_a_swept_value_must_meet_the_policy_constraints(gz_policy, doc, gz_facts):
+    with pytest.raises(JixiaoError) as caught:
+        sweep(gz_policy, doc, gz_facts, parse_sweep("已实现绩效目标数=20:22:1"))
+    (broken,) = [p for p in caught.value.problems if p.code == ErrorCode.FACTS_CONSTRAINT]
+    assert broken.location.file == "--sweep" and "22 ≤ 21" in broken.message
+
+
 @pytest.mark.parametrize("text", ["预算完成率", "=5", "预算完成率=", "预算完成率=  "])
 def test_an_override_needs_a_name_and_a_value(text):
     with pytest.raises(OverrideSyntax):
