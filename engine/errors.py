@@ -70,6 +70,9 @@ class ErrorCode(StrEnum):
     FIRING_ACTION_FAILED = "firing.action_failed"
     FIRING_ENGINE = "firing.engine"
     FIRING_TIMEOUT = "firing.timeout"
+    OUTPUT_UNWRITABLE = "output.unwritable"
+    OUTPUT_NOT_REGULAR = "output.not_regular"
+    SERVICE_DATABASE = "service.database"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -20,6 +20,26 @@ settings.register_profile("dev", deadline=None, max_examples=500)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+@pytest.fixture(autouse=True)
+def _no_internal_errors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """No input in the suite may reach the CLI's last line of defence, except where a fault is injected."""
+    if request.node.get_closest_marker("internal_error"):
+        yield
+        return
+    from engine.commands import failures
+
+    reached: list[BaseException] = []
+    report = failures.report_internal
+
+    def spy(err: BaseException, command: str) -> str:
+        reached.append(err)
+        return report(err, command)
+
+    monkeypatch.setattr(failures, "report_internal", spy)
+    yield
+    assert not reached, f"an input reached the last line of defence: {reached[0]!r}"
+
+
 @pytest.fixture(scope="session")
 def gz_policy() -> engine.CompiledPolicy:
     return engine.load_policy(GZ_POLICY)

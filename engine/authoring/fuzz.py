@@ -16,13 +16,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from engine.authoring.invariants import Violation, check_invariants
+from engine.authoring.strategies import fact_documents
 from engine.compile import CompiledPolicy
 from engine.errors import JixiaoError
 from engine.evaluate import evaluate
 from engine.facts import Facts, validate_against
-from engine.authoring.invariants import Violation, check_invariants
 from engine.source import SourceDoc
-from engine.authoring.strategies import fact_documents
 
 __all__ = ["FuzzReport", "counterexample_case", "fuzz"]
 
