@@ -164,7 +164,10 @@ def fuzz(policy: Path, examples: int, seed: int | None) -> None:
     start = time.perf_counter()
     report = run_fuzz(compiled, examples, seed)
     seconds = time.perf_counter() - start
-    click.echo(f"运行了 {report.examples} 个样例（有效 {report.valid} 个），用时 {seconds:.1f} 秒", err=True)
+    click.echo(f"运行了 {report.examples} 个样例（{report.summary()}），用时 {seconds:.1f} 秒", err=True)
+    if report.document is None and report.valid == 0:
+        click.echo(f"没有生成有效的事实文件，不变式未得到检验：{policy}", err=True)
+        raise SystemExit(1)
     if report.document is None:
         click.echo(f"全部不变式成立：{policy}", err=True)
         return
