@@ -8,6 +8,7 @@ The view commands (explain, recover, whatif, diff) are in :mod:`engine.commands.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -26,6 +27,10 @@ from engine.firing.backends import Backend
 from engine.firing.worker import ProcessBackend
 from engine.render.batch_records import record_line, summarise
 from engine.trace import Result
+
+MAX_JOBS = 256  # each is a process: more than this is a typo, and forking 10⁵ of them would take the machine down
+MAX_TIMEOUT = 86_400.0  # one day; the worker's deadline arithmetic needs a finite number
+MAX_EXAMPLES = 1_000_000
 
 RENDERERS: dict[str, Callable[[Result], str]] = {
     "text": engine.render_text,
@@ -49,10 +54,12 @@ def main() -> None:
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
               help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")
 @output_option("out", None, "批量模式：每个事实文件一行 JSON（按路径排序），原子写入此文件（同 --output 的规则）。")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="批量模式的进程数；默认用全部 CPU 核。")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="在单独的工作进程中触发规则，超过此秒数即终止并替换该进程（firing.timeout）；默认在本进程内执行。")
+@click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=None,
+              help=f"批量模式的进程数（最多 {MAX_JOBS}）；默认用全部 CPU 核。")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=MAX_TIMEOUT), default=None,
+              callback=lambda _ctx, param, value: _finite(param, value),
+              help=f"在单独的工作进程中触发规则，超过此秒数（最多 {MAX_TIMEOUT:g}）即终止并替换该进程"
+                   "（firing.timeout）；默认在本进程内执行。")
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget | None, backend: str,
           out: OutputTarget | None,
           jobs: int | None, timeout: float | None) -> None:
@@ -77,6 +84,13 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget |
         if isinstance(firing, ProcessBackend):
             firing.close()
     emit(RENDERERS[fmt](result), output)
+
+
+def _finite(param: click.Parameter, value: float | None) -> float | None:
+    """Reject NaN, which passes every range comparison."""
+    if value is not None and math.isnan(value):
+        raise click.BadParameter("应为正数（秒），得到 nan", param=param)
+    return value
 
 
 def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
@@ -148,7 +162,8 @@ def test_cases(paths: tuple[Path, ...], show_coverage: bool, min_coverage: float
 
 @main.command()
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--examples", type=click.IntRange(1), default=200, show_default=True, help="生成的事实文件个数。")
+@click.option("--examples", type=click.IntRange(1, MAX_EXAMPLES), default=200, show_default=True,
+              help=f"生成的事实文件个数（最多 {MAX_EXAMPLES}）。")
 @click.option("--seed", type=int, default=None, help="随机种子（可复现）；不写则使用确定的派生序列。")
 def fuzz(policy: Path, examples: int, seed: int | None) -> None:
     """用由指标体系推导出的随机事实文件检查不变式；失败时输出缩小后的反例（可直接保存为用例文件）。"""

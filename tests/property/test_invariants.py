@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 import engine
-from engine.commands.main import main
 from engine.authoring.cases import load_case_file, run_case
-from engine.errors import JixiaoError
 from engine.authoring.fuzz import fuzz, generated_facts
 from engine.authoring.invariants import check_invariants
 from engine.authoring.strategies import edges, fact_documents
+from engine.commands.main import main
+from engine.errors import JixiaoError
 from tests.conftest import ROOT
 
 BUNDLED = sorted((ROOT / "policies").glob("*.yaml"))
