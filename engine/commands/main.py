@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import click
 from rich.console import Console
@@ -61,8 +62,7 @@ def main() -> None:
               help=f"在单独的工作进程中触发规则，超过此秒数（最多 {MAX_TIMEOUT:g}）即终止并替换该进程"
                    "（firing.timeout）；默认在本进程内执行。")
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget | None, backend: str,
-          out: OutputTarget | None,
-          jobs: int | None, timeout: float | None) -> None:
+          out: OutputTarget | None, jobs: int | None, timeout: float | None) -> None:
     """按指标体系 POLICY 为事实文件 FACTS 打分。
 
     FACTS 可以是多个文件、目录或通配符（如 'facts/*.yaml'）：此时（或给出 --out 时）进入批量模式，
@@ -236,7 +236,7 @@ def _service_db_url() -> str:
 
 @main.command()
 @click.argument("kind", type=click.Choice(["policy", "facts"]))
-def schema(kind: str) -> None:
+def schema(kind: Literal["policy", "facts"]) -> None:
     """输出指标体系（policy）或事实文件（facts）格式的 JSON Schema，供编辑器校验和补全。"""
     click.echo(engine.json_schema(kind), nl=False)
 
