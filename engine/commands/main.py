@@ -204,7 +204,13 @@ def serve(host: str, port: int, db_url: str | None, policies_dir: Path, workers:
 
     启动前先在本进程中打开一次数据库：URL 写错、驱动缺失或数据库打不开时给出中文错误，不启动服务。
     """
-    import uvicorn
+    try:  # the service's dependencies are the optional `service` extra
+        import uvicorn
+
+        from engine.service import main as service_main  # noqa: F401  (FastAPI, SQLAlchemy, Alembic)
+    except ModuleNotFoundError as err:
+        click.echo(f"错误：需要安装服务组件：pip install 'jixiao[service]'（缺少 {err.name}）", err=True)
+        raise SystemExit(1) from None
 
     from engine.commands.database import DB_OPTION, check_database, masked
 
