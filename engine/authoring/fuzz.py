@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import Unsatisfiable
 
 from engine.authoring.invariants import Violation, check_invariants
 from engine.authoring.strategies import fact_documents
@@ -92,7 +93,8 @@ def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> Fuzz
 
     if seed is not None:
         run = hypothesis_seed(seed)(run)
-    with contextlib.suppress(AssertionError):  # the counterexample is kept in ``report``
+    # the counterexample is kept in ``report``; no valid draw at all (a degenerate range) leaves valid == 0
+    with contextlib.suppress(AssertionError, Unsatisfiable):
         run()
     return report
 

@@ -250,13 +250,19 @@ def _draw_judgement(draw: st.DrawFn, shape: _Shape, judgement: _Judgement, value
         feasible = [i for i, iv in enumerate(judgement.intervals) if _bounds(coefficient, marks, iv) is not None]
         index = draw(st.sampled_from(feasible or list(range(len(names)))))
         values[judgement.tier] = names[index]
-    values[judgement.coefficient] = draw(numbers(coefficient, marks, within=judgement.intervals[index]))
+    within: Interval | None = judgement.intervals[index]
+    if _bounds(coefficient, marks, within) is None:  # no coefficient fits this tier: evaluation will refuse it
+        within = None
+    values[judgement.coefficient] = draw(numbers(coefficient, marks, within=within))
 
 
 def _draw_ratio(draw: st.DrawFn, shape: _Shape, decl: FactDecl, ratio: tuple[str, str, Decimal],
                 values: dict[str, Any]) -> None:
     a, b, k = ratio
     numerator, denominator = shape.decls[a], shape.decls[b]
+    positive = _bounds(denominator, set())
+    if b not in values and (positive is None or positive[1] <= 0):  # no positive denominator: drawn on its own
+        return
     b_value = values[b] if b in values else draw(numbers(denominator, set(), minimum=_step(denominator)))
     if not isinstance(b_value, Decimal) or b_value <= 0:  # a denominator shared with an earlier draw
         return
