@@ -94,7 +94,7 @@ def parse_override(text: str, index: int = 1, source: str = SET_FILE) -> Overrid
         raise JixiaoError(err.code, err.problem.message, _shift(loc, index, col), f"{SET_FILE} {name}") from None
     positions = {p: _shift(loc, index, col) for p, loc in doc.positions.items()}
     for path, number in _numbers(doc.value, ()):
-        problem = check_magnitude(number, raw.strip() if not path else decimals_text(number))
+        problem = check_magnitude(number, raw.strip() if not path else _number_text(number))
         if problem:
             raise JixiaoError(ErrorCode.FACTS_RANGE, problem, positions.get(path, positions[()]), f"{SET_FILE} {name}")
     return Override(name, doc.value, text, positions[()], key, (), positions)
@@ -121,10 +121,10 @@ def check_magnitude(number: Decimal, text: str) -> str | None:
     return None
 
 
-def decimals_text(number: Decimal) -> str:
+def _number_text(number: Decimal) -> str:
     """A short scientific text of a number for messages (never its millions of digits).
 
-    >>> decimals_text(Decimal("1e999999"))
+    >>> _number_text(Decimal("1e999999"))
     '1E+999999'
     """
     return f"{number:.6E}" if len(number.as_tuple().digits) > 7 else str(number)
