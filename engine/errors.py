@@ -104,6 +104,10 @@ class ErrorCode(StrEnum):
     LIMIT_FACTS = "limit.facts"
     LIMIT_TARGETS = "limit.targets"
     LIMIT_LIST_ITEMS = "limit.list_items"
+    # output and the service database (the CLI's edges)
+    OUTPUT_UNWRITABLE = "output.unwritable"
+    OUTPUT_NOT_REGULAR = "output.not_regular"
+    SERVICE_DATABASE = "service.database"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -20,7 +18,7 @@ import pydantic
 from engine import decimals, extend, input_limits, names
 from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
-from engine.facts import Facts, validate_facts
+from engine.facts import Facts, facts_digest, validate_against
 from engine.schema import Policy
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import SourceDoc, decode, field_path, parse_document
@@ -184,21 +182,4 @@ def facts_from_text(text: str, name: str, policy: CompiledPolicy) -> Facts:
 
 def facts_from_document(doc: SourceDoc, policy: CompiledPolicy) -> Facts:
     """Validate an already parsed fact document (e.g. part of a request body) against a policy."""
-    if not isinstance(doc.value, dict):
-        raise JixiaoError(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))
-    return validate_facts(doc, policy.facts, policy.indicator_ids(), _digest(doc.value), policy.constraints)
-
-
-def facts_digest(value: Any) -> str:
-    """SHA-256 of the canonical JSON of a fact document (formatting and comments do not count)."""
-    return _digest(value)
-
-
-def _digest(value: Any) -> str:
-    def default(obj: object) -> str:
-        if isinstance(obj, Decimal):
-            return str(obj)
-        raise TypeError(type(obj))
-
-    canonical = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=default)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return validate_against(policy, doc)
