@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     SOURCE_EMPTY = "source.empty"
     SOURCE_DUPLICATE_KEY = "source.duplicate_key"
     SOURCE_NOT_FOUND = "source.not_found"
+    SOURCE_WORKBOOK = "source.workbook"
     POLICY_SCHEMA = "policy.schema"
     POLICY_WEIGHTS_SUM = "policy.weights_sum"
     POLICY_DUPLICATE_ID = "policy.duplicate_id"

@@ -17,7 +17,7 @@ from engine.commands.main import main
 from engine.errors import ErrorCode, JixiaoError
 
 BAD = Path(__file__).resolve().parent.parent / "bad"
-CASES = sorted(p for p in BAD.glob("*") if p.suffix in (".yaml", ".json") and p.name != "base-policy.yaml")
+CASES = sorted(p for p in BAD.glob("*") if p.suffix in (".yaml", ".json", ".xlsx") and p.name != "base-policy.yaml")
 # Codes that no policy or fact file can cause: they mean a bug in jixiao (or a limit tested in
 # tests/backends), so they have no bad-input file.
 INTERNAL = {ErrorCode.EVAL_AMBIGUOUS, ErrorCode.FIRING_NOT_HANDLED, ErrorCode.FIRING_OBSERVED,
