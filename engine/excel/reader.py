@@ -221,7 +221,7 @@ class _Reader:
 
     # -- 事实 and 绩效目标 --------------------------------------------------------------------------
     def facts(self, table: _Table, targets: _Table | None) -> dict[str, Any]:
-        self.place(("facts",), Cell(None, table.corner))
+        self.place(("facts",), Cell(None, _header_of(table, "value")))
         out: dict[str, Any] = {}
         rows: dict[str, int] = {}
         lists: list[str] = []
@@ -245,7 +245,7 @@ class _Reader:
             if items.get(name):
                 out[name] = {"value": items[name], **out[name]}
                 self.positions[("facts", name, "value")] = self.positions[("facts", name, "value", 0)]
-        return {name: entry for name, entry in out.items() if set(entry) - {"unit"}}
+        return {name: entry for name, entry in out.items() if "value" in entry}
 
     def kind(self, cell: Cell, name: str) -> str | None:
         label = self.read(as_text, cell, ("facts", name))
@@ -331,6 +331,12 @@ class _Reader:
                 self.place(("indicator_names", ident), cells["name"], cells["id"])
                 out[ident] = name
         return out
+
+
+def _header_of(table: _Table, key: str) -> CellLocation:
+    """The header cell of a column (a missing fact is reported there, at the column to fill)."""
+    col = table.rows[0][1][key].where.col if table.rows else 1
+    return CellLocation(table.corner.file, 1, col, table.corner.sheet)
 
 
 def _direction(cell: Cell) -> str | None:
