@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +33,7 @@ _WIDTHS = {"名称": 28, "类型": 9, "填报值": 16, "单位": 8, "允许范�
            "备注": 24, "事实": 20, "目标名称": 36, "目标值": 12, "实际值": 12, "方向": 11, "项目": 14, "内容": 40,
            "指标编号": 12, "指标体系中的名称": 48, "本单位的名称": 48}
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+_LINE_POINTS, _GUIDE_WIDTH = 15, 110  # a row of 11-point text; the guide's one column
 _FILL_COLOUR, _HEADER_COLOUR, _REFERENCE_COLOUR = "FFF2CC", "DDEBF7", "595959"
 
 
@@ -127,15 +130,20 @@ class _Writer:
                 cell.font = self.grey
             if title in filled:
                 cell.fill = self.fill
+        lines = max(_lines(values.get(title), _WIDTHS.get(title, 16)) for title, _ in columns)
+        if lines > 1:  # a wrapped cell gets the height it needs: neither Excel nor WPS sizes rows on opening
+            ws.row_dimensions[number].height = _LINE_POINTS * lines
 
     def guide(self, ws: Any) -> None:
         meta = self.policy.meta
         ws.title = layout.GUIDE
         lines = [f"事实填报表：{meta.name}", f"指标体系 {meta.id}，版本 {meta.version}，摘要 {self.policy.digest}", "",
                  *_GUIDE, "", f"填好后：jixiao score {Path(self.policy.file).name} 本文件.xlsx"]
-        ws.column_dimensions["A"].width = 110
+        ws.column_dimensions["A"].width = _GUIDE_WIDTH
         for number, line in enumerate(lines, start=1):
             ws.cell(number, 1, line).alignment = self.wrap
+            if _lines(line, _GUIDE_WIDTH) > 1:
+                ws.row_dimensions[number].height = _LINE_POINTS * _lines(line, _GUIDE_WIDTH)
         ws["A1"].font = self.bold
 
     def info(self, ws: Any) -> None:
@@ -212,6 +220,17 @@ class _Writer:
             for number, value in enumerate(decl.spec.values, start=1):
                 ws.cell(number, index, value)
         ws.sheet_state = "hidden"
+
+
+def _lines(value: Any, width: int) -> int:
+    """Lines a wrapped cell of ``width`` characters needs; a CJK character is two wide.
+
+    >>> _lines("预算完成率", 8), _lines("0 至 200，最多 2 位小数", 26), _lines(None, 8)
+    (2, 1, 1)
+    """
+    text = "" if value is None else str(value)
+    wide = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return max(1, math.ceil(wide / max(width - 2, 1)))
 
 
 def _bounds(spec: FactSpec) -> dict[str, Any]:
