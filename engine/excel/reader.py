@@ -186,9 +186,8 @@ class _Reader:
             out[name] = self.entry(name, kind, cells)
         items = self.targets(targets, lists) if targets is not None else {}
         for name in lists:
-            if items.get(name):
+            if items.get(name):  # the list stays located at its row of 事实, each target at its own row
                 out[name] = {"value": items[name], **out[name]}
-                self.positions[("facts", name, "value")] = self.positions[("facts", name, "value", 0)]
         return {name: entry for name, entry in out.items() if "value" in entry}
 
     def kind(self, cell: Cell, name: str) -> str | None:

@@ -183,3 +183,13 @@ def test_workbook_from_elsewhere_with_user_sheets_is_read(filled):
     def edit(book):
         book.create_sheet("计算过程")["A1"] = "=事实!C11/事实!C12"
     assert value_of(filled(edit), "预算完成率") == Decimal("99.66")
+
+
+def test_fact_values_are_located_at_their_cells(filled, gz_policy):
+    path = filled()
+    facts = engine.read_facts(path, gz_policy)
+    assert str(facts["预算完成率"].location) == f"{path}!事实!C2"
+    targets = facts["部门整体绩效目标"]
+    assert str(targets.location) == f"{path}!事实!C25"  # the list: its row of 事实, like every fact
+    assert [str(t.location) for t in targets.value] == [f"{path}!绩效目标!B2"]
+    assert facts.indicator_names == {"B1": "设立专项资金，聚集基础研究和关键技术攻关，分层分类扶持科创企业"}
