@@ -89,3 +89,12 @@ def test_score_accepts_a_workbook_among_other_fact_files_in_batch_mode(filled, t
     assert run.exit_code == 0, run.output
     totals = [json.loads(line)["total"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert totals == ["94.622", "94.622"]
+
+
+def test_diff_of_two_policy_versions_reads_the_workbook(filled):
+    other = GZ_POLICY.with_name("gz-dept-2021-r1p.yaml")
+    runs = [CliRunner().invoke(main, ["diff", str(GZ_POLICY), str(other), str(facts), "--format", "json"])
+            for facts in (GZ_FACTS, filled())]
+    assert [r.exit_code for r in runs] == [0, 0], runs[1].output
+    differ = differences(*(json.loads(r.output) for r in runs))
+    assert all(d.endswith((".source", ".file", ".digest")) for d in differ), differ
