@@ -98,3 +98,13 @@ def test_diff_of_two_policy_versions_reads_the_workbook(filled):
     assert [r.exit_code for r in runs] == [0, 0], runs[1].output
     differ = differences(*(json.loads(r.output) for r in runs))
     assert all(d.endswith((".source", ".file", ".digest")) for d in differ), differ
+
+
+def test_yaml_only_runs_do_not_import_openpyxl():
+    import subprocess
+    import sys
+
+    code = ("import sys, engine; p = engine.load_policy(sys.argv[1]); engine.read_facts(sys.argv[2], p); "
+            "import engine.commands.main; print('openpyxl' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code, str(GZ_POLICY), str(GZ_FACTS)], capture_output=True, text=True)
+    assert run.stdout.strip() == "False", run.stderr
