@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     SOURCE_TAG = "source.tag"
     SOURCE_ALIAS = "source.alias"
     SOURCE_NUMBER = "source.number"
+    SOURCE_WORKBOOK = "source.workbook"
     POLICY_SCHEMA = "policy.schema"
     POLICY_WEIGHTS_SUM = "policy.weights_sum"
     POLICY_DUPLICATE_ID = "policy.duplicate_id"

@@ -17,6 +17,7 @@ import pydantic
 
 from engine import decimals, extend, input_limits, names
 from engine.compile import CompiledPolicy, compile_policy
+from engine.excel import reader as workbook
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
 from engine.facts import Facts, facts_digest, validate_against
 from engine.schema import Policy
@@ -122,7 +123,9 @@ def policy_from_text(text: str, name: str, read_parent: Callable[[str], SourceDo
 
 
 def read_document(path: str | Path) -> SourceDoc:
-    """Read and parse a YAML/JSON file into values and positions, without validating it."""
+    """Read and parse a YAML/JSON file (or an Excel fact workbook) into values and positions, without validating it."""
+    if workbook.is_workbook(path):
+        return workbook.read_workbook(read_bytes(path), str(path))
     return parse_document(decode(read_bytes(path), str(path)), str(path))
 
 
@@ -171,8 +174,8 @@ def _number_problems(value: Any, path: tuple[str | int, ...], doc: SourceDoc) ->
 
 
 def read_facts(path: str | Path, policy: CompiledPolicy) -> Facts:
-    """Read and validate a fact file against a compiled policy."""
-    return facts_from_text(decode(read_bytes(path), str(path)), str(path), policy)
+    """Read and validate a fact file (YAML, JSON or an .xlsx workbook) against a compiled policy."""
+    return facts_from_document(read_document(path), policy)
 
 
 def facts_from_text(text: str, name: str, policy: CompiledPolicy) -> Facts:

@@ -251,5 +251,38 @@ for _command in VIEW_COMMANDS:
     main.add_command(_command)
 
 
+# -- template: a fact-entry workbook for a policy (issue 15 §3; self-contained) ----------------------
+@main.command(name="template")
+@click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="写入的 Excel 工作簿（.xlsx，原子写入）。")
+def template_command(policy: Path, xlsx_path: Path) -> None:
+    """为指标体系 POLICY 生成事实填报工作簿：每项事实一行，附单位、允许范围、说明和下拉选项。
+
+    填好的工作簿可直接交给 score、explain、check 等命令，如 jixiao score POLICY 填好的.xlsx。
+    """
+    from engine.excel.template import fact_workbook
+
+    if xlsx_path.suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"文件名应以 .xlsx 结尾：{xlsx_path}", param_hint="--xlsx")
+    try:
+        data = fact_workbook(engine.load_policy(policy))
+    except JixiaoError as err:
+        raise DataError(err) from None
+    directory = xlsx_path.resolve().parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{xlsx_path.name}.", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            Path(tmp).replace(xlsx_path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as err:
+        raise click.ClickException(f"无法写入 {xlsx_path}：{err.strerror or err}") from None
+    click.echo(f"已写入 {xlsx_path}（{len(data)} 字节）：填写后运行 jixiao score {policy} {xlsx_path}", err=True)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,7 +24,7 @@ from engine.errors import ErrorCode, JixiaoError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BAD = ROOT / "tests" / "bad"
-CASES = sorted(p for p in BAD.glob("*") if p.suffix in (".yaml", ".json") and p.name != "base-policy.yaml")
+CASES = sorted(p for p in BAD.glob("*") if p.suffix in (".yaml", ".json", ".xlsx") and p.name != "base-policy.yaml")
 CLI_CASES = sorted(BAD.glob("cli-*.args"))
 # Codes that no policy or fact file can cause: they mean a bug in jixiao (or a limit tested in
 # tests/backends), so they have no bad-input file.
