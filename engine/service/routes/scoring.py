@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 import engine
+from engine.facts import Facts
 from engine.loader import facts_from_document
 from engine.render.json import dump_result, result_dict
 from engine.service import models, responses
@@ -19,8 +21,12 @@ from engine.service.access import SCORER
 from engine.service.errors import ApiError
 from engine.service.json_body import CheckedRoute
 from engine.service.middleware import response_limit_message
+from engine.service.registry import Entry
 from engine.service.requests import actor_name, check_department, facts_document, find_entry
 from engine.service.state import ServiceState, StateDep
+from engine.service.store import DecisionRecord
+from engine.source import SourceDoc
+from engine.trace import Result
 
 router = APIRouter(tags=["评分"], route_class=CheckedRoute)
 
@@ -42,7 +48,27 @@ async def score(policy_id: str, body: models.ScoreRequest, request: Request, sta
 def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: bytes,
            actor: str) -> models.Decision:
     entry = find_entry(state.registry, policy_id, body.version)
-    doc = facts_document(state.config, body, raw)
+    scored = score_and_record(state, entry, facts_document(state.config, body, raw), actor)
+    return responses.decision(scored.record, with_facts=False, shown=scored.shown)
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """An evaluation and the decision it was recorded under."""
+
+    facts: Facts
+    result: Result
+    record: DecisionRecord
+    shown: dict[str, object]
+
+
+def score_and_record(state: ServiceState, entry: Entry, doc: SourceDoc, actor: str) -> Scored:
+    """Validate and score a fact document, then record the decision: the API's and the workbench's one path.
+
+    Raises:
+        JixiaoError: the facts do not fit the policy, or the department name does not fit the log.
+        ApiError: the answer would exceed the response limit (nothing is recorded).
+    """
     facts = facts_from_document(doc, entry.policy)
     result = engine.evaluate(entry.policy, facts, backend=state.config.backend)
     check_department(result.department, doc)
@@ -54,7 +80,7 @@ def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: 
         policy_digest=result.policy_digest, facts_digest=facts.digest,
         result_digest=hashlib.sha256(exact).hexdigest(), total=str(result.total),
         facts=json.dumps(doc.value, ensure_ascii=False, sort_keys=True, default=_plain), result=exact.decode())
-    return responses.decision(record, with_facts=False, shown=shown)
+    return Scored(facts, result, record, shown)
 
 
 def _within_response_limit(state: ServiceState, shown: dict[str, object]) -> None:
