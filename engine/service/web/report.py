@@ -1,0 +1,78 @@
+"""A recorded decision → the report a reviewer downloads from the workbench (edge; pure).
+
+One :class:`engine.render.page.Page`, laid out by the reports' own HTML renderer: the decision it was
+recorded under, the whole score tree with 分值 / 得分 / 扣分, every deduction with its trace (the
+explain report's entries), and the facts with their source, quote and note as the file states them.
+Everything comes from the stored decision, so the report can be downloaded again at any time and
+says the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.render.common import walk
+from engine.render.json import load_result
+from engine.render.page import Entry, Page, Row, Section, Table, identity, points, score
+from engine.render.page_explain import explain_page
+from engine.service.store import DecisionRecord
+from engine.trace import Result
+from engine.views.explain import fails
+
+__all__ = ["decision_page"]
+
+
+def decision_page(record: DecisionRecord) -> Page:
+    """The report of a stored decision."""
+    result = load_result(record.result)
+    explained = explain_page(fails(result))
+    header = (("决定编号", record.id), ("记录时间", record.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+              ("评分人", record.actor), *identity(result),
+              ("总分", f"{score(result, result.total)} / {score(result, result.max)}"
+                      + (f"，等级 {result.grade}" if result.grade else "")))
+    sections = (_tree(result), *explained.sections[1:], _facts(record))
+    return Page("report", f"{result.department}：绩效自评得分", header, sections)
+
+
+def _tree(result: Result) -> Section:
+    rows = [Row((n.name, n.id, score(result, n.max), score(result, n.score),
+                 points(result, n.max - n.score) if n.max is not None else "—"), depth,
+                n.max is not None and n.score < n.max)
+            for n, depth in walk(result.indicators)]
+    rows.append(Row(("总分", "", score(result, result.max), score(result, result.total),
+                     points(result, result.max - result.total)), 0, True))
+    note = "标出的行未得满分。" if any(r.emphasis for r in rows[:-1]) else "各项指标均得满分。"
+    return Section("得分表", (note,), Table(("指标", "id", "分值", "得分", "扣分"), tuple(rows)))
+
+
+def _facts(record: DecisionRecord) -> Section:
+    document: Any = json.loads(record.facts)
+    facts = document.get("facts") if isinstance(document, dict) else None
+    if not isinstance(facts, dict) or not facts:
+        return Section("事实", ("事实文件中没有事实。",))
+    return Section("事实（按事实文件）", entries=tuple(_fact_entry(name, entry) for name, entry in facts.items()))
+
+
+def _fact_entry(name: str, entry: Any) -> Entry:
+    if not isinstance(entry, dict):
+        return Entry(name, _text(entry))
+    unit = _text(entry.get("unit"))
+    value = _text(entry.get("value"))
+    shown = f"{value}{unit}" if unit == "%" else f"{value} {unit}".strip()
+    lines = tuple((label, _text(entry.get(key))) for key, label in (("source", "来源"), ("quote", "原文摘录"),
+                                                                     ("note", "说明")) if entry.get(key))
+    return Entry(name, shown, lines)
+
+
+def _text(value: Any) -> str:
+    """A stored fact value as text: booleans in Chinese, a target list by its size.
+
+    >>> _text(True), _text("84.48"), _text([{"name": "a"}]), _text(None)
+    ('是', '84.48', '1 项', '')
+    """
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return f"{len(value)} 项"
+    return "" if value is None else str(value)
