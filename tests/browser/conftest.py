@@ -30,7 +30,9 @@ SETUP = "apt-get install -y chromium fonts-wqy-microhei"  # the README's prerequ
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-OPEN = {"JIXIAO_TOKEN": "", "JIXIAO_TOKENS": ""}  # no token: the service is open, as on one person's machine
+OPEN = {"JIXIAO_TOKEN": "", "JIXIAO_TOKENS": ""}
+# ReDoc always shows its vendor's logo from this address; the page's Content-Security-Policy refuses it
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"  # no token: the service is open, as on one person's machine
 
 
 def chromium() -> str:
@@ -66,14 +68,21 @@ class Browser:
     guard: Guard
     artifacts: Path
 
+    refused: list[str] = field(default_factory=list)  # what the page's Content-Security-Policy stopped
+
     def page(self) -> Any:
         page = self.context.new_page()
         page.set_default_timeout(20_000)
+        page.on("console", self._console)
         return page
 
-    def screenshot(self, page: Any, name: str) -> Path:
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.refused.append(message.text)
+
+    def screenshot(self, page: Any, name: str, *, full_page: bool = False) -> Path:
         path = self.artifacts / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
 
@@ -105,9 +114,11 @@ def browser(playwright: Any, executable: str, tmp_path: Path, artifacts: Path) -
         str(tmp_path / "profile"), executable_path=executable, args=ARGS, headless=True,
         accept_downloads=True, locale="zh-CN", viewport={"width": 1440, "height": 1000})
     context.route("**/*", guard)
-    yield Browser(context, guard, artifacts)
+    browser = Browser(context, guard, artifacts)
+    yield browser
     context.close()
     assert guard.outside == [], f"requests outside loopback: {guard.outside}"
+    assert [text for text in browser.refused if REDOC_LOGO not in text] == [], browser.refused
 
 
 @pytest.fixture(scope="session")

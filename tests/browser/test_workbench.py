@@ -77,6 +77,7 @@ def test_the_variance_deduction_opens_its_trace(browser, server):
                  "超过 5% 起扣",  # the threshold
                  "降至 5.00% 及以下，可挽回 6.000 分", "验证通过"):  # the verified recovery
         expect(panel).to_contain_text(text)
+    page.locator("#scores").scroll_into_view_if_needed()
     browser.screenshot(page, "03-trace")
 
 
@@ -122,7 +123,7 @@ def test_the_report_downloads_with_the_decision_id(browser, server):
     report = browser.page()  # the downloaded file is self-contained: shown as it is, it loads nothing
     report.set_content(html)
     expect(report.locator("h1")).to_have_text("广州市科学技术局：绩效自评得分")
-    browser.screenshot(report, "07-report")
+    browser.screenshot(report, "07-report", full_page=True)
 
 
 def test_two_policy_versions_compare_on_the_same_facts(browser, server):

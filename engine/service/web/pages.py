@@ -39,7 +39,7 @@ from engine.service.web import tree
 from engine.service.web.access import COOKIE, check_origin, page_grant
 from engine.service.web.draft import Draft, draft_from_form, draft_from_upload, policy_choice
 from engine.service.web.report import decision_page
-from engine.service.web.templates import html, render
+from engine.service.web.templates import PAGE_POLICY, html, render
 from engine.views import diff as policy_diff
 from engine.views import explain, recover, scenario, whatif
 
@@ -47,6 +47,7 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 WHATIF_SOURCE = "试算"
+REPORT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"  # a report is inline CSS and text only
 
 
 def _is_htmx(request: Request) -> bool:
@@ -130,7 +131,8 @@ async def score_page(request: Request, state: StateDep) -> HTMLResponse:
             body = await run_in_threadpool(_scored, state, draft, actor)
     except (ApiError, JixiaoError) as err:
         return _problem_page(request, err)
-    return HTMLResponse(body if _is_htmx(request) else render("standalone.html.j2", body=body))
+    return HTMLResponse(body if _is_htmx(request) else render("standalone.html.j2", body=body),
+                        headers={"Content-Security-Policy": PAGE_POLICY})
 
 
 def _scored(state: ServiceState, draft: Draft, actor: str) -> str:
@@ -237,7 +239,8 @@ def _decision(request: Request, state: ServiceState, decision_id: str) -> Any:
 def _attachment(body: str | bytes, media: str, name: str, fallback: str) -> Response:
     """A download; the Chinese file name as RFC 6266 ``filename*``, an ASCII ``fallback`` for old clients."""
     disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
-    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition,
+                                                     "Content-Security-Policy": REPORT_POLICY})
 
 
 @router.get("/workbench/decisions/{decision_id}/report.html")

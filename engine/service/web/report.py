@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.render.common import walk
 from engine.render.json import load_result
-from engine.render.page import Entry, Page, Row, Section, Table, identity, points, score
+from engine.render.page import Entry, Page, Row, Section, Table, identity, score
 from engine.render.page_explain import explain_page
 from engine.service.store import DecisionRecord
 from engine.trace import Result
@@ -37,11 +37,10 @@ def decision_page(record: DecisionRecord) -> Page:
 
 def _tree(result: Result) -> Section:
     rows = [Row((n.name, n.id, score(result, n.max), score(result, n.score),
-                 points(result, n.max - n.score) if n.max is not None else "—"), depth,
-                n.max is not None and n.score < n.max)
-            for n, depth in walk(result.indicators)]
+                 score(result, n.lost()) if n.lost() else ""), depth, n.max is not None and n.score < n.max)
+            for n, depth in walk(result.indicators)]  # the text report's columns: 扣分 is Σ deductions below
     rows.append(Row(("总分", "", score(result, result.max), score(result, result.total),
-                     points(result, result.max - result.total)), 0, True))
+                     score(result, result.max - result.total)), 0, True))
     note = "标出的行未得满分。" if any(r.emphasis for r in rows[:-1]) else "各项指标均得满分。"
     return Section("得分表", (note,), Table(("指标", "id", "分值", "得分", "扣分"), tuple(rows)))
 

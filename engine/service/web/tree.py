@@ -62,17 +62,13 @@ def tree(result: Result) -> tuple[Node, ...]:
 
 
 def _node(result: Result, node: IndicatorScore, depth: int) -> Node:
-    lost = node.lost()
-    if node.status == Status.ADJUSTMENT:
-        shown = ("+" if lost < 0 else "−") + points(result, abs(lost)) if lost else "0"
-    else:
-        shown = points(result, (node.max or Decimal(0)) - node.score) if node.max is not None else "—"
+    lost = node.lost()  # Σ deductions below: the text report's 扣分 column (a bonus counts negative)
     below = node.max is not None and node.score < node.max
     links = tuple(DeductionLink(d.indicator_id, d.item or "", _badge(result, d.points), d.wording, d.points < 0)
                   for d in node.deductions if d.points)
-    return Node(node.id, node.name, score(result, node.max), score(result, node.score), shown,
-                STATUS.get(node.status, ""), below, depth, tuple(_node(result, c, depth + 1) for c in node.children),
-                links)
+    return Node(node.id, node.name, score(result, node.max), score(result, node.score),
+                score(result, lost) if lost else "", STATUS.get(node.status, ""), below, depth,
+                tuple(_node(result, c, depth + 1) for c in node.children), links)
 
 
 def _badge(result: Result, lost: Decimal) -> str:
