@@ -89,7 +89,10 @@ async def _answer(request: Request, state: ServiceState, needed: Role,
         check_origin(request)
         page_grant(request, state, needed)
         form = await _form(request, state)
-        return await run_in_threadpool(work, state, form)
+        try:
+            return await run_in_threadpool(work, state, form)
+        finally:
+            await form.close()
     except (ApiError, JixiaoError) as err:
         return _problem_page(request, err)
 
@@ -123,7 +126,10 @@ async def score_page(request: Request, state: StateDep) -> HTMLResponse:
         check_origin(request)
         page_grant(request, state, Role.SCORER)
         form = await _form(request, state)
-        draft = await draft_from_upload(form)
+        try:
+            draft = await draft_from_upload(form)
+        finally:
+            await form.close()  # the upload's spooled file: its bytes are in the draft now
         name = form.get("actor")
         actor = checked_actor(name, "评分人") if isinstance(name, str) and name.strip() else "anonymous"
         actor = f"{actor}@{request.client.host if request.client else '-'}"
@@ -278,6 +284,7 @@ async def login(request: Request, state: StateDep) -> Response:
         form = await _form(request, state)
     except ApiError as err:
         return _problem_page(request, err)
+    await form.close()
     token = str(form.get("token") or "").strip()
     if not token or state.access.role_of(token) is None:
         return html("login.html.j2", 401, items=[], error="令牌不正确：请向服务管理员索取令牌")
