@@ -67,7 +67,7 @@ def test_redoc_renders_with_the_network_blocked(browser, server):
 class Links(HTMLParser):
     """Every address an HTML page loads or leads to: src, href, action and htmx's hx-get/hx-post."""
 
-    ATTRIBUTES = {"src", "href", "action", "hx-get", "hx-post", "poster", "data"}
+    ATTRIBUTES = frozenset({"src", "href", "action", "hx-get", "hx-post", "poster", "data"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -120,7 +120,7 @@ class Crawl:
             self.found.setdefault(base, []).append(ref)
             return
         path = urlsplit(target).path
-        if path in self.read or path.startswith("/workbench/") and not path.startswith("/workbench/decisions/"):
+        if path in self.read or (path.startswith("/workbench/") and not path.startswith("/workbench/decisions/")):
             return  # the workbench's actions are POSTed by the walk below, not fetched
         response = self.client.get(path)
         assert response.status_code == 200, (base, path, response.status_code)

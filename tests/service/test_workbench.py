@@ -88,7 +88,8 @@ def test_the_workbench_records_the_decision_the_api_records(client):
     page = upload(client)
     decision = re.search(r'id="decision-id">([0-9a-f]{32})<', page.text).group(1)
     web = client.get(f"/decisions/{decision}").json()
-    api = client.post("/policies/gz-dept-2021/score", json={"facts_text": GZ_FACTS_TEXT, "facts_name": "gz.yaml"}).json()
+    api = client.post("/policies/gz-dept-2021/score",
+                      json={"facts_text": GZ_FACTS_TEXT, "facts_name": "gz.yaml"}).json()
     assert (web["total"], web["facts_digest"], web["result_digest"]) == (api["total"], api["facts_digest"],
                                                                          api["result_digest"])
     assert web["actor"].startswith("anonymous@")
@@ -144,7 +145,7 @@ def test_the_later_requests_locate_their_problems(client):
         ("/workbench/trace", {**state, "indicator": "A9"}, 404, "indicator.not_found"),
         ("/workbench/trace", {**state, "facts_b64": "%%%", "indicator": "A1.2"}, 400, "request.facts"),
         ("/workbench/trace", {"indicator": "A1.2"}, 400, "request.facts"),
-        ("/workbench/whatif", {**state, "fact.财政拨款收入预决算差异率": "11.44"}, 400, "request.set"),  # nothing changed
+        ("/workbench/whatif", {**state, "fact.财政拨款收入预决算差异率": "11.44"}, 400, "request.set"),  # unchanged
         ("/workbench/whatif", {**state, "fact.财政拨款收入预决算差异率": "很多"}, 422, "facts.type"),
         ("/workbench/whatif", {**state, "set": "差异率"}, 400, "request.set"),
         ("/workbench/diff", {**state, "other": "nope@1"}, 404, "policy.not_found"),
