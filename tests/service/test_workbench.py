@@ -179,6 +179,9 @@ def test_downloads_of_a_decision(client):
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     assert "attachment" in report.headers["content-disposition"] and decision in report.headers["content-disposition"]
     assert "94.622 / 100.00" in report.text and decision in report.text
+    facts = report.text[report.text.index("<h2>事实（"):]
+    positions = [facts.index(f">{name} <span") for name in ("预算完成率", "财政拨款收入预决算差异率", "政府采购执行率")]
+    assert positions == sorted(positions)  # the policy's order, not the decision log's sorted keys
     body = client.get(f"/workbench/decisions/{decision}/decision.json").json()
     assert body == client.get(f"/decisions/{decision}").json()
     missing = client.get("/workbench/decisions/0123/report.html")

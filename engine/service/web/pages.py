@@ -256,7 +256,9 @@ def report_html(decision_id: str, request: Request, state: StateDep) -> Response
         record = _decision(request, state, decision_id)
     except ApiError as err:
         return _problem_page(request, err)
-    return _attachment(render_page_html(decision_page(record)), "text/html; charset=utf-8",
+    entry = state.registry.find(record.policy_id, record.policy_version)
+    order = [d.name for d in entry.policy.facts] if entry and entry.policy.digest == record.policy_digest else []
+    return _attachment(render_page_html(decision_page(record, order)), "text/html; charset=utf-8",
                        f"jixiao-{record.department}-{record.id}.html", f"jixiao-report-{record.id}.html")
 
 

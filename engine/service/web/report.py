@@ -10,6 +10,7 @@ says the same thing.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from engine.render.common import walk
@@ -23,15 +24,18 @@ from engine.views.explain import fails
 __all__ = ["decision_page"]
 
 
-def decision_page(record: DecisionRecord) -> Page:
-    """The report of a stored decision."""
+def decision_page(record: DecisionRecord, order: Sequence[str] = ()) -> Page:
+    """The report of a stored decision; facts in ``order`` (the policy's declarations) first, the rest by name.
+
+    The decision log keeps the fact document with its keys sorted, so the policy gives the order back.
+    """
     result = load_result(record.result)
     explained = explain_page(fails(result))
     header = (("决定编号", record.id), ("记录时间", record.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
               ("评分人", record.actor), *identity(result),
               ("总分", f"{score(result, result.total)} / {score(result, result.max)}"
                       + (f"，等级 {result.grade}" if result.grade else "")))
-    sections = (_tree(result), *explained.sections[1:], _facts(record))
+    sections = (_tree(result), *explained.sections[1:], _facts(record, order))
     return Page("report", f"{result.department}：绩效自评得分", header, sections)
 
 
@@ -45,12 +49,14 @@ def _tree(result: Result) -> Section:
     return Section("得分表", (note,), Table(("指标", "id", "分值", "得分", "扣分"), tuple(rows)))
 
 
-def _facts(record: DecisionRecord) -> Section:
+def _facts(record: DecisionRecord, order: Sequence[str]) -> Section:
     document: Any = json.loads(record.facts)
     facts = document.get("facts") if isinstance(document, dict) else None
     if not isinstance(facts, dict) or not facts:
         return Section("事实", ("事实文件中没有事实。",))
-    return Section("事实（按事实文件）", entries=tuple(_fact_entry(name, entry) for name, entry in facts.items()))
+    rank = {name: i for i, name in enumerate(order)}
+    names = sorted(facts, key=lambda name: (rank.get(name, len(rank)), name))
+    return Section("事实（事实文件所写的值、来源、原文摘录与说明）", entries=tuple(_fact_entry(name, facts[name]) for name in names))
 
 
 def _fact_entry(name: str, entry: Any) -> Entry:
