@@ -99,8 +99,10 @@ def executable() -> str:
     return chromium()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright(executable: str) -> Iterator[Any]:
+    """Playwright's driver, for this folder only: while it runs, its event loop is the running loop of the
+    main thread, and a later test's ``asyncio.run()`` would fail."""
     from playwright.sync_api import sync_playwright  # after the chromium check: skipped runs never start the driver
 
     with sync_playwright() as driver:
@@ -121,7 +123,7 @@ def browser(playwright: Any, executable: str, tmp_path: Path, artifacts: Path) -
     assert [text for text in browser.refused if REDOC_LOGO not in text] == [], browser.refused
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One open service (no token) for the browser tests; each test records its own decisions."""
     db = tmp_path_factory.mktemp("browser-db") / "decisions.sqlite3"

@@ -81,7 +81,12 @@ def test_a_form_posted_from_another_site_records_nothing(client):
     response = upload(client, Origin="https://elsewhere.example")
     assert response.status_code == 403 and problem(response)[0] == "request.origin"
     assert len(client.get("/decisions").json()) == before
+    assert upload(client, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert len(client.get("/decisions").json()) == before
     assert upload(client, Origin="http://testserver").status_code == 200  # the service's own page
+    proxied = {"Origin": "https://jixiao.example", "X-Forwarded-Host": "jixiao.example"}  # Host rewritten by a proxy
+    assert upload(client, **proxied).status_code == 200
+    assert upload(client, Origin="https://jixiao.example", **{"Sec-Fetch-Site": "same-origin"}).status_code == 200
 
 
 def test_the_workbench_records_the_decision_the_api_records(client):

@@ -56,7 +56,8 @@ def _facts(record: DecisionRecord, order: Sequence[str]) -> Section:
         return Section("事实", ("事实文件中没有事实。",))
     rank = {name: i for i, name in enumerate(order)}
     names = sorted(facts, key=lambda name: (rank.get(name, len(rank)), name))
-    return Section("事实（事实文件所写的值、来源、原文摘录与说明）", entries=tuple(_fact_entry(name, facts[name]) for name in names))
+    entries = tuple(_fact_entry(name, facts[name]) for name in names)
+    return Section("事实（事实文件所写的值、来源、原文摘录与说明）", entries=entries)
 
 
 def _fact_entry(name: str, entry: Any) -> Entry:
