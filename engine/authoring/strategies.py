@@ -9,7 +9,6 @@ applicability flags are switched on and off.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -18,15 +17,6 @@ from hypothesis import strategies as st
 from engine import decimals, expr
 from engine.compile import CompiledPolicy
 from engine.facts import FactDecl
-from engine.intervals import Interval
-from engine.schema import (
-    AdjustmentRule,
-    BandsRule,
-    ComparisonRule,
-    PerCountRule,
-    PerPointRule,
-    ProportionalRule,
-)
 
 __all__ = ["edges", "fact_documents"]
 
@@ -34,48 +24,13 @@ DEFAULT_PLACES = 3
 
 
 def edges(policy: CompiledPolicy) -> dict[str, set[Decimal]]:
-    """For each fact, the values at which some rule changes branch."""
+    """For each fact, the values at which some rule changes branch (each kind gives its own edges)."""
     found: dict[str, set[Decimal]] = {}
     for node in policy.nodes():
-        plan = node.leaf
-        if plan is None:
-            continue
-        rule = plan.rule
-        name = getattr(rule, "fact", None)
-        points = set(_rule_edges(rule, plan.intervals, plan.zero_at))
-        if isinstance(name, str):
-            found.setdefault(name, set()).update(points)
-        if isinstance(rule, ComparisonRule):
-            for case in plan.cases:
-                for fact, value in _literals(case):
-                    found.setdefault(fact, set()).add(value)
+        if node.leaf is not None:
+            for fact, value in node.leaf.plan.edges():
+                found.setdefault(fact, set()).add(value)
     return found
-
-
-def _rule_edges(rule: object, intervals: tuple[Interval, ...], zero_at: Decimal | None) -> Iterator[Decimal]:
-    match rule:
-        case ProportionalRule():
-            yield rule.full_at
-        case PerPointRule():
-            yield rule.threshold
-            if zero_at is not None:
-                yield rule.threshold + zero_at if rule.direction == "above" else rule.threshold - zero_at
-        case PerCountRule():
-            yield Decimal(0)
-            if zero_at is not None:
-                yield zero_at
-        case BandsRule():
-            yield from (v for iv in intervals for v in (iv.lo, iv.hi) if v is not None)
-        case AdjustmentRule():
-            yield from (rule.max_bonus, -rule.max_penalty)
-
-
-def _literals(node: expr.Expr) -> Iterator[tuple[str, Decimal]]:
-    if isinstance(node, expr.Compare) and isinstance(node.left, expr.Name) and isinstance(node.right, expr.Num):
-        yield node.left.name, node.right.value
-    if isinstance(node, expr.BoolOp):
-        for value in node.values:
-            yield from _literals(value)
 
 
 def _places(decl: FactDecl) -> int:

@@ -21,7 +21,8 @@ from engine.evaluate import evaluate
 from engine.views.explain import Explanation, Fail, NodeChange, compare, fails
 from engine.facts import FactDecl, Facts
 from engine.firing.backends import Backend
-from engine.views.invert import Change, Plain, invert
+from engine.rules.inversion import Change, Plain
+from engine.views.invert import invert
 from engine.views.scenario import Override, run, with_fact
 from engine.source import SourceDoc
 from engine.trace import Result
