@@ -28,6 +28,7 @@ from engine.render.page import Page
 from engine.render.page_diff import diff_page
 from engine.render.page_explain import explain_page, recover_page
 from engine.render.page_markdown import render_page_markdown
+from engine.render.page_score import score_page
 from engine.render.page_text import render_page_text
 from engine.render.page_whatif import sweep_page, whatif_page
 from engine.render.views_json import diff_json, explain_json, recover_json, sweep_json, whatif_json
@@ -38,6 +39,7 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
     "text": engine.render_text,
     "json": engine.render_json,
     "markdown": engine.render_markdown,
+    "html": lambda result: render_page_html(score_page(result)),
 }
 BACKENDS: dict[str, Callable[[], Backend]] = {"durable": DurableBackend, "native": NativeBackend}
 PAGES: dict[str, Callable[[Page], str]] = {
@@ -115,7 +117,7 @@ def main() -> None:
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("facts", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
-              help="输出格式：text（中文报告）、json（机器读取）、markdown（贴入自评报告）。")
+              help="输出格式：text（中文报告）、json（机器读取）、markdown（贴入自评报告）、html（单个网页文件）。")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="写入文件（原子写入：出错时不留下半个文件）；默认输出到标准输出。")
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
