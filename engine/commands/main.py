@@ -265,7 +265,13 @@ def fuzz(policy: Path, examples: int, seed: int | None) -> None:
               help="工作进程数（durable_rules 不是线程安全的，服务靠多进程扩展）。")
 def serve(host: str, port: int, db_url: str | None, policies_dir: Path, workers: int) -> None:
     """启动 HTTP 服务（FastAPI + uvicorn）；令牌由环境变量 JIXIAO_TOKEN 提供。"""
-    import uvicorn
+    try:  # the service's dependencies are the optional `service` extra
+        import uvicorn
+
+        from engine.service import main as service_main  # noqa: F401  (FastAPI, SQLAlchemy, Alembic)
+    except ModuleNotFoundError as err:
+        click.echo(f"错误：需要安装服务组件：pip install 'jixiao[service]'（缺少 {err.name}）", err=True)
+        raise SystemExit(1) from None
 
     os.environ["JIXIAO_POLICIES"] = str(policies_dir)
     if db_url:

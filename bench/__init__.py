@@ -1,0 +1,1 @@
+"""Benchmarks (scripts run by hand, never timed tests): bench.py, peers.py, load.py and the peers' code."""
