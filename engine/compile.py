@@ -22,7 +22,7 @@ from engine.check import check_policy
 from engine.check_values import check_derived
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
 from engine.facts import ConstraintDecl, FactDecl
-from engine.firing import limits, table
+from engine.firing import table
 from engine.firing.conditions import Branch, Case, Input, Marker, Probe, interval_tests
 from engine.intervals import Interval, IntervalSyntaxError, gaps, parse_interval
 from engine.rules import kind_of
@@ -308,15 +308,11 @@ def _grades(parser: _Parser, probes: list[Probe]) -> tuple[Interval, ...]:
 
 def _firing_table(parser: _Parser, tree: _Tree) -> tuple[tuple[Probe, ...], int]:
     """The probes scaled to exact integers; precision and limit problems join the others."""
-    scale = table.scale_of([*tree.maxima, *table.constants(tree.probes)])
-    if scale > MAX_SCALE:
+    probes, scale, over = table.build(tree.probes, tree.maxima)
+    if over:
         parser.fail(ErrorCode.FIRING_PRECISION, ("indicators",),
                     f"规则中的数值最多 {MAX_SCALE} 位小数，实际用到 {scale} 位")
-        return (), scale
-    probes = tuple(table.scaled(p, scale) for p in tree.probes)
     grading = parser.doc.locate(("grading",))
-    for probe in probes:
-        message = limits.limit_problem(probe)
-        if message is not None:
-            parser.problems.append(Problem(ErrorCode.FIRING_LIMIT, message, tree.where.get(probe.rule_id) or grading))
+    for rule_id, message in table.limit_problems(probes):
+        parser.problems.append(Problem(ErrorCode.FIRING_LIMIT, message, tree.where.get(rule_id) or grading))
     return probes, scale

@@ -1,26 +1,26 @@
 """(CompiledPolicy, Facts) → :class:`Result` (stage: evaluate; pure but for the firing engine).
 
-Facts are classified into exact integer messages, the firing backend says which branch of each
-rule holds, each rule's compiled plan (``engine.rules``) computes the points with ``Decimal``, each
-scored indicator is rounded as the policy declares, inner nodes sum the rounded scores, and every
-lost point becomes a :class:`Deduction` carrying the rule's wording, the facts with their file:line
-and the computation.
+Facts are classified into exact integer messages (``engine.firing.messages``), the firing backend
+says which branch of each rule holds, each rule's compiled plan (``engine.rules``) computes the
+points with ``Decimal``, each scored indicator is rounded as the policy declares, inner nodes sum
+the rounded scores, and every lost point becomes a :class:`Deduction` carrying the rule's wording,
+the facts with their file:line and the computation.
 """
 
 from __future__ import annotations
 
 import decimal
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
 from engine import decimals, expr
 from engine.compile import CompiledIndicator, CompiledPolicy, GradeCase, LeafPlan
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
-from engine.facts import Facts, FactScalar, FactValue, Target
-from engine.firing.backends import Backend, Message, default_backend
-from engine.firing.conditions import Marker, Probe, bounds, scale_pair
+from engine.facts import Facts, FactValue
+from engine.firing.backends import Backend, default_backend
+from engine.firing.conditions import Marker, bounds
+from engine.firing.messages import Messages
 from engine.rules.base import Ambiguous, Firing, NoMatch
 from engine.scoring import Outcome, Part
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
@@ -54,94 +54,12 @@ def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = 
         return run.result()
 
 
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    probe: Probe
-    target: Target | None = None
-
-
-class _Messages:
-    """Facts → one exact message per probe (per target for a targets probe)."""
-
-    def __init__(self, policy: CompiledPolicy, facts: Facts) -> None:
-        self.policy, self.facts = policy, facts
-        self.messages: list[Message] = []
-        self.sent: list[_Sent] = []
-        for probe in policy.probes:
-            if probe.key != "grade":
-                self.add(probe)
-
-    def add(self, probe: Probe) -> None:
-        rule = self.policy.rules[probe.rule_id]
-        app = self.value(rule.applicable_if, rule.id) if rule.applicable_if else None
-        assert app is None or isinstance(app, bool)
-        base: dict[str, object] = {} if app is None else {"app": app}
-        if app is False:
-            self.send(probe, base)
-        elif probe.each_target:
-            items = self.value(probe.each_target, rule.id)
-            assert isinstance(items, tuple)
-            for item in items:
-                self.send(probe, {**base, **self.target_fields(item)}, item)
-        else:
-            self.send(probe, {**base, **self.fields(probe, rule.id)})
-
-    def send(self, probe: Probe, fields: dict[str, object], target: Target | None = None) -> None:
-        self.messages.append((probe.key, fields))
-        self.sent.append(_Sent(probe, target))
-
-    def value(self, name: str, rule_id: str) -> FactScalar | tuple[Target, ...]:
-        found = self.facts.values.get(name)
-        if found is None:
-            raise JixiaoError(ErrorCode.FACTS_MISSING, f"规则 {rule_id} 需要事实「{name}」，事实文件未填报",
-                              SourceLocation(self.facts.file, 1, 1), f"facts.{name}")
-        return found.value
-
-    def fields(self, probe: Probe, rule_id: str) -> dict[str, object]:
-        out: dict[str, object] = {}
-        for item in probe.inputs:
-            if item.field == "app":
-                continue
-            value = self.value(item.fact, rule_id)
-            if item.encoding == "bounds":
-                assert isinstance(value, Decimal)
-                pair = bounds(value, self.policy.scale)
-                if pair is None:
-                    raise self.too_large(item.fact)
-                out[f"{item.field}_lo"], out[f"{item.field}_hi"] = pair
-            elif item.encoding == "pair":
-                assert item.other is not None
-                other = self.value(item.other, rule_id)
-                assert isinstance(value, Decimal) and isinstance(other, Decimal)
-                scaled = scale_pair(value, other)
-                if scaled is None:
-                    raise self.too_large(item.fact)
-                out[f"{item.field}_l"], out[f"{item.field}_r"] = scaled
-            else:
-                out[item.field] = value
-        return out
-
-    def target_fields(self, item: Target) -> dict[str, object]:
-        scaled = scale_pair(item.actual, item.target)
-        if scaled is None:
-            raise JixiaoError(ErrorCode.FIRING_PRECISION, f"目标「{item.name}」的数值超出精确比较范围",
-                              item.location)
-        return {"d": item.direction, "a": scaled[0], "t": scaled[1]}
-
-    def too_large(self, name: str) -> JixiaoError:
-        fact = self.facts.values[name]
-        return JixiaoError(ErrorCode.FIRING_PRECISION,
-                           f"事实「{name}」的值 {fact.value} 在 {self.policy.scale} 位小数下"
-                           "超出规则引擎的精确整数范围（2^53）",
-                           fact.location, f"facts.{name}")
-
-
 class _Run:
     """Fires every message once, then scores the tree bottom-up."""
 
     def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool) -> None:
         self.policy, self.facts, self.backend, self.trace = policy, facts, backend, trace
-        sent = _Messages(policy, facts)
+        sent = Messages(policy, facts)
         fired = backend.fire(policy, sent.messages)
         self.fired: dict[str, list[Firing]] = {}
         for message, names in zip(sent.sent, fired, strict=True):

@@ -7,14 +7,15 @@ the probes into rulesets far below durable_rules' limits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
 from engine.firing import limits
 from engine.firing.conditions import AnyOf, Branch, Input, Marker, Probe, Test
 
-__all__ = ["MAX_SCALE", "RULESET_LIMIT", "constants", "group", "scale_of", "scaled", "with_applicability"]
+__all__ = ["MAX_SCALE", "RULESET_LIMIT", "build", "constants", "group", "limit_problems", "scale_of", "scaled",
+           "with_applicability"]
 
 RULESET_LIMIT = limits.RULESET_LIMIT
 MAX_SCALE = 10
@@ -58,6 +59,25 @@ def scaled(probe: Probe, scale: int) -> Probe:
         return AnyOf(tuple(test(t) for t in p.tests)) if isinstance(p, AnyOf) else test(p)
 
     return replace(probe, branches=tuple(replace(b, cond=tuple(part(p) for p in b.cond)) for b in probe.branches))
+
+
+def build(probes: Sequence[Probe], maxima: Iterable[Decimal]) -> tuple[tuple[Probe, ...], int, bool]:
+    """The probes scaled to the smallest exact scale of every constant and weight.
+
+    Returns ``(probes, scale, over)``: ``over`` (and no probes) when the scale exceeds :data:`MAX_SCALE`.
+    """
+    scale = scale_of([*maxima, *constants(probes)])
+    if scale > MAX_SCALE:
+        return (), scale, True
+    return tuple(scaled(p, scale) for p in probes), scale, False
+
+
+def limit_problems(probes: Iterable[Probe]) -> Iterator[tuple[str, str]]:
+    """``(rule id, why)`` for every probe durable_rules could not be given safely (``firing.limits``)."""
+    for probe in probes:
+        message = limits.limit_problem(probe)
+        if message is not None:
+            yield probe.rule_id, message
 
 
 def group(probes: tuple[Probe, ...], digest: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
