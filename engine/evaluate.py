@@ -65,7 +65,7 @@ class _Run:
         for message, names in zip(sent.sent, fired, strict=True):
             branches = policy.branch_of[message.probe.key]
             self.fired.setdefault(message.probe.key, []).append(
-                (message.target, frozenset(branches[n] for n in names)))
+                (message.target, tuple([branches[n] for n in names])))
 
     def result(self) -> Result:
         roots = tuple(self.node(n) for n in self.policy.indicators)

@@ -108,7 +108,7 @@ class Compiling(Protocol):
         ...
 
 
-Firing = tuple["Target | None", frozenset[Branch]]
+Firing = tuple["Target | None", tuple[Branch, ...]]
 Fired = Sequence[Sequence[Firing]]  # per probe of the rule, per message: the branches that fired
 
 
@@ -193,13 +193,13 @@ class Kind(ABC):
         """Parse, check and plan one rule; ``None`` when a part failed to parse (already reported)."""
 
 
-def only(fired: Fired) -> frozenset[Branch]:
+def only(fired: Fired) -> tuple[Branch, ...]:
     """The branches that fired for the one message of a one-probe rule."""
     ((_, branches),) = fired[0]
     return branches
 
 
-def one(branches: frozenset[Branch]) -> Branch:
+def one(branches: tuple[Branch, ...]) -> Branch:
     """The single case that holds.
 
     Raises:
