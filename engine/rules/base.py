@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from engine.schema import FactSpec
 
 __all__ = [
-    "Ambiguous", "Compiling", "Direction", "FactRef", "Fired", "Firing", "Kind", "Model", "NoMatch",
+    "NUMERIC", "Ambiguous", "Compiling", "Direction", "FactRef", "Fired", "Firing", "Kind", "Model", "NoMatch",
     "RuleBase", "RulePlan", "number", "one", "only", "unit",
 ]
 
