@@ -174,9 +174,9 @@ class _Parser:
     def interval(self, text: str, path: Path) -> Interval | None:
         try:
             return parse_interval(text)
-        except IntervalSyntaxError:
-            self.fail(ErrorCode.POLICY_INTERVAL, path,
-                      f"区间「{text}」写法不对：应为 [80, 90)、(0, 10]、≥ 90、< 80 或 = 0 这样的形式")
+        except IntervalSyntaxError as err:
+            hint = err.hint or "应为 [80, 90)、(0, 10]、≥ 90、< 80 或 = 0 这样的形式"
+            self.fail(ErrorCode.POLICY_INTERVAL, path, f"区间「{text}」写法不对：{hint}")
             return None
 
 
@@ -210,7 +210,11 @@ class _RuleContext:
 def _fact_decls(parser: _Parser) -> dict[str, FactDecl]:
     decls: dict[str, FactDecl] = {}
     for name, spec in parser.policy.facts.items():
-        parsed = parser.parse_expr(spec.derive, ("facts", name, "derive")) if spec.derive else None
+        path: Path = ("facts", name, "derive")
+        parsed = parser.parse_expr(spec.derive, path) if spec.derive else None
+        if isinstance(parsed, expr.Compare | expr.BoolOp):
+            parser.fail(ErrorCode.EXPR_TYPE, path, f"派生事实「{name}」的公式应得出数值，「{spec.derive}」是条件")
+            parsed = None
         if parsed is not None:
             parser.problems.extend(check_derived(parser.doc, name, spec, parsed))
         decls[name] = FactDecl(name, spec, parser.doc.locate(("facts", name), key=True), parsed)

@@ -13,6 +13,7 @@ from engine.decimals import fmt, show
 from engine.errors import ErrorCode, SourceLocation
 from engine.firing.conditions import Branch, Case, Input, Probe, Test
 from engine.rules.base import Compiling, Direction, FactRef, Fired, Kind, Model, NoMatch, RuleBase, RulePlan
+from engine.rules.checks import check_repeats
 from engine.rules.inversion import Change, Known, Plain
 from engine.scoring import Outcome, Part, combine
 from engine.trace import Deduction, FactRead
@@ -141,12 +142,14 @@ class Checklist(Kind):
             yield FactRef(("items", i, "fact"), item.fact, ("boolean",))
 
     def plan(self, rule: RuleBase, ctx: Compiling) -> ChecklistPlan:
-        """The items' points must add up to the indicator's weight."""
+        """The items' points must add up to the indicator's weight; item ids must differ."""
         assert isinstance(rule, ChecklistRule)
         total = sum((i.points for i in rule.items), Decimal(0))
         if ctx.weight is not None and total != ctx.weight:
             ctx.problem(ErrorCode.POLICY_POINTS, ("items",),
                         f"逐项规则 {rule.id} 各项分值合计 {fmt(total)}，与指标分值 {fmt(ctx.weight)} 不相等")
+        check_repeats(ctx, ((("items", n, "id"), i.id) for n, i in enumerate(rule.items)),
+                      ErrorCode.POLICY_DUPLICATE_ID, f"规则 {rule.id} 的检查项 id")  # each item is a probe of its own
         items = tuple(PlannedItem(i.id, i.fact, i.points, i.wording, ctx.locate(("items", n)))
                       for n, i in enumerate(rule.items))
         return ChecklistPlan(rule.id, items)

@@ -5,7 +5,7 @@ Every problem found names a witness value where one exists, so an author can see
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from engine.source import Path
 if TYPE_CHECKING:
     from engine.schema import FactSpec
 
-__all__ = ["check_declared_unit", "check_points", "cover_problems", "fact_interval", "fact_unit"]
+__all__ = ["check_declared_unit", "check_points", "check_repeats", "cover_problems", "fact_interval", "fact_unit"]
 
 
 def fact_interval(spec: FactSpec | None) -> Interval:
@@ -77,3 +77,13 @@ def check_declared_unit(ctx: Compiling, rule_id: str, fact: str, declared: str |
     if declared is not None and ctx.fact(fact) is not None and fact_unit(ctx, fact) != declared:
         ctx.problem(ErrorCode.POLICY_UNIT, ("unit",),
                     f"规则 {rule_id} 的参数单位为「{declared}」，事实「{fact}」的单位为「{fact_unit(ctx, fact)}」")
+
+
+def check_repeats(ctx: Compiling, named: Iterable[tuple[Path, str]], code: ErrorCode, what: str) -> None:
+    """Each name once in its list; a repeat is reported where it is used again."""
+    seen: dict[str, Path] = {}
+    for path, name in named:
+        if name in seen:
+            ctx.problem(code, path, f"{what}「{name}」重复（第一次出现在第 {ctx.locate(seen[name]).line} 行）")
+        else:
+            seen[name] = path

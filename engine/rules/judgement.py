@@ -16,7 +16,7 @@ from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.firing.conditions import Branch, Case, Input, Probe, Test, complement_tests, interval_tests
 from engine.intervals import Interval
 from engine.rules.base import Compiling, Direction, FactRef, Fired, Kind, Model, RuleBase, RulePlan, number, one, only
-from engine.rules.checks import fact_unit
+from engine.rules.checks import check_repeats, fact_unit
 from engine.rules.inversion import Change, Known, Plain
 from engine.scoring import Outcome, Part
 from engine.trace import Deduction
@@ -157,11 +157,13 @@ class Judgement(Kind):
             yield FactRef(("tier",), rule.tier, ("enum",))
 
     def plan(self, rule: RuleBase, ctx: Compiling) -> JudgementPlan | None:
-        """Parse every tier's range once; the coefficient must be in %."""
+        """Parse every tier's range once; tier names must differ; the coefficient must be in %."""
         assert isinstance(rule, JudgementRule)
         if ctx.fact(rule.coefficient) is not None and fact_unit(ctx, rule.coefficient) != "%":
             ctx.problem(ErrorCode.POLICY_UNIT, ("coefficient",),
                         f"评定规则 {rule.id} 的系数「{rule.coefficient}」单位应为 %")
+        check_repeats(ctx, ((("tiers", i, "name"), t.name) for i, t in enumerate(rule.tiers)),
+                      ErrorCode.POLICY_DUPLICATE_NAME, f"规则 {rule.id} 的评定档次")
         ranges = [ctx.interval(t.range, ("tiers", i, "range")) for i, t in enumerate(rule.tiers)]
         tiers = tuple(PlannedTier(t.name, r, ctx.locate(("tiers", i)))
                       for i, (t, r) in enumerate(zip(rule.tiers, ranges, strict=True)) if r is not None)
