@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from engine.schema import FactSpec
 
 __all__ = [
-    "NUMERIC", "Ambiguous", "Compiling", "Direction", "FactRef", "Fired", "Firing", "Kind", "Model", "NoMatch",
+    "NUMERIC", "Ambiguous", "Choice", "Compiling", "Direction", "FactRef", "Fired", "Firing", "Kind", "Model",
+    "NoMatch",
     "RuleBase", "RulePlan", "number", "one", "only", "unit",
 ]
 
@@ -77,6 +78,18 @@ class FactRef:
     path: Path
     fact: str
     types: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Two facts a fact file states together: for each value of the enum ``of``, the interval ``fact`` lies in.
+
+    A judgement's tier and coefficient: fuzzing draws the tier first, then the coefficient inside its range.
+    """
+
+    of: str
+    fact: str
+    within: tuple[tuple[str, Interval], ...]
 
 
 class Compiling(Protocol):
@@ -165,6 +178,10 @@ class RulePlan(ABC):
     @abstractmethod
     def direction(self) -> Direction | None:
         """The rule's natural monotonicity in :meth:`scalar`, if it has one."""
+
+    def choices(self) -> tuple[Choice, ...]:
+        """Facts a valid fact file must choose together (for fuzzing); most kinds have none."""
+        return ()
 
     def part_reads(self, part: Part, reads: tuple[FactRead, ...], facts: Facts) -> tuple[FactRead, ...]:
         """The facts one deduction shows (an item shows only its own fact)."""

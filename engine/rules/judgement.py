@@ -15,7 +15,20 @@ from engine.decimals import fmt, show
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.firing.conditions import Branch, Case, Input, Probe, Test, complement_tests, interval_tests
 from engine.intervals import Interval
-from engine.rules.base import Compiling, Direction, FactRef, Fired, Kind, Model, RuleBase, RulePlan, number, one, only
+from engine.rules.base import (
+    Choice,
+    Compiling,
+    Direction,
+    FactRef,
+    Fired,
+    Kind,
+    Model,
+    RuleBase,
+    RulePlan,
+    number,
+    one,
+    only,
+)
 from engine.rules.checks import check_repeats, fact_unit
 from engine.rules.inversion import Change, Known, Plain
 from engine.scoring import Outcome, Part
@@ -125,8 +138,15 @@ class JudgementPlan(RulePlan):
         return Plain(f"评价人判断：得分 = 分值 × 评定系数，由评价人评定，不能由事实推算；得满分需评定系数为 100%{tier}")
 
     def edges(self) -> Iterator[tuple[str, Decimal]]:
-        """None: the coefficient is stated, not a threshold to hit."""
-        yield from ()
+        """Both bounds of every tier's coefficient range."""
+        for tier in self.tiers:
+            yield from ((self.coefficient, v) for v in (tier.range.lo, tier.range.hi) if v is not None)
+
+    def choices(self) -> tuple[Choice, ...]:
+        """The tier, and the coefficient within that tier's range."""
+        if self.tier is None or not self.tiers:
+            return ()
+        return (Choice(self.tier, self.coefficient, tuple((t.name, t.range) for t in self.tiers)),)
 
     def scalar(self) -> str | None:
         """None: a judgement is not decided by one number."""
