@@ -254,7 +254,7 @@ def _constraints(parser: _Parser) -> tuple[ConstraintDecl, ...]:
         if not isinstance(parsed, expr.Compare | expr.BoolOp):
             parser.fail(ErrorCode.EXPR_NOT_ALLOWED, path, f"约束「{constraint.when}」应为比较（如 a <= b）")
             continue
-        out.append(ConstraintDecl(parsed, constraint.message, parser.doc.locate(path)))
+        out.append(ConstraintDecl(parsed, constraint.message, parser.doc.locate(path), constraint.severity))
     return tuple(out)
 
 

@@ -22,6 +22,7 @@ from engine.errors import ERROR_LIMIT, ErrorCode, JixiaoError, PolicyErrors, Pro
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
+from engine.trace import Finding
 
 __all__ = ["ConstraintDecl", "FactDecl", "FactFile", "FactRules", "FactValue", "Facts", "Target", "facts_digest",
            "validate_against", "validate_facts"]
@@ -72,6 +73,7 @@ class ConstraintDecl:
     expr: expr.Expr
     message: str
     location: SourceLocation
+    severity: str = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class Facts:
     values: Mapping[str, FactValue]
     indicator_names: Mapping[str, str]
     digest: str
+    findings: tuple[Finding, ...] = ()
 
     def __getitem__(self, name: str) -> FactValue:
         return self.values[name]
@@ -110,7 +113,7 @@ def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: f
     values = dict(checker.check_all(parsed))
     if not checker.problems:
         values = _derive_all(values, decls, checker)
-        _check_constraints(values, constraints, checker)
+        findings = _check_constraints(values, constraints, checker)
     names = dict(parsed.indicator_names)
     unknown = [iid for iid in names if iid not in indicator_ids]
     for count, iid in enumerate(unknown, start=1):  # as for unknown facts: suggest only where it can be shown
@@ -118,7 +121,7 @@ def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: f
         checker.add(ErrorCode.FACTS_UNKNOWN, ("indicator_names", iid), f"未知指标「{iid}」{hint}", key=True)
     if checker.problems:
         raise PolicyErrors(checker.problems)
-    return Facts(doc.file, parsed.department, values, names, digest)
+    return Facts(doc.file, parsed.department, values, names, digest, findings)
 
 
 def _check_size(doc: SourceDoc) -> None:
@@ -304,7 +307,9 @@ _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
 def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[ConstraintDecl, ...],
-                       checker: _Checker) -> None:
+                       checker: _Checker) -> tuple[Finding, ...]:
+    """Check every constraint: a broken ``error`` one is a problem, a broken ``warning`` one a finding."""
+    findings: list[Finding] = []
     for constraint in constraints:
         names = expr.free_names(constraint.expr)
         if any(n not in values for n in names):
@@ -318,10 +323,13 @@ def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[Const
         first = values[names[0]]
         where = first.location or checker.doc.locate(("facts",))
         shown = expr.render(constraint.expr, env)  # type: ignore[arg-type]
-        checker.problems.append(Problem(
-            ErrorCode.FACTS_CONSTRAINT,
-            f"{constraint.message}：{expr.render(constraint.expr)}，即 {shown}，不成立（约束见 {constraint.location}）",
-            where, f"facts.{names[0]}"))
+        message = f"{constraint.message}：{expr.render(constraint.expr)}，即 {shown}，不成立（约束见 {constraint.location}）"
+        if constraint.severity == "warning":
+            findings.append(Finding(str(ErrorCode.FACTS_CONSTRAINT), message, where, f"facts.{names[0]}",
+                                    constraint.location))
+            continue
+        checker.problems.append(Problem(ErrorCode.FACTS_CONSTRAINT, message, where, f"facts.{names[0]}"))
+    return tuple(findings)
 
 
 def _coerce(raw: Any, spec: FactSpec) -> Any:

@@ -110,11 +110,22 @@ class FactSpec(Model):
     on_division_by_zero: Decimal | None = None
 
 
-class Constraint(Model):
-    """A condition every fact file must meet (e.g. 已实现目标数 ≤ 申报目标数)."""
+Severity = Literal["error", "warning"]
 
-    when: str
-    message: str
+
+class Constraint(Model):
+    """A condition every fact file must meet (e.g. 已实现目标数 ≤ 申报目标数).
+
+    ``severity: warning`` makes a broken constraint a finding: reported beside the score instead
+    of refusing the file (``--strict`` turns findings back into errors).
+    """
+
+    when: str = Field(description="必须成立的比较，如 `已实现绩效目标数 <= 申报绩效目标数`")
+    message: str = Field(description="不成立时给出的中文说明")
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    severity: Severity = Field(
+        default="error", exclude_if=lambda v: v == "error",
+        description="error（默认）：不成立则拒绝事实文件；warning：作为发现（finding）与得分一并报告，不阻止评分")
 
 
 if TYPE_CHECKING:

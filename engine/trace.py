@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from engine.errors import SourceLocation
 
-__all__ = ["Deduction", "FactRead", "IndicatorScore", "Result", "Status"]
+__all__ = ["Deduction", "FactRead", "Finding", "IndicatorScore", "Result", "Status"]
 
 
 class Status(StrEnum):
@@ -34,6 +34,25 @@ class FactRead:
     location: SourceLocation | None
     derivation: str | None = None
     quote: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A cross-check that failed without blocking the score (a ``severity: warning`` constraint).
+
+    ``code`` is the error code it would carry as an error (``--strict``); ``location`` is where
+    in the fact file to look, ``rule_location`` the check in the policy.
+    """
+
+    code: str
+    message: str
+    location: SourceLocation | None
+    field: str
+    rule_location: SourceLocation | None = None
+
+    def text(self) -> str:
+        """One line: ``file:line:col: code: message``."""
+        return f"{self.location}: {self.code}: {self.message}" if self.location else f"{self.code}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +124,7 @@ class Result:
     min_places: int
     max_places: int
     inferred_rules: int
+    findings: tuple[Finding, ...] = ()
 
     def nodes(self) -> tuple[IndicatorScore, ...]:
         """Every node of the tree, depth first in policy order."""

@@ -9,7 +9,7 @@ from engine import decimals
 from engine.rules import KINDS
 from engine.trace import Deduction, FactRead, IndicatorScore, Result
 
-__all__ = ["fact_text", "pad", "score", "width"]
+__all__ = ["fact_text", "finding_lines", "finding_dicts", "pad", "score", "width"]
 
 KIND_NAMES = {kind.name: kind.label for kind in KINDS}  # each kind names itself in Chinese (engine.rules)
 PROVENANCE_NAMES = {"official": "官方原文", "inferred": "推断"}
@@ -20,6 +20,21 @@ def score(result: Result, value: Decimal | None) -> str:
     if value is None:
         return "—"
     return decimals.fmt(value, result.min_places, result.max_places)
+
+
+FINDINGS_HEADING = "发现（不影响得分，--strict 时视为错误）"
+
+
+def finding_lines(result: Result) -> tuple[str, ...]:
+    """Each finding as one line, ``事实文件:行:列: 代码: 说明``; empty when there are none."""
+    return tuple(f.text() for f in result.findings)
+
+
+def finding_dicts(result: Result) -> list[dict[str, str | None]]:
+    """The JSON shape of the findings (every JSON output that carries a result uses it)."""
+    return [{"code": f.code, "message": f.message, "location": str(f.location) if f.location else None,
+             "field": f.field, "rule_location": str(f.rule_location) if f.rule_location else None}
+            for f in result.findings]
 
 
 def width(text: str) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from engine import decimals
-from engine.render.common import score
+from engine.render.common import finding_dicts, score
 from engine.trace import Deduction, FactRead, IndicatorScore, Result
 
 __all__ = ["deduction_dict", "dump_result", "fact_dict", "load_result", "render_json", "result_dict"]
@@ -34,7 +34,7 @@ def render_json(result: Result) -> str:
 
 def result_dict(result: Result) -> dict[str, Any]:
     """The JSON shape of a result as plain dicts, lists and strings."""
-    return {
+    out: dict[str, Any] = {
         "policy": {"id": result.policy_id, "name": result.policy_name, "version": result.policy_version,
                    "digest": result.policy_digest},
         "department": result.department,
@@ -43,8 +43,11 @@ def result_dict(result: Result) -> dict[str, Any]:
         "total": score(result, result.total),
         "grade": result.grade,
         "inferred_rules": result.inferred_rules,
-        "indicators": [_node(result, n) for n in result.indicators],
     }
+    if result.findings:  # only when there are some: a result without findings keeps its shape
+        out["findings"] = finding_dicts(result)
+    out["indicators"] = [_node(result, n) for n in result.indicators]
+    return out
 
 
 def _node(result: Result, node: IndicatorScore) -> dict[str, Any]:

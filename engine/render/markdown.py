@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, fact_text, flags, path_text, score, walk
+from engine.render.common import (
+    FINDINGS_HEADING,
+    KIND_NAMES,
+    PROVENANCE_NAMES,
+    fact_text,
+    finding_lines,
+    flags,
+    path_text,
+    score,
+    walk,
+)
 from engine.trace import Deduction, IndicatorScore, Result
 
 __all__ = ["render_markdown"]
@@ -21,6 +31,9 @@ def render_markdown(result: Result) -> str:
     ]
     if result.inferred_rules:
         lines.append(f"- 注意：有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文。")
+    if result.findings:
+        lines += ["", f"## {FINDINGS_HEADING}", ""]
+        lines += [f"{i}. {_cell(line)}" for i, line in enumerate(finding_lines(result), 1)]
     lines += ["", "## 得分表", "", "| 指标 | 分值 | 得分 | 扣分 |", "|---|---:|---:|---:|"]
     lines += [_row(result, n, depth) for n, depth in walk(result.indicators)]
     lines.append(f"| **总分** | {score(result, result.max)} | **{score(result, result.total)}** | |")

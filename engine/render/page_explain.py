@@ -13,6 +13,7 @@ from engine.render.page import (
     Section,
     Table,
     deduction_lines,
+    findings_section,
     identity,
     node_label,
     points,
@@ -29,7 +30,7 @@ def explain_page(view: Explanation, recovery: Recovery | None = None) -> Page:
     ancestors, trace and, when ``recovery`` is given, its verified recover suggestion; 加减分 apart."""
     result = view.result
     suggestions = {deduction_key(s.fail.deduction): s for s in recovery.suggestions} if recovery else {}
-    sections = [_below_full(view)]
+    sections = [*findings_section(result), _below_full(view)]
     entries = tuple(_fail_entry(result, f, suggestions.get(deduction_key(f.deduction))) for f in view.fails)
     sections.append(Section("扣分（按扣分多少排序）", entries=entries) if entries
                     else Section("扣分", ("没有扣分：范围内各项指标均得满分。",)))
@@ -50,7 +51,8 @@ def recover_page(recovery: Recovery) -> Page:
         else Section("挽回扣分", ("没有扣分，无需挽回。",))
     note = Section("说明", ("每条建议只改动一项事实，其余事实不变；验证“通过”表示按改动后的事实重新打分，"
                            "该指标确实挽回了所说的分数。",))
-    return Page("recover", f"{view.result.department}：挽回扣分", _header(view), (body, note))
+    return Page("recover", f"{view.result.department}：挽回扣分", _header(view),
+                (*findings_section(view.result), body, note))
 
 
 def _header(view: Explanation) -> tuple[tuple[str, str], ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine.render.common import path_text, walk
-from engine.render.page import Entry, Page, Row, Section, Table, deduction_lines, identity, score
+from engine.render.page import Entry, Page, Row, Section, Table, deduction_lines, findings_section, identity, score
 from engine.trace import Deduction, Result, Status
 
 __all__ = ["score_page"]
@@ -28,7 +28,7 @@ def score_page(result: Result) -> Page:
     found = result.deductions()
     lost = [d for d in found if d.points > 0]
     gained = [d for d in found if d.points < 0]
-    sections = [_tree(result), _deductions(result, lost)]
+    sections = [*findings_section(result), _tree(result), _deductions(result, lost)]
     if gained:
         sections.append(Section("加减分", entries=tuple(_entry(result, d, "加") for d in gained)))
     return Page("score", f"{result.department} 部门整体支出绩效自评得分", header, tuple(sections))

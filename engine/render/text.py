@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from engine.render.common import (
+    FINDINGS_HEADING,
     KIND_NAMES,
     PROVENANCE_NAMES,
     fact_text,
+    finding_lines,
     flags,
     pad,
     path_text,
@@ -36,6 +38,9 @@ def _header(result: Result) -> list[str]:
     ]
     if result.inferred_rules:
         lines.append(f"注意：有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文，见各扣分项的依据说明。")
+    if result.findings:
+        lines.append(f"{FINDINGS_HEADING}：共 {len(result.findings)} 项")
+        lines += [f"  {i}. {line}" for i, line in enumerate(finding_lines(result), 1)]
     return lines
 
 
