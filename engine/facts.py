@@ -25,7 +25,7 @@ from engine.source import Path, SourceDoc, field_path
 from engine.trace import Finding
 
 __all__ = ["ConstraintDecl", "FactDecl", "FactFile", "FactRules", "FactValue", "Facts", "Target", "facts_digest",
-           "validate_against", "validate_facts"]
+           "refuse_findings", "validate_against", "validate_facts"]
 
 FactScalar = Decimal | bool | str
 FACT_FIELDS = model_field_names([FactsDocument, TargetItem])
@@ -468,6 +468,18 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
         raise PolicyErrors([Problem(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))])
     return validate_facts(doc, policy.facts, policy.indicator_ids(),
                           facts_digest(doc.value) if digest is None else digest, policy.constraints)
+
+
+def refuse_findings(facts: Facts) -> Facts:
+    """``--strict``: the facts unchanged when they have no findings, else every finding as an error.
+
+    Raises:
+        PolicyErrors: one located problem per finding, with the code it carries.
+    """
+    if facts.findings:
+        raise PolicyErrors([Problem(ErrorCode(f.code), f"{f.message}（--strict：发现按错误处理）", f.location, f.field)
+                            for f in facts.findings])
+    return facts
 
 
 def facts_digest(value: Any) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from decimal import Decimal
+from typing import Any
 
 from engine import decimals
+from engine.errors import SourceLocation
 from engine.rules import KINDS
 from engine.trace import Deduction, FactRead, IndicatorScore, Result
 
@@ -30,11 +32,15 @@ def finding_lines(result: Result) -> tuple[str, ...]:
     return tuple(f.text() for f in result.findings)
 
 
-def finding_dicts(result: Result) -> list[dict[str, str | None]]:
-    """The JSON shape of the findings (every JSON output that carries a result uses it)."""
-    return [{"code": f.code, "message": f.message, "location": str(f.location) if f.location else None,
-             "field": f.field, "rule_location": str(f.rule_location) if f.rule_location else None}
-            for f in result.findings]
+def finding_dicts(result: Result) -> list[dict[str, Any]]:
+    """The JSON shape of the findings, every JSON output that carries a result uses it: the error shape
+    (``{"code", "message", "location": {"file", "line", "col"} or null, "field"}``, as a finding becomes
+    under ``--strict``) plus ``rule_location``, where the check is in the policy."""
+    def at(loc: SourceLocation | None) -> dict[str, Any] | None:
+        return {"file": loc.file, "line": loc.line, "col": loc.col} if loc else None
+
+    return [{"code": f.code, "message": f.message, "location": at(f.location), "field": f.field,
+             "rule_location": at(f.rule_location)} for f in result.findings]
 
 
 def width(text: str) -> int:
