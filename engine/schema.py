@@ -75,8 +75,11 @@ class ScoreRounding(Model):
 class Total(Model):
     """The total: its declared maximum and whether bonus points may lift it above a cap."""
 
-    max: Decimal
-    cap: Decimal | None = None
+    max: Decimal = Field(description="总分满分；一级指标分值（加减分项除外）之和必须等于它，否则写 weights_note 说明原因")
+    cap: Decimal | None = Field(default=None, description="加分后总分的上限")
+    weights_note: str | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="一级指标分值之和不等于 max 的原因（如原表只公开了一部分指标）；写了才不报 policy.total")
 
 
 class Grade(Model):
