@@ -70,6 +70,8 @@ class CompiledIndicator:
     children: tuple[CompiledIndicator, ...]
     leaf: LeafPlan | None
     location: SourceLocation
+    weights_note: str | None = None
+    unseen: bool = False
 
     def walk(self) -> Iterator[CompiledIndicator]:
         """This node and every node below it, depth first."""
@@ -277,7 +279,8 @@ class _Tree:
         leaf = self.leaf(node.rule, (*path, "rule"), node.max) if node.rule is not None else None
         if node.max is not None:
             self.maxima.append(node.max)
-        return CompiledIndicator(node.id, node.name, node.max, ancestors, children, leaf, self.parser.doc.locate(path))
+        return CompiledIndicator(node.id, node.name, node.max, ancestors, children, leaf, self.parser.doc.locate(path),
+                                 node.weights_note, node.unseen)
 
     def leaf(self, rule: Rule, path: Path, weight: Decimal | None) -> LeafPlan | None:
         kind = kind_of(rule)

@@ -145,11 +145,19 @@ class Indicator(Model):
     max: Decimal | None = Field(default=None, ge=0)
     rule: Rule | None = None
     children: tuple[Indicator, ...] = ()
-    weights_note: str | None = None
+    weights_note: str | None = Field(
+        default=None, description="下级指标分值之和不等于本指标分值的原因；写了才不报 policy.weights_sum，差额在各输出中列明")
     note: str | None = None
+    unseen: bool = Field(
+        default=False, exclude_if=lambda v: not v,
+        description="原表在此被截断、看不到这一指标：它的分值计入满分，得分未知（输出中写“未见”）；不写 rule 和 children")
 
     @model_validator(mode="after")
     def _leaf_or_inner(self) -> Indicator:
+        if self.unseen:
+            if self.rule is not None or self.children or self.max is None:
+                raise ValueError("未见（unseen）指标只写 id、name、max，不写 rule 和 children")
+            return self
         if (self.rule is None) == (not self.children):
             raise ValueError("指标必须二选一：叶子指标写 rule，上级指标写 children")
         if self.max is None and not (self.rule is not None and kind_of(self.rule).adjusts_total):

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from engine import decimals
 from engine.render.common import finding_dicts, score
-from engine.trace import Deduction, FactRead, IndicatorScore, Result
+from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
 __all__ = ["deduction_dict", "dump_result", "fact_dict", "load_result", "render_json", "result_dict"]
 
@@ -44,24 +44,33 @@ def result_dict(result: Result) -> dict[str, Any]:
         "grade": result.grade,
         "inferred_rules": result.inferred_rules,
     }
-    if result.findings:  # only when there are some: a result without findings keeps its shape
+    if result.unseen():  # each only when present: a result without any keeps its shape
+        out["unseen"] = score(result, result.unseen())
+    if result.weights_note is not None:
+        out["weights_note"] = {"note": result.weights_note, "declared_max": score(result, result.declared_max),
+                               "gap": score(result, (result.declared_max or result.max) - result.max)}
+    if result.findings:
         out["findings"] = finding_dicts(result)
     out["indicators"] = [_node(result, n) for n in result.indicators]
     return out
 
 
 def _node(result: Result, node: IndicatorScore) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "id": node.id,
         "name": node.name,
         "max": score(result, node.max),
-        "score": score(result, node.score),
+        "score": None if node.status is Status.UNSEEN else score(result, node.score),
         "lost": score(result, node.lost()),
         "status": str(node.status),
-        "computation": node.computation,
-        "deductions": [deduction_dict(result, d) for d in node.deductions],
-        "children": [_node(result, c) for c in node.children],
     }
+    if node.unseen():  # only when present, as at the top
+        out["unseen"] = score(result, node.unseen())
+    if node.weights_note is not None:
+        out["weights_note"] = {"note": node.weights_note, "gap": score(result, node.gap())}
+    out.update(computation=node.computation, deductions=[deduction_dict(result, d) for d in node.deductions],
+               children=[_node(result, c) for c in node.children])
+    return out
 
 
 def deduction_dict(result: Result, d: Deduction) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from engine.render.page import (
     score,
     signed,
 )
+from engine.render.common import gap_lines, node_score, total_score
 from engine.trace import Result
 
 __all__ = ["explain_page", "recover_page"]
@@ -58,20 +59,21 @@ def recover_page(recovery: Recovery) -> Page:
 def _header(view: Explanation) -> tuple[tuple[str, str], ...]:
     result = view.result
     bonus = -sum((f.points for f in view.adjustments), Decimal(0))
-    summary = f"{score(result, result.total)} / {score(result, result.max)}；扣分 {points(result, view.lost)}" \
+    summary = f"{total_score(result)} / {score(result, result.max)}；扣分 {points(result, view.lost)}" \
               f"（{len(view.fails)} 项）"
     if view.adjustments:
         summary += f"；加减分 {signed(result, bonus)}（另列）"
     scope = (("范围", node_label(view.scope) + " 及其下级指标"),) if view.scope else ()
-    return (*identity(result), ("总分", summary), *scope)
+    gaps = tuple(("分值说明", line) for line in gap_lines(result))
+    return (*identity(result), ("总分", summary), *gaps, *scope)
 
 
 def _below_full(view: Explanation) -> Section:
     result = view.result
     if not view.below_full:
         return Section("未得满分的指标", ("无：各项指标均得满分。",))
-    rows = tuple(Row((node.name, node.id, score(result, node.max), score(result, node.score),
-                      signed(result, node.score - (node.max or 0))), depth)
+    rows = tuple(Row((node.name, node.id, score(result, node.max), node_score(result, node),
+                      signed(result, node.score - (node.max or 0) + node.unscored())), depth)
                  for node, depth in view.below_full)
     base = min(depth for _, depth in view.below_full)
     rows = tuple(Row(r.cells, r.depth - base) for r in rows)
