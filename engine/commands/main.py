@@ -261,9 +261,14 @@ def _service_db_url() -> str:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["policy", "facts"]))
-def schema(kind: Literal["policy", "facts"]) -> None:
-    """输出指标体系（policy）或事实文件（facts）格式的 JSON Schema，供编辑器校验和补全。"""
+@click.argument("kind", type=click.Choice(["policy", "facts", "case"]))
+def schema(kind: Literal["policy", "facts", "case"]) -> None:
+    """输出指标体系（policy）、事实文件（facts）或金标准用例文件（case）格式的 JSON Schema，供编辑器校验和补全。"""
+    if kind == "case":
+        from engine.authoring.cases import case_schema
+
+        click.echo(case_schema(), nl=False)
+        return
     click.echo(engine.json_schema(kind), nl=False)
 
 
