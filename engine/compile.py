@@ -113,6 +113,11 @@ class CompiledPolicy:
         """All indicator ids."""
         return frozenset(n.id for n in self.nodes())
 
+    def rule_reads(self) -> tuple[tuple[str, str | None, tuple[str, ...], SourceLocation], ...]:
+        """Each rule: its id, its ``applicable_if`` fact, the facts it reads directly and its location."""
+        return tuple((n.leaf.rule.id, n.leaf.rule.applicable_if, n.leaf.reads, n.leaf.location)
+                     for n in self.nodes() if n.leaf is not None)
+
 
 def policy_digest(policy: Policy) -> str:
     """SHA-256 of the canonical JSON of the validated policy."""

@@ -440,6 +440,10 @@ class FactRules(Protocol):
         """Every indicator id (``indicator_names`` may only name these)."""
         ...
 
+    def rule_reads(self) -> tuple[tuple[str, str | None, tuple[str, ...], SourceLocation], ...]:
+        """Each rule: its id, its ``applicable_if`` fact, the facts it reads and its place in the policy."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class FactFile:
@@ -466,8 +470,27 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
     """
     if not isinstance(doc.value, dict):
         raise PolicyErrors([Problem(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))])
-    return validate_facts(doc, policy.facts, policy.indicator_ids(),
-                          facts_digest(doc.value) if digest is None else digest, policy.constraints)
+    facts = validate_facts(doc, policy.facts, policy.indicator_ids(),
+                           facts_digest(doc.value) if digest is None else digest, policy.constraints)
+    _check_reads(policy, doc, facts)
+    return facts
+
+
+def _check_reads(policy: FactRules, doc: SourceDoc, facts: Facts) -> None:
+    """A rule that would score needs every fact it reads: an optional fact the file leaves out is found
+    here, located at the file's ``facts`` and the rule, not when the rule fires."""
+    problems = []
+    for rule_id, applicable_if, reads, location in policy.rule_reads():
+        if applicable_if is not None and facts.values.get(applicable_if, None) is not None \
+                and facts.values[applicable_if].value is False:
+            continue  # not applicable: the rule reads nothing else
+        for name in reads:
+            if name not in facts.values:
+                problems.append(Problem(
+                    ErrorCode.FACTS_MISSING, f"规则 {rule_id}（{location}）需要事实「{name}」，事实文件未填报"
+                    f"（该事实声明为可选，但这条规则要用它）", doc.locate(("facts",), key=True), f"facts.{name}"))
+    if problems:
+        raise PolicyErrors(problems)
 
 
 def refuse_findings(facts: Facts) -> Facts:

@@ -148,3 +148,17 @@ def test_set_derived_replaces_the_value_and_names_only_derived_facts(tmp_path):
     assert _case(tmp_path, "    set_derived: {数量指标达成率: 95}\n    want_scores: {A1.2: 9.5}\n").passed
     bad = _case(tmp_path, "    set_derived: {预算调剂率: 1}\n    want_total: 1\n")
     assert not bad.passed and "不是派生事实" in bad.failures[0]
+
+
+def test_check_with_facts_catches_an_optional_fact_a_rule_reads(tmp_path):
+    policy = ROOT / "tests" / "policies" / "findings" / "ah-project.yaml"
+    text = policy.read_text(encoding="utf-8").replace(
+        "  保障村干部人数: {type: integer, unit: 个, range: [0, null]}",
+        "  保障村干部人数: {type: integer, unit: 个, range: [0, null], required: false}")
+    facts = "".join(line for line in (ROOT / "tests" / "facts" / "ah-tangxi-cunji-2022.yaml").read_text(
+        encoding="utf-8").splitlines(keepends=True) if "保障村干部人数" not in line)
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "f.yaml").write_text(facts, encoding="utf-8")
+    run = CliRunner().invoke(main, ["check", str(tmp_path / "p.yaml"), str(tmp_path / "f.yaml")])
+    assert run.exit_code == 1
+    assert f"{tmp_path / 'f.yaml'}:5:1: facts.missing: 规则 CC2.r1" in run.output and "可选" in run.output
