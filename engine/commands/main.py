@@ -408,5 +408,11 @@ def diff_command(policy_a: Path, policy_b: Path, facts: Path | None, fmt: str, o
     _emit(fmt, lambda: diff_page(structure, scores), lambda: diff_json(structure, scores), output)
 
 
+# -- review (engine/commands/review.py) ------------------------------------------------------
+from engine.commands.review import review_command  # noqa: E402  (after the helpers it uses lazily)
+
+main.add_command(review_command)
+
+
 if __name__ == "__main__":
     sys.exit(main())

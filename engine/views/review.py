@@ -28,18 +28,21 @@ from decimal import Decimal
 from enum import StrEnum
 
 from engine import decimals
-from engine.claims import ClaimedScore, ClaimSet
+from engine.claims import CLAIMED, ClaimedScore, ClaimSet, parse_claims
 from engine.compile import CompiledPolicy
+from engine.errors import ErrorCode, JixiaoError
 from engine.evaluate import evaluate
 from engine.facts import Facts
 from engine.firing.backends import Backend
-from engine.identity import IdentityMismatch
-from engine.review_file import ReviewAdjustment
+from engine.identity import IdentityMismatch, check_identity
+from engine.loader import facts_from_document
+from engine.review_file import ReviewAdjustment, parse_adjustments
+from engine.source import SourceDoc
 from engine.trace import Deduction, IndicatorScore, Result, Status
 from engine.views.review_adjust import AppliedAdjustment, Bounds, adjusted_scores, apply_adjustments, bounds_of
 
 __all__ = ["Agreement", "Finding", "FindingKind", "Part", "Review", "ReviewLine", "build_review", "classify",
-           "review"]
+           "review", "review_document"]
 
 ZERO = Decimal(0)
 
@@ -151,6 +154,7 @@ class Review:
     adjusted_total: Decimal
     forced: tuple[IdentityMismatch, ...]
     difference: Decimal | None
+    rounding_mode: str
 
     @property
     def differences(self) -> tuple[Finding, ...]:
@@ -191,6 +195,25 @@ def review(policy: CompiledPolicy, facts: Facts, claims: ClaimSet, *,
     return build_review(policy, result, claims, adjustments, forced)
 
 
+def review_document(policy: CompiledPolicy, doc: SourceDoc, *, adjustments: SourceDoc | None = None,
+                    force: bool = False, backend: Backend | None = None) -> Review:
+    """Review a parsed fact file: its identity, its facts, its claims, and the reviewer's file if any.
+
+    Raises:
+        PolicyErrors: ``facts.identity`` (unless ``force``), any fact-file problem, a fact file without
+            claimed scores (``facts.missing``), any problem in the reviewer's file.
+    """
+    forced = check_identity(doc, policy, force=force)
+    facts = facts_from_document(doc, policy)
+    claims = parse_claims(doc, policy, facts.indicator_names)
+    if not claims:
+        raise JixiaoError(ErrorCode.FACTS_MISSING, f"事实文件没有填报得分（{CLAIMED}），无从复核：请照自评表填写 "
+                          f"{CLAIMED}: {{total: …, 指标 id 或名称: 得分}}", doc.locate(()), CLAIMED)
+    judged = () if adjustments is None else parse_adjustments(adjustments, policy, facts.indicator_names,
+                                                               facts.department)
+    return review(policy, facts, claims, adjustments=judged, forced=forced, backend=backend)
+
+
 def build_review(policy: CompiledPolicy, result: Result, claims: ClaimSet,
                  adjustments: tuple[ReviewAdjustment, ...] = (),
                  forced: tuple[IdentityMismatch, ...] = ()) -> Review:
@@ -201,7 +224,8 @@ def build_review(policy: CompiledPolicy, result: Result, claims: ClaimSet,
     checker = _Checker(policy, result, claims, bounds)
     findings = tuple(checker.findings())
     lines = tuple(checker.lines(findings, adjusted, adjusted_total))
-    return Review(result, claims, lines, findings, applied, adjusted_total, forced, checker.difference())
+    return Review(result, claims, lines, findings, applied, adjusted_total, forced, checker.difference(),
+                  policy.rounding.mode)
 
 
 class _Checker:
@@ -311,7 +335,7 @@ class _Checker:
         if claim is None:
             return ""
         ident = None if node is None else node.id
-        own = list(dict.fromkeys(_LABELS[f.kind] for f in findings if f.indicator == ident and f.claimed is claim))
+        own = list(dict.fromkeys(_LABELS[f.kind] for f in findings if f.indicator == ident))
         if own:
             return "；".join(own)
         return "一致" if claim.value == self.computed(node) else "差异来自下级"
