@@ -14,7 +14,7 @@ from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation
 from engine.source import SourceDoc
 
-__all__ = ["IdentityMismatch", "check_identity", "forced_text", "identity_mismatches"]
+__all__ = ["IdentityMismatch", "check_identity", "forced_records", "forced_text", "identity_mismatches"]
 
 FIELDS = (("policy", "指标体系"), ("policy_version", "指标体系版本"), ("fiscal_year", "年度"))
 
@@ -59,10 +59,15 @@ def check_identity(doc: SourceDoc, policy: CompiledPolicy, *, force: bool = Fals
     if found and not force:
         raise PolicyErrors(Problem(
             ErrorCode.FACTS_IDENTITY,
-            f"事实文件写明的{m.label}为 {m.stated}，而所用指标体系 {policy.meta.id}（版本 {policy.meta.version}，"
-            f"{policy.meta.fiscal_year} 年度）的{m.label}为 {m.expected}：请换用对应的指标体系，"
-            "确需按此指标体系评分时加 --force（结果中会注明）", m.location, m.field) for m in found)
+            f"事实文件写明的{m.label}为 {m.stated}，所用指标体系（{policy.meta.id} 版本 {policy.meta.version}，"
+            f"{policy.meta.fiscal_year} 年度）为 {m.expected}：请换用对应的指标体系；确需按此指标体系评分时"
+            "加 --force（结果中会注明）", m.location, m.field) for m in found)
     return found
+
+
+def forced_records(found: tuple[IdentityMismatch, ...]) -> list[dict[str, str]]:
+    """The mismatches as JSON-ready records."""
+    return [{"field": m.field, "stated": m.stated, "expected": m.expected, "source": str(m.location)} for m in found]
 
 
 def forced_text(found: tuple[IdentityMismatch, ...]) -> str:

@@ -27,6 +27,8 @@ import engine
 from engine.render.batch_records import Summary, error_record, result_record
 from engine.errors import ErrorCode, JixiaoError, Problem
 from engine.firing.backends import Backend
+from engine.identity import check_identity, forced_records
+from engine.loader import facts_from_document, read_document
 
 __all__ = ["default_jobs", "expand", "is_batch", "score_files", "score_task", "summary_table", "with_progress"]
 
@@ -62,9 +64,13 @@ _BACKEND: Backend | None = None
 _TASK: Task | None = None
 
 
-def score_task(policy: engine.CompiledPolicy, backend: Backend, path: str) -> dict[str, Any]:
-    """The default task: score one fact file and return its record."""
-    return result_record(engine.evaluate(policy, engine.read_facts(path, policy), backend=backend))
+def score_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> dict[str, Any]:
+    """The default task: score one fact file (refusing one meant for another policy or year unless
+    ``force``) and return its record."""
+    doc = read_document(path)
+    forced = check_identity(doc, policy, force=force)
+    record = result_record(engine.evaluate(policy, facts_from_document(doc, policy), backend=backend))
+    return {**record, "forced": forced_records(forced)} if forced else record
 
 
 def _start(policy: engine.CompiledPolicy, backend: Callable[[], Backend], task: Task) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 import tempfile
@@ -22,7 +23,9 @@ from engine.views import whatif
 from engine.render.batch_records import record_line, summarise
 from engine.errors import JixiaoError, Problem
 from engine.firing.backends import Backend, DurableBackend, NativeBackend
-from engine.loader import read_document
+from engine.identity import IdentityMismatch, check_identity, forced_records, forced_text
+from engine.loader import facts_from_document, read_document
+from engine.render.json import result_dict
 from engine.render.html import render_page_html
 from engine.render.page import Page
 from engine.render.page_diff import diff_page
@@ -126,8 +129,9 @@ def main() -> None:
               help="批量模式的进程数；默认用全部 CPU 核。")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="在单独的工作进程中触发规则，超过此秒数即终止并替换该进程（firing.timeout）；默认在本进程内执行。")
+@click.option("--force", is_flag=True, help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然打分（结果中注明）。")
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: Path | None, backend: str, out: Path | None,
-          jobs: int | None, timeout: float | None) -> None:
+          jobs: int | None, timeout: float | None, force: bool) -> None:
     """按指标体系 POLICY 为事实文件 FACTS 打分。
 
     FACTS 可以是多个文件、目录或通配符（如 'facts/*.yaml'）：此时（或给出 --out 时）进入批量模式，
@@ -137,26 +141,36 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: Path | None, b
     if out is not None or jixiao_batch.is_batch(facts):
         if output is not None or fmt != "text":
             raise click.UsageError("批量模式只输出 JSON Lines：请用 --out 指定结果文件，不要用 --output/--format")
-        _score_batch(policy, facts, out, factory, jobs)
+        _score_batch(policy, facts, out, factory, jobs, force)
         return
     firing = factory()
     try:
         compiled = engine.load_policy(policy)
-        result = engine.evaluate(compiled, engine.read_facts(facts[0], compiled), backend=firing)
+        doc = read_document(facts[0])
+        forced = check_identity(doc, compiled, force=force)
+        result = engine.evaluate(compiled, facts_from_document(doc, compiled), backend=firing)
     except JixiaoError as err:
         raise DataError(err) from None
     finally:
         if isinstance(firing, ProcessBackend):
             firing.close()
-    text = RENDERERS[fmt](result)
+    text = with_forced(fmt, result, forced) if forced else RENDERERS[fmt](result)
     if output is None:
         click.echo(text, nl=False)
     else:
         write_atomic(output, text)
 
 
+def with_forced(fmt: str, result: Result, forced: tuple[IdentityMismatch, ...]) -> str:
+    """A score report that says which identity mismatches ``--force`` let through."""
+    if fmt == "json":
+        return json.dumps({**result_dict(result), "forced": forced_records(forced)}, ensure_ascii=False, indent=2) + "\n"
+    note = forced_text(forced)
+    return (f"> **注意**：{note}\n\n" if fmt == "markdown" else f"注意：{note}\n") + RENDERERS[fmt](result)
+
+
 def _score_batch(policy: Path, args: tuple[str, ...], out: Path | None, backend: Callable[[], Backend],
-                 jobs: int | None) -> None:
+                 jobs: int | None, force: bool) -> None:
     paths = jixiao_batch.expand(args)
     if not paths:
         raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
@@ -167,7 +181,7 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: Path | None, backend:
     console = Console(stderr=True)
     with jixiao_batch.with_progress(console, len(paths)) as tick:
         records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
-                                           tick)
+                                           tick, functools.partial(jixiao_batch.score_task, force=force))
     text = "".join(record_line(r) for r in records)
     if out is None:
         click.echo(text, nl=False)

@@ -13,6 +13,7 @@ from typing import Any
 
 from engine import decimals
 from engine.claims import ClaimedScore
+from engine.identity import forced_records
 from engine.render.json import deduction_dict
 from engine.trace import Result
 from engine.views.review import Finding, Review, ReviewLine
@@ -65,8 +66,7 @@ def review_dict(view: Review) -> dict[str, Any]:
         "difference": delta(result, view.difference),
         "max": number(result, result.max), "claimed_total": _claim(result, view.claims.total),
         "computed_total": number(result, result.total), "adjusted_total": number(result, view.adjusted_total),
-        "forced": [{"field": m.field, "stated": m.stated, "expected": m.expected, "source": str(m.location)}
-                   for m in view.forced],
+        "forced": forced_records(view.forced),
         "lines": [_line(result, line) for line in view.lines],
         "findings": [_finding(result, f) for f in view.findings],
         "adjustments": [_adjustment(result, a) for a in view.adjustments],
