@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from engine import decimals
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
 from engine.source import SourceDoc, field_path
@@ -52,6 +53,12 @@ class ClaimSet:
     def get(self, indicator_id: str) -> ClaimedScore | None:
         """The claim for an indicator, if the form states one."""
         return self.indicators.get(indicator_id)
+
+    @property
+    def places(self) -> int:
+        """The form's printed precision: the most decimals any of its claims has (2.00 and 13.932: 3)."""
+        claims = [*self.indicators.values(), *([self.total] if self.total else [])]
+        return max((decimals.places_of(c.value) for c in claims), default=0)
 
 
 def indicator_lookup(policy: CompiledPolicy, renames: Mapping[str, str]) -> dict[str, tuple[str, ...]]:

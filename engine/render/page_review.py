@@ -93,9 +93,8 @@ def _rule_entry(view: Review, finding: Finding) -> Entry:
     if finding.explained:
         lines.append(("已在他处报告", f"{signed(finding.explained, result)} 分（下级指标的差异与表内算术）"))
     if finding.kind == FindingKind.ROUNDING:
-        places = decimals.places_of(finding.claimed.value)
         lines.append(("说明", f"规则得分 {score(result, finding.expected + finding.explained)} "
-                             f"{decimals.ROUNDING_NAMES[view.rounding_mode]}保留 {places} 位小数即为填报的 "
+                             f"{decimals.ROUNDING_NAMES[view.rounding_mode]}保留 {finding.places} 位小数即为填报的 "
                              f"{claimed_text(result, finding.claimed)}"))
     else:
         lines.append(("差异", f"{signed(finding.difference, result)} 分（填报{'高于' if finding.difference > 0 else '低于'}"
@@ -120,8 +119,8 @@ def _name(result: Result, indicator_id: str) -> str:
 
 def _rounding_rule(view: Review) -> str:
     mode = decimals.ROUNDING_NAMES[view.rounding_mode]
-    return (f"填报得分等于规则得分按指标体系的舍入方式（{mode}）保留到填报值的小数位数时，记为舍入差异，"
-            "列出两个数，不计为差异。")
+    return (f"填报得分等于规则得分按指标体系的舍入方式（{mode}）保留到自评表的小数位数（表中填报得分最多的小数位数，"
+            f"本表为 {view.claims.places} 位）时，记为舍入差异，列出两个数，不计为差异。")
 
 
 def _arithmetic(view: Review) -> Section:

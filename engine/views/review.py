@@ -13,8 +13,10 @@ Two questions are kept apart, because they have different causes and different r
   counted again: each difference is reported once, where it arises, with the rule's trace.
 
 **舍入差异** (rounding): a claim that equals the computed value rounded, with the policy's rounding mode
-(四舍五入 for every bundled policy), to the claim's own number of decimals (9 for 8.62, 1.7 for 1.69) is
-reported with both numbers and not counted as a difference. Equal decimals (1.69 and 1.690) agree.
+(四舍五入 for every bundled policy), to the form's printed precision (9 for 8.62 on a form of whole
+points) is reported with both numbers and not counted as a difference. The form's precision is the
+most decimals any of its claims has, never fewer than the claim's own: a form that prints 13.932 and
+writes 2 means 2.000, which is not 1.69 rounded. Equal decimals (1.69 and 1.690) agree.
 
 Reviewer adjustments (``engine.views.review_adjust``) never change the rule's result: the review keeps
 规则得分 and 复核调整后得分 side by side.
@@ -55,17 +57,23 @@ class Agreement(StrEnum):
     DIFFERENT = "different"
 
 
-def classify(claimed: Decimal, computed: Decimal, mode: str = "half_up") -> Agreement:
-    """Equal as decimals; else rounding if the claim is the computed value rounded to the claim's places.
+def classify(claimed: Decimal, computed: Decimal, mode: str = "half_up", places: int | None = None) -> Agreement:
+    """Equal as decimals; else rounding if the claim is the computed value rounded to ``places`` decimals
+    (default: as many as the claim has) with ``mode``; else different.
 
     >>> classify(Decimal("1.69"), Decimal("1.690")), classify(Decimal("9"), Decimal("8.62"))
     (<Agreement.EQUAL: 'equal'>, <Agreement.ROUNDING: 'rounding'>)
     >>> classify(Decimal("8"), Decimal("8.62")), classify(Decimal("8.6"), Decimal("8.62"))
     (<Agreement.DIFFERENT: 'different'>, <Agreement.ROUNDING: 'rounding'>)
+
+    A form that prints 13.932 elsewhere and writes 2 here means 2.000, not 1.69 rounded:
+
+    >>> classify(Decimal("2"), Decimal("1.69")), classify(Decimal("2"), Decimal("1.69"), places=3)
+    (<Agreement.ROUNDING: 'rounding'>, <Agreement.DIFFERENT: 'different'>)
     """
     if claimed == computed:
         return Agreement.EQUAL
-    if decimals.quantize(computed, decimals.places_of(claimed), mode) == claimed:
+    if decimals.quantize(computed, decimals.places_of(claimed) if places is None else places, mode) == claimed:
         return Agreement.ROUNDING
     return Agreement.DIFFERENT
 
@@ -116,6 +124,7 @@ class Finding:
     deductions: tuple[Deduction, ...] = ()
     full_marks: tuple[IndicatorScore, ...] = ()
     bound: Bounds | None = None
+    places: int = 0
 
     @property
     def category(self) -> str:
@@ -310,7 +319,8 @@ class _Checker:
         below = tuple(self.nearest(node))
         explained = sum((self.gap(n) for n in below), ZERO) + arithmetic
         computed = self.computed(node)
-        agreement = classify(claim.value, computed + explained, self.mode)
+        places = max(decimals.places_of(claim.value), self.claims.places)
+        agreement = classify(claim.value, computed + explained, self.mode, places)
         if agreement == Agreement.EQUAL:
             return
         kind = FindingKind.ROUNDING if agreement == Agreement.ROUNDING else FindingKind.RULE
@@ -319,7 +329,7 @@ class _Checker:
         deductions = tuple(d for root in scope for d in _deductions(root, skip))
         full = tuple(leaf for root in scope for leaf in _full_marks(root, skip))
         yield Finding(kind, ident, name, claim, computed, claim.value - explained - computed, explained,
-                      deductions=deductions, full_marks=full)
+                      deductions=deductions, full_marks=full, places=places)
 
     # -- the table and the total difference ---------------------------------------------------
     def lines(self, findings: tuple[Finding, ...], adjusted: Mapping[str, Decimal],
