@@ -132,7 +132,8 @@ def _resolve(doc: SourceDoc, i: int, entry: AdjustmentEntry, reviewer: str | Non
         return None
     who = entry.reviewer or reviewer
     if who is None:
-        problems.append(_problem(doc, ("adjustments", i), "复核调整须写明复核人：在本条写 reviewer，或在文件顶层写 reviewer"))
+        problems.append(_problem(doc, ("adjustments", i),
+                                 "复核调整须写明复核人：在本条写 reviewer，或在文件顶层写 reviewer"))
         return None
     kind: Literal["deduct", "coefficient"] = "deduct" if entry.deduct is not None else "coefficient"
     value: Any = entry.deduct if entry.deduct is not None else entry.coefficient

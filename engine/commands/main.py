@@ -129,7 +129,8 @@ def main() -> None:
               help="批量模式的进程数；默认用全部 CPU 核。")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="在单独的工作进程中触发规则，超过此秒数即终止并替换该进程（firing.timeout）；默认在本进程内执行。")
-@click.option("--force", is_flag=True, help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然打分（结果中注明）。")
+@click.option("--force", is_flag=True,
+              help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然打分（结果中注明）。")
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: Path | None, backend: str, out: Path | None,
           jobs: int | None, timeout: float | None, force: bool) -> None:
     """按指标体系 POLICY 为事实文件 FACTS 打分。
@@ -164,7 +165,8 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: Path | None, b
 def with_forced(fmt: str, result: Result, forced: tuple[IdentityMismatch, ...]) -> str:
     """A score report that says which identity mismatches ``--force`` let through."""
     if fmt == "json":
-        return json.dumps({**result_dict(result), "forced": forced_records(forced)}, ensure_ascii=False, indent=2) + "\n"
+        data = {**result_dict(result), "forced": forced_records(forced)}
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     note = forced_text(forced)
     return (f"> **注意**：{note}\n\n" if fmt == "markdown" else f"注意：{note}\n") + RENDERERS[fmt](result)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from engine.views.review import review_document
 
 __all__ = ["review_command", "review_task"]
 
-BACKENDS = {"durable": DurableBackend, "native": NativeBackend}
+BACKENDS: dict[str, Callable[[], Backend]] = {"durable": DurableBackend, "native": NativeBackend}
 PAGES = {"text": render_page_text, "markdown": render_page_markdown, "html": render_page_html}
 OUT_SUFFIXES = {".jsonl": records_jsonl, ".csv": records_csv}
 
@@ -49,7 +50,8 @@ def review_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, f
               help="单个文件：写入文件（原子写入）；默认输出到标准输出。")
 @click.option("--adjustments", type=click.Path(dir_okay=False, path_type=Path),
               help="复核调整文件（复核人的酌情扣分或更正系数，附理由和复核人）；只用于单个事实文件。")
-@click.option("--force", is_flag=True, help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然复核（结果中注明）。")
+@click.option("--force", is_flag=True,
+              help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然复核（结果中注明）。")
 @click.option("--report-only", is_flag=True, help="有差异时退出码仍为 0（默认有差异时为 1）。")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="批量模式：把汇总写成 JSON Lines（.jsonl）或 CSV（.csv），原子写入。")
@@ -95,7 +97,7 @@ def _write(text: str, output: Path | None) -> None:
         write_atomic(output, text)
 
 
-def _batch(policy: Path, args: tuple[str, ...], out: Path | None, backend: type[Backend], jobs: int | None,
+def _batch(policy: Path, args: tuple[str, ...], out: Path | None, backend: Callable[[], Backend], jobs: int | None,
            force: bool, report_only: bool) -> None:
     from rich.console import Console
 

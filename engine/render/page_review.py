@@ -97,8 +97,8 @@ def _rule_entry(view: Review, finding: Finding) -> Entry:
                              f"{decimals.ROUNDING_NAMES[view.rounding_mode]}保留 {finding.places} 位小数即为填报的 "
                              f"{claimed_text(result, finding.claimed)}"))
     else:
-        lines.append(("差异", f"{signed(finding.difference, result)} 分（填报{'高于' if finding.difference > 0 else '低于'}"
-                             "规则得分）"))
+        side = "高于" if finding.difference > 0 else "低于"
+        lines.append(("差异", f"{signed(finding.difference, result)} 分（填报{side}规则得分）"))
     if not finding.deductions:
         lines.append(("规则", "范围内规则均不扣分"))
     lines += [("满分项", f"{leaf.name}（{leaf.id}）{score(result, leaf.score)}：{leaf.computation or '得满分'}")

@@ -125,7 +125,8 @@ def test_a_pro_rata_score_printed_as_a_whole_point_is_a_rounding_difference_with
         provenance: official
         """, "执行率: {type: decimal, unit: \"%\", places: 2, range: [0, 100]}\n", max="10")
     policy = engine.policy_from_text(text, "policy.yaml")
-    facts = "department: 测试单位\nfacts:\n  执行率: {value: 86.20, unit: \"%\"}\nclaimed:\n  L1: 9\n  L0: 9\n  total: 9\n"
+    facts = ("department: 测试单位\nfacts:\n  执行率: {value: 86.20, unit: \"%\"}\n"
+             "claimed:\n  L1: 9\n  L0: 9\n  total: 9\n")
     view = review_document(policy, parse_document(facts, "facts.yaml"))
     (finding,) = view.findings
     assert (finding.kind, finding.indicator, finding.claimed.value, finding.expected) == (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -52,7 +53,7 @@ def test_the_summary_is_sorted_and_the_same_bytes_for_any_jobs(units, tmp_path):
     reviewed = [r for r in records if "error" not in r]
     sizes = [abs(Decimal(r["difference"])) for r in reviewed]
     assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1] == 0
-    for a, b in zip(reviewed, reviewed[1:], strict=False):
+    for a, b in itertools.pairwise(reviewed):
         assert abs(Decimal(a["difference"])) > abs(Decimal(b["difference"])) or a["file"] < b["file"]
     errors = records[len(reviewed):]
     assert [Path(r["file"]).name for r in errors] == ["u007.yaml", "u057.yaml", "u107.yaml", "u157.yaml", "u207.yaml"]
