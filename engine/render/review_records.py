@@ -69,7 +69,7 @@ def summary_page(records: list[Mapping[str, Any]], policy: str) -> Page:
     reviewed = [r for r in records if "error" not in r]
     differing = [r for r in reviewed if r["findings"]]
     rows = tuple(_row(r) for r in records)
-    columns = ("单位", "文件", "填报总分", "规则总分", "差异", "差异项数", "结论")
+    columns = ("文件", "单位", "填报总分", "规则总分", "差异", "差异项数", "结论")
     header = (("指标体系", policy), ("文件数", str(len(records))),
               ("复核结果", f"一致 {len(reviewed) - len(differing)} 个，有差异 {len(differing)} 个，"
                           f"无法复核 {len(records) - len(reviewed)} 个"))
@@ -80,9 +80,9 @@ def summary_page(records: list[Mapping[str, Any]], policy: str) -> Page:
 def _row(record: Mapping[str, Any]) -> Row:
     if "error" in record:
         error = record["error"]
-        return Row(("—", record["file"], "—", "—", "—", "—", f"无法复核：{error.get('code')}"), 0, True)
+        return Row((record["file"], "—", "—", "—", "—", "—", f"无法复核：{error.get('code')}"), 0, True)
     forced = "（--force）" if record.get("forced") else ""
-    return Row((record["department"], record["file"], record["claimed_total"] or "—", record["computed_total"],
+    return Row((record["file"], record["department"], record["claimed_total"] or "—", record["computed_total"],
                 _signed(record["difference"]), str(record["findings"]), record["verdict"] + forced), 0,
                bool(record["findings"]))
 
