@@ -11,8 +11,9 @@ from engine.claims import ClaimedScore
 from engine.identity import forced_text
 from engine.render.page import Entry, Page, Row, Section, Table, deduction_lines, identity, points, score
 from engine.trace import Result
-from engine.views.review import ARITHMETIC, Finding, FindingKind, Review, ReviewLine, signed
+from engine.views.review import Review, signed
 from engine.views.review_adjust import AppliedAdjustment
+from engine.views.review_findings import ARITHMETIC, Finding, FindingKind, ReviewLine
 
 __all__ = ["claimed_text", "review_page"]
 

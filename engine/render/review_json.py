@@ -16,8 +16,9 @@ from engine.claims import ClaimedScore
 from engine.identity import forced_records
 from engine.render.json import deduction_dict
 from engine.trace import Result
-from engine.views.review import Finding, Review, ReviewLine
+from engine.views.review import Review
 from engine.views.review_adjust import AppliedAdjustment
+from engine.views.review_findings import Finding, ReviewLine
 
 __all__ = ["delta", "number", "review_dict", "review_json", "review_record"]
 

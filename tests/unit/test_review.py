@@ -17,7 +17,8 @@ from engine.commands.main import main
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.loader import read_document
 from engine.source import parse_document
-from engine.views.review import Agreement, FindingKind, build_review, classify, review_document
+from engine.views.review import build_review, review_document
+from engine.views.review_findings import Agreement, FindingKind, classify
 from tests.conftest import GZ_POLICY, ROOT
 from tests.helpers import policy_text
 
