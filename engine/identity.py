@@ -9,6 +9,7 @@ every output, so nobody reads a forced result as an ordinary one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation
@@ -42,11 +43,24 @@ def identity_mismatches(doc: SourceDoc, policy: CompiledPolicy) -> tuple[Identit
     expected = {"policy": meta.id, "policy_version": meta.version, "fiscal_year": str(meta.fiscal_year)}
     found = []
     for key, label in FIELDS:
-        stated = value.get(key)
-        if stated is None or str(stated) == expected[key]:
+        stated = _text(value.get(key))
+        if stated is None or stated == expected[key]:
             continue
-        found.append(IdentityMismatch(key, label, str(stated), expected[key], doc.locate((key,))))
+        found.append(IdentityMismatch(key, label, stated, expected[key], doc.locate((key,))))
     return tuple(found)
+
+
+def _text(value: object) -> str | None:
+    """A stated identity value as text; a whole number is written without decimals.
+
+    >>> _text(Decimal("2021.0")), _text("gz-dept-2021"), _text(None)
+    ('2021', 'gz-dept-2021', None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return str(int(value))
+    return str(value)
 
 
 def check_identity(doc: SourceDoc, policy: CompiledPolicy, *, force: bool = False) -> tuple[IdentityMismatch, ...]:
