@@ -179,6 +179,9 @@ class _Builder:
         for name, spec in self.policy.facts.items():
             path: Path = ("facts", name, "derive")
             parsed = self.parse_expr(spec.derive, path) if spec.derive else None
+            if isinstance(parsed, expr.Compare | expr.BoolOp):
+                self.fail(ErrorCode.EXPR_TYPE, path, f"派生事实「{name}」的公式应得出数值，「{spec.derive}」是条件")
+                parsed = None
             if parsed is not None:
                 self.problems.extend(check_derived(self.doc, name, spec, parsed))
             decls[name] = FactDecl(name, spec, self.doc.locate(("facts", name), key=True), parsed)
@@ -268,9 +271,9 @@ class _Builder:
     def interval(self, text: str, path: Path) -> Interval:
         try:
             found = parse_interval(text)
-        except IntervalSyntaxError:
-            self.fail(ErrorCode.POLICY_INTERVAL, path,
-                      f"区间「{text}」写法不对：应为 [80, 90)、(0, 10]、≥ 90、< 80 或 = 0 这样的形式")
+        except IntervalSyntaxError as err:
+            hint = err.hint or "应为 [80, 90)、(0, 10]、≥ 90、< 80 或 = 0 这样的形式"
+            self.fail(ErrorCode.POLICY_INTERVAL, path, f"区间「{text}」写法不对：{hint}")
             return Interval(None, False, None, False)
         self.constants.extend(v for v in (found.lo, found.hi) if v is not None)
         return found

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import decimal
 import functools
+import re
+import unicodedata
 from decimal import Decimal
 from typing import Literal
 
-__all__ = ["ROUNDING_MODES", "RoundingMode", "fmt", "normalise", "places_of", "quantize", "to_decimal"]
+from engine import input_limits
+from engine.errors import ErrorCode
+
+__all__ = ["NUMBER", "ROUNDING_MODES", "NumberLimit", "RoundingMode", "fmt", "half_width", "in_range", "limit_problem",
+           "normalise", "places_of", "quantize", "read_number", "shift", "significant_places", "to_decimal"]
+
+NUMBER = re.compile(r"[-+]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
+"""A number as a YAML plain scalar or an expression literal may write it: ASCII digits only."""
+_WIDE = str.maketrans({"．": ".", "。": ".", "٫": ".", "−": "-", "－": "-", "＋": "+", "ｅ": "e", "Ｅ": "E",
+                       "＿": "_", "٬": "_"})
 
 RoundingMode = Literal["half_up", "half_even", "half_down", "down", "up", "floor", "ceiling"]
 
@@ -57,8 +68,109 @@ def to_decimal(value: object) -> Decimal:
     raise TypeError(f"{type(value).__name__} is not a number")
 
 
+class NumberLimit(ValueError):
+    """A number outside the declared limits (``engine.input_limits``); callers add the location."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        """Keep the stable code and the Chinese message."""
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def read_number(text: str) -> Decimal:
+    """The exact ``Decimal`` of an ASCII number (as :data:`NUMBER` matches), within the declared limits.
+
+    The digits are counted and the exponent bounded before ``Decimal`` sees the text, so no length of
+    input makes this slow, and no value it returns can overflow the arithmetic that follows.
+
+    >>> read_number("84.48"), read_number("1_000"), read_number("1e3")
+    (Decimal('84.48'), Decimal('1000'), Decimal('1E+3'))
+    >>> read_number("1e999999999")
+    Traceback (most recent call last):
+    ...
+    engine.decimals.NumberLimit: 数值 1e999999999 的数量级超出允许范围（绝对值应在 1e-24 到 1e25 之间，0 除外）
+    >>> read_number("1" * 101)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    engine.decimals.NumberLimit: 数字有 101 位，超过上限 100 位：1111111111…
+    """
+    plain = text.replace("_", "")
+    mantissa, _, exponent = plain.lower().partition("e")
+    digits = sum(1 for c in mantissa if c.isdigit())
+    if digits > input_limits.NUMBER_DIGITS:
+        raise NumberLimit(ErrorCode.LIMIT_NUMBER_DIGITS,
+                          f"数字有 {digits} 位，超过上限 {input_limits.NUMBER_DIGITS} 位：{_short(text)}")
+    if len(exponent.lstrip("+-").lstrip("0")) > 6:  # beyond any exponent the range allows
+        raise _range_error(text)
+    value = Decimal(plain)
+    if not in_range(value):
+        raise _range_error(text)
+    return value
+
+
+def in_range(value: Decimal) -> bool:
+    """Whether a value's order of magnitude is within the declared range (``1e-24`` ≤ |x| < ``1e25``).
+
+    Zero is in range unless written with more than 24 places (``0e-30``).
+
+    >>> in_range(Decimal("9.9e24")), in_range(Decimal("1e25")), in_range(Decimal("1e-24")), in_range(Decimal(0))
+    (True, False, True, True)
+    """
+    if not value.is_finite():
+        return False
+    limit = input_limits.NUMBER_EXPONENT
+    return -limit <= value.adjusted() <= limit
+
+
+def limit_problem(value: Decimal) -> NumberLimit | None:
+    """Why an already built value breaks the number limits (too many digits, out of range), or ``None``.
+
+    For numbers that reached a model as text (``"1e30"`` in quotes) rather than through :func:`read_number`.
+
+    >>> limit_problem(Decimal("84.48")) is None, limit_problem(Decimal("1e30")).code
+    (True, <ErrorCode.LIMIT_NUMBER_RANGE: 'limit.number_range'>)
+    """
+    if len(value.as_tuple().digits) > input_limits.NUMBER_DIGITS:
+        return NumberLimit(ErrorCode.LIMIT_NUMBER_DIGITS,
+                           f"数字有 {len(value.as_tuple().digits)} 位，超过上限 {input_limits.NUMBER_DIGITS} 位")
+    return None if in_range(value) else _range_error(str(value))
+
+
+def _range_error(text: str) -> NumberLimit:
+    limit = input_limits.NUMBER_EXPONENT
+    return NumberLimit(ErrorCode.LIMIT_NUMBER_RANGE, f"数值 {_short(text)} 的数量级超出允许范围"
+                                                     f"（绝对值应在 1e-{limit} 到 1e{limit + 1} 之间，0 除外）")
+
+
+def _short(text: str, size: int = 10) -> str:
+    return text if len(text) <= size + 2 else text[:size] + "…"
+
+
+def half_width(text: str) -> str | None:
+    """The ASCII reading of a number written with full-width or other-script digits, else ``None``.
+
+    Only decimal digits of other scripts count (``unicodedata.decimal``), so names such as ``①``
+    (a checklist item) or ``²`` stay text.
+
+    >>> half_width("８４.４８"), half_width("٨٤٫٤٨"), half_width("84.48"), half_width("八十"), half_width("①")
+    ('84.48', '84.48', None, None, None)
+    """
+    stripped = text.strip()
+    if stripped.isascii() or not stripped:
+        return None
+    out = []
+    for char in stripped.translate(_WIDE):
+        digit = unicodedata.decimal(char, None)
+        out.append(str(digit) if digit is not None else char)
+    candidate = "".join(out)
+    return candidate if candidate.isascii() and NUMBER.fullmatch(candidate) else None
+
+
 def quantize(value: Decimal, places: int, mode: str) -> Decimal:
-    """Round ``value`` to ``places`` decimals with a declared mode.
+    """Round ``value`` to ``places`` decimals with a declared mode, exactly, whatever its size.
+
+    ``Decimal.quantize`` raises ``InvalidOperation`` when the result has more digits than the context
+    precision; here the precision is raised for that one operation instead.
 
     >>> quantize(Decimal("1.6896"), 3, "half_up")
     Decimal('1.690')
@@ -66,8 +178,19 @@ def quantize(value: Decimal, places: int, mode: str) -> Decimal:
     Decimal('84.29')
     >>> quantize(Decimal("13.9325"), 3, "half_up"), quantize(Decimal("13.9325"), 3, "half_even")
     (Decimal('13.933'), Decimal('13.932'))
+    >>> quantize(Decimal("1e40") / 3, 2, "half_up") == Decimal("3.333333333333333333333333333E+39")
+    True
     """
-    return normalise(value.quantize(_quantum(places), rounding=ROUNDING_MODES[mode]))
+    return normalise(_quantize(value, places, ROUNDING_MODES[mode]))
+
+
+def _quantize(value: Decimal, places: int, rounding: str) -> Decimal:
+    digits = value.adjusted() + places + 2
+    if digits <= decimal.getcontext().prec:
+        return value.quantize(_quantum(places), rounding=rounding)
+    with decimal.localcontext() as ctx:
+        ctx.prec = digits
+        return value.quantize(_quantum(places), rounding=rounding)
 
 
 @functools.lru_cache(maxsize=64)
@@ -94,6 +217,33 @@ def places_of(value: Decimal) -> int:
     """
     exponent = value.as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def significant_places(value: Decimal) -> int:
+    """Count the decimal places of ``value`` once trailing zeros are dropped, exactly at any length.
+
+    (``Decimal.normalize()`` rounds to the context precision, so 28 or more digits slipped through.)
+
+    >>> [significant_places(Decimal(x)) for x in ("84.4800", "0.000", "1E+3")]
+    [2, 0, 0]
+    >>> significant_places(Decimal("84.48" + "0" * 30 + "1"))
+    33
+    """
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):
+        return 0
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing))
+
+
+def shift(value: Decimal, places: int) -> Decimal:
+    """``value × 10**places``, exactly (no context rounding).
+
+    >>> shift(Decimal("0.8448"), 2), shift(Decimal("-1.5"), -1)
+    (Decimal('84.48'), Decimal('-0.15'))
+    """
+    sign, digits, exponent = value.as_tuple()
+    return Decimal((sign, digits, exponent + places)) if isinstance(exponent, int) else value
 
 
 def fmt(value: Decimal, min_places: int = 0, max_places: int | None = None) -> str:
@@ -139,5 +289,5 @@ def show(value: Decimal, places: int = 6) -> str:
 @functools.lru_cache(maxsize=8192)
 def _show(value: Decimal, places: int) -> str:
     value = normalise(value)
-    short = value.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_DOWN)
+    short = _quantize(value, places, decimal.ROUND_DOWN)
     return fmt(short).replace("-", "−") + ("…" if short != value else "")

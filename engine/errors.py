@@ -8,6 +8,9 @@ Every error a user can cause is a :class:`JixiaoError` carrying a :class:`Source
 from __future__ import annotations
 
 import difflib
+import functools
+import heapq
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,6 +36,11 @@ class ErrorCode(StrEnum):
     SOURCE_EMPTY = "source.empty"
     SOURCE_DUPLICATE_KEY = "source.duplicate_key"
     SOURCE_NOT_FOUND = "source.not_found"
+    SOURCE_UNREADABLE = "source.unreadable"
+    SOURCE_CHARACTER = "source.character"
+    SOURCE_TAG = "source.tag"
+    SOURCE_ALIAS = "source.alias"
+    SOURCE_NUMBER = "source.number"
     POLICY_SCHEMA = "policy.schema"
     POLICY_WEIGHTS_SUM = "policy.weights_sum"
     POLICY_DUPLICATE_ID = "policy.duplicate_id"
@@ -47,6 +55,7 @@ class ErrorCode(StrEnum):
     POLICY_ROUNDING = "policy.rounding"
     POLICY_UNIT = "policy.unit"
     POLICY_EXTENDS = "policy.extends"
+    POLICY_DUPLICATE_NAME = "policy.duplicate_name"
     FACTS_SCHEMA = "facts.schema"
     FACTS_UNKNOWN = "facts.unknown"
     FACTS_MISSING = "facts.missing"
@@ -56,16 +65,22 @@ class ErrorCode(StrEnum):
     FACTS_DERIVED_MISMATCH = "facts.derived_mismatch"
     FACTS_PRECISION = "facts.precision"
     FACTS_CONSTRAINT = "facts.constraint"
+    FACTS_DUPLICATE = "facts.duplicate"
     FACTS_IDENTITY = "facts.identity"
     REVIEW_SCHEMA = "review.schema"
     REVIEW_ADJUSTMENT = "review.adjustment"
     EXPR_SYNTAX = "expr.syntax"
     EXPR_NOT_ALLOWED = "expr.not_allowed"
     EXPR_UNKNOWN_NAME = "expr.unknown_name"
+    EXPR_ARITY = "expr.arity"
+    EXPR_ARGUMENT = "expr.argument"
+    EXPR_NUMBER = "expr.number"
+    EXPR_TYPE = "expr.type"
     EVAL_DIVISION_BY_ZERO = "eval.division_by_zero"
     EVAL_NO_MATCH = "eval.no_match"
     EVAL_AMBIGUOUS = "eval.ambiguous"
     EVAL_JUDGEMENT_RANGE = "eval.judgement_range"
+    EVAL_OVERFLOW = "eval.overflow"
     FIRING_LIMIT = "firing.limit"
     FIRING_PRECISION = "firing.precision"
     FIRING_NOT_HANDLED = "firing.not_handled"
@@ -73,6 +88,22 @@ class ErrorCode(StrEnum):
     FIRING_ACTION_FAILED = "firing.action_failed"
     FIRING_ENGINE = "firing.engine"
     FIRING_TIMEOUT = "firing.timeout"
+    # input limits (values in engine/input_limits.py, listed in docs/limits.md)
+    LIMIT_FILE_SIZE = "limit.file_size"
+    LIMIT_DOCUMENTS = "limit.documents"
+    LIMIT_NODES = "limit.nodes"
+    LIMIT_DEPTH = "limit.depth"
+    LIMIT_ALIASES = "limit.aliases"
+    LIMIT_SCALAR_LENGTH = "limit.scalar_length"
+    LIMIT_KEY_LENGTH = "limit.key_length"
+    LIMIT_NUMBER_DIGITS = "limit.number_digits"
+    LIMIT_NUMBER_RANGE = "limit.number_range"
+    LIMIT_EXPR_LENGTH = "limit.expr_length"
+    LIMIT_EXPR_DEPTH = "limit.expr_depth"
+    LIMIT_INDICATORS = "limit.indicators"
+    LIMIT_FACTS = "limit.facts"
+    LIMIT_TARGETS = "limit.targets"
+    LIMIT_LIST_ITEMS = "limit.list_items"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -177,9 +208,73 @@ def sort_and_cap(problems: Iterable[Problem], limit: int = ERROR_LIMIT) -> tuple
     return tuple(sorted(unique, key=Problem.sort_key)[:limit])
 
 
-def _closest(name: str, pool: list[str]) -> list[str]:
-    """difflib's close matches, keeping only those nearly as close as the best one."""
-    scored = sorted(((difflib.SequenceMatcher(None, name, c).ratio(), c) for c in pool), reverse=True)
+SUGGEST_CHARS = 200  # no suggestion for a longer name: difflib's cost grows with the product of the lengths
+
+
+SHORTLIST = 5  # candidates that get difflib's full ratio, chosen by shared characters
+
+
+@dataclass(frozen=True, slots=True)
+class _Pool:
+    """Candidate names prepared once per list: NFKC forms, character sets as bit masks, a joined text."""
+
+    names: tuple[str, ...]
+    by_folded: dict[str, tuple[str, ...]]
+    masks: tuple[int, ...]
+    sizes: tuple[int, ...]
+    alphabet: dict[str, int]
+    known: frozenset[str]
+    joined: str
+
+
+@functools.lru_cache(maxsize=16)
+def _pool(candidates: tuple[str, ...]) -> _Pool:
+    names = tuple(c for c in candidates if len(c) <= SUGGEST_CHARS and "\0" not in c)
+    alphabet: dict[str, int] = {}
+    masks = []
+    by_folded: dict[str, list[str]] = {}
+    for name in names:
+        mask = 0
+        for char in name:
+            mask |= 1 << alphabet.setdefault(char, len(alphabet))
+        masks.append(mask)
+        by_folded.setdefault(unicodedata.normalize("NFKC", name), []).append(name)
+    return _Pool(names, {k: tuple(v) for k, v in by_folded.items()}, tuple(masks),
+                 tuple(m.bit_count() for m in masks), alphabet, frozenset(names), "\0" + "\0".join(names) + "\0")
+
+
+def _containing(name: str, pool: _Pool) -> list[str]:
+    """Candidates that contain ``name`` or are contained in it, in pool order, found with ``str.find``."""
+    found: set[str] = set()
+    at = pool.joined.find(name)
+    while at >= 0 and name:
+        start = pool.joined.rfind("\0", 0, at + 1) + 1
+        found.add(pool.joined[start:pool.joined.index("\0", at)])
+        at = pool.joined.find(name, pool.joined.index("\0", at))
+    found |= {name[i:j] for i in range(len(name)) for j in range(i + 1, len(name) + 1)} & pool.known
+    return [c for c in pool.names if c in found] if found else []
+
+
+def _closest(name: str, pool: _Pool) -> list[str]:
+    """difflib's close matches, keeping only those nearly as close as the best one.
+
+    difflib's ratio costs tens of microseconds a pair, and a file with a thousand unknown names
+    against a thousand declared ones would ask for a million pairs; so the candidates are first
+    ranked by the share of characters they have in common with ``name`` (bit masks, a fraction of
+    a microsecond a pair) and only a short list gets the full ratio.
+    """
+    query = 0
+    for char in name:
+        query |= 1 << pool.alphabet.get(char, len(pool.alphabet))
+    size = query.bit_count()
+    shares = [(query & m).bit_count() / (size + n or 1) for m, n in zip(pool.masks, pool.sizes, strict=True)]
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(name)
+    scored = []
+    for i in heapq.nlargest(SHORTLIST, range(len(shares)), key=shares.__getitem__):
+        matcher.set_seq1(pool.names[i])
+        scored.append((matcher.ratio(), pool.names[i]))
+    scored.sort(reverse=True)
     best = scored[0][0] if scored else 0.0
     return [c for ratio, c in scored[:3] if ratio >= 0.5 and ratio >= best - 0.1]
 
@@ -196,10 +291,18 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
     >>> did_you_mean("预决算差异", ["财政拨款收入预决算差异率", "预决算信息公开"])
     '，是否为「财政拨款收入预决算差异率」？'
+
+    Names that differ only in full-width / half-width forms are the first suggestion:
+
+    >>> did_you_mean("ｂ", ["a", "b"])
+    '，是否为「b」？'
     """
-    pool = list(candidates)
-    contained = [c for c in pool if name and (name in c or c in name)]
-    matches = contained[:3] if contained else _closest(name, pool)
+    if len(name) > SUGGEST_CHARS:
+        return ""
+    pool = _pool(tuple(candidates))
+    same = [c for c in pool.by_folded.get(unicodedata.normalize("NFKC", name), ()) if c != name]
+    contained = _containing(name, pool)
+    matches = same[:3] or (contained[:3] if contained else _closest(name, pool))
     if not matches:
         return ""
     if len(matches) == 1:

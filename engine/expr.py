@@ -2,20 +2,32 @@
 
 ``parse`` runs ``ast.parse(text, mode="eval")`` and accepts only the node types below; anything
 else is ``expr.not_allowed`` with its column inside the policy file. Literals are built from
-their source text, never from the float ``ast`` made. Nothing is ever ``eval``-ed.
+their source text, never from the float ``ast`` made: plain decimals only (no hex, octal,
+binary, ``_`` or complex), within the number limits. Nothing is ever ``eval``-ed.
 Fact names that are not identifiers (``"三公经费"控制率``) are written as ``「…」``.
+
+Before ``ast.parse`` sees the text, its length, bracket depth and runs of signs are bounded
+(``engine.input_limits``), and the parsed tree's depth is measured without recursion, so the
+recursive passes below (convert, evaluate, render) stay far from Python's recursion limit.
+Calls are checked for their arity, and a comparison is never an operand of arithmetic, so
+evaluation cannot fail on the shape of an expression.
+
+Names are compared exactly as written, as everywhere else in jixiao: Python's parser folds an
+identifier to NFKC (``Ａ`` → ``A``), so the name is read back from the source text instead, and
+``Ａ类资金`` can only mean the fact declared as ``Ａ类资金``.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import ClassVar
 
-from engine import decimals
+from engine import decimals, input_limits
 from engine.errors import ErrorCode, JixiaoError, SourceLocation, did_you_mean
 
 __all__ = [
@@ -25,6 +37,11 @@ __all__ = [
 
 FUNCTIONS = ("abs", "max", "min", "round", "trunc")
 _QUOTED = re.compile(r"「([^」]+)」")
+_LITERAL = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
+_SIGNS = re.compile(r"[-+](?:\s*[-+])*")
+_WORD = re.compile(r"[\w.．]+")
+_ARITY = {"abs": (1, 1, "恰好 1 个参数"), "max": (2, None, "至少 2 个参数"), "min": (2, None, "至少 2 个参数"),
+          "round": (2, 2, "恰好 2 个参数（值, 小数位数）"), "trunc": (2, 2, "恰好 2 个参数（值, 小数位数）")}
 _BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _SHOW = {"+": "+", "-": "−", "*": "×", "/": "÷", "<": "<", "<=": "≤", ">": ">", ">=": "≥",
@@ -120,14 +137,52 @@ def parse(text: str, where: SourceLocation, names: Iterable[str], *, field: str 
         quoted[key] = match.group(1)
         return key
 
-    source = _QUOTED.sub(_quote, text)
+    if len(text) > input_limits.EXPR_CHARS:
+        raise JixiaoError(ErrorCode.LIMIT_EXPR_LENGTH,
+                          f"表达式有 {len(text)} 个字符，超过上限 {input_limits.EXPR_CHARS}", where, field)
+    source = _QUOTED.sub(_quote, text)  # same length: columns stay those of the text
+    _check_digits(source, where, field)
+    _check_shape(source, where, field)
     try:
         tree = ast.parse(source.strip() and source, mode="eval")
     except SyntaxError as err:
-        col = (err.offset or 1) - 1
+        col = (err.offset or 1) - 1 if err.lineno in (None, 1) else 0
         raise JixiaoError(ErrorCode.EXPR_SYNTAX, f"表达式语法错误：{text}",
                           _at(where, col), field) from None
-    return _Converter(source, where, names, quoted, field).convert(tree.body)
+    except (RecursionError, MemoryError, ValueError):  # the checks above keep ast.parse far from these
+        raise JixiaoError(ErrorCode.LIMIT_EXPR_DEPTH, "表达式过于复杂，无法解析", where, field) from None
+    converter = _Converter(source, where, names, quoted, field)
+    converter.check_depth(tree.body)
+    return converter.convert(tree.body)
+
+
+def _check_digits(source: str, where: SourceLocation, field: str) -> None:
+    """A number written with full-width or other-script digits (``１００``), before Python's tokenizer sees it."""
+    for word in _WORD.finditer(source):
+        head = word.group()[0]
+        if not head.isascii() and unicodedata.decimal(head, None) is not None:
+            ascii_form = decimals.half_width(word.group())
+            guess = f"是否为 {ascii_form}？" if ascii_form else ""
+            raise JixiaoError(ErrorCode.EXPR_NUMBER,
+                              f"表达式中的数字「{word.group()}」用了全角或其他文字的数字：{guess}数字请用半角书写",
+                              _at(where, word.start()), field)
+
+
+def _check_shape(source: str, where: SourceLocation, field: str) -> None:
+    """Bracket depth and runs of signs (``- - - x``), which make ``ast.parse`` recurse, are bounded first."""
+    depth = 0
+    for col, char in enumerate(source):
+        if char in "([{":
+            depth += 1
+            if depth > input_limits.EXPR_DEPTH:
+                raise JixiaoError(ErrorCode.LIMIT_EXPR_DEPTH,
+                                  f"表达式的括号嵌套超过 {input_limits.EXPR_DEPTH} 层", _at(where, col), field)
+        elif char in ")]}":
+            depth -= 1
+    for run in _SIGNS.finditer(source):
+        if run.group().count("-") + run.group().count("+") > input_limits.EXPR_DEPTH:
+            raise JixiaoError(ErrorCode.LIMIT_EXPR_DEPTH, f"表达式中连续的正负号超过 {input_limits.EXPR_DEPTH} 个",
+                              _at(where, run.start()), field)
 
 
 def _at(where: SourceLocation, col: int) -> SourceLocation:
@@ -156,49 +211,102 @@ class _Converter:
                             f"{'/'.join(FUNCTIONS)}）")
         return handler(self, node)
 
+    def check_depth(self, root: ast.AST) -> None:
+        """Measure the tree's depth iteratively; past the limit, fail at the node that goes deepest."""
+        stack: list[tuple[ast.AST, int]] = [(root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > input_limits.EXPR_DEPTH:
+                raise self.fail(node, ErrorCode.LIMIT_EXPR_DEPTH,
+                                f"表达式嵌套超过 {input_limits.EXPR_DEPTH} 层（括号、函数调用和连续的运算都算一层）")
+            children = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
+            stack.extend((child, depth + 1) for child in children)
+
     def constant(self, node: ast.Constant) -> Expr:
-        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float | complex):
             raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED, f"表达式中只允许数字常量，不允许「{node.value!r}」")
-        return Num(Decimal(ast.get_source_segment(self.source, node) or str(node.value)))
+        text = ast.get_source_segment(self.source, node) or str(node.value)
+        if isinstance(node.value, complex) or not _LITERAL.fullmatch(text):
+            raise self.fail(node, ErrorCode.EXPR_NUMBER,
+                            f"数字「{text}」的写法不允许：只能用十进制数（如 100、0.5、1e3），不能用十六进制、八进制、"
+                            "二进制、下划线分隔或复数")
+        try:
+            return Num(decimals.read_number(text))
+        except decimals.NumberLimit as err:
+            raise self.fail(node, err.code, err.message) from None
 
     def name(self, node: ast.Name) -> Expr:
-        name = self.quoted.get(node.id, node.id)
-        if node.id.startswith("_") and node.id not in self.quoted:
+        written = ast.get_source_segment(self.source, node) or node.id  # the parser folded it to NFKC
+        name = self.quoted.get(written, written)
+        if written.startswith("_") and written not in self.quoted:
             raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED,
-                            f"表达式中不允许使用「{node.id}」（名称不得以下划线开头）")
+                            f"表达式中不允许使用「{written}」（名称不得以下划线开头）")
         if name not in self.names:
             raise self.fail(node, ErrorCode.EXPR_UNKNOWN_NAME,
                             f"表达式引用了未声明的事实「{name}」{did_you_mean(name, self.names)}")
         return Name(name)
 
+    def number(self, node: ast.AST) -> Expr:
+        """Convert an operand of arithmetic, a comparison or a call: it must be a number, not a condition."""
+        found = self.convert(node)
+        if isinstance(found, Compare | BoolOp):
+            raise self.fail(node, ErrorCode.EXPR_TYPE,
+                            f"「{ast.get_source_segment(self.source, node)}」是条件（成立/不成立），"
+                            "不能当作数值参与运算或比较")
+        return found
+
+    def condition(self, node: ast.AST) -> Expr:
+        """Convert an operand of ``and`` / ``or``: it must be a comparison."""
+        found = self.convert(node)
+        if not isinstance(found, Compare | BoolOp):
+            raise self.fail(node, ErrorCode.EXPR_TYPE,
+                            f"「{ast.get_source_segment(self.source, node)}」是数值，and / or 两边应为比较（如 a > 0）")
+        return found
+
     def binop(self, node: ast.BinOp) -> Expr:
         op = _BIN.get(type(node.op))
         if op is None:
             raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED, "只允许 + − × ÷ 四则运算")
-        return BinOp(op, self.convert(node.left), self.convert(node.right))
+        return BinOp(op, self.number(node.left), self.number(node.right))
 
     def unary(self, node: ast.UnaryOp) -> Expr:
         if isinstance(node.op, ast.UAdd):
-            return self.convert(node.operand)
+            return self.number(node.operand)
         if isinstance(node.op, ast.USub):
-            return Unary(self.convert(node.operand))
+            return Unary(self.number(node.operand))
         raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED, "只允许一元负号")
 
     def compare(self, node: ast.Compare) -> Expr:
         if len(node.ops) != 1 or type(node.ops[0]) not in _CMP:
             raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED, "每个比较只能有一个比较运算符（< ≤ > ≥ == !=）")
-        return Compare(_CMP[type(node.ops[0])], self.convert(node.left), self.convert(node.comparators[0]))
+        return Compare(_CMP[type(node.ops[0])], self.number(node.left), self.number(node.comparators[0]))
 
     def boolop(self, node: ast.BoolOp) -> Expr:
         op = "and" if isinstance(node.op, ast.And) else "or"
-        return BoolOp(op, tuple(self.convert(v) for v in node.values))
+        return BoolOp(op, tuple(self.condition(v) for v in node.values))
 
     def call(self, node: ast.Call) -> Expr:
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords \
+                or ast.get_source_segment(self.source, node.func) != node.func.id:
             segment = ast.get_source_segment(self.source, node.func) or "?"
             raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED,
                             f"不允许调用「{segment}」，只允许 {'、'.join(FUNCTIONS)}")
-        return Call(node.func.id, tuple(self.convert(a) for a in node.args))
+        func = node.func.id
+        args = tuple(self.number(a) for a in node.args)
+        low, high, wanted = _ARITY[func]
+        if len(args) < low or (high is not None and len(args) > high):
+            raise self.fail(node, ErrorCode.EXPR_ARITY, f"{func}() 需要{wanted}，这里写了 {len(args)} 个")
+        if func in ("round", "trunc"):
+            self.check_places(node.args[1], args[1], func)
+        return Call(func, args)
+
+    def check_places(self, node: ast.AST, places: Expr, func: str) -> None:
+        limit = input_limits.ROUND_PLACES
+        if not (isinstance(places, Num) and places.value == places.value.to_integral_value()
+                and 0 <= places.value <= limit):
+            written = ast.get_source_segment(self.source, node)
+            raise self.fail(node, ErrorCode.EXPR_ARGUMENT,
+                            f"{func}() 的小数位数应为 0 到 {limit} 的整数常量，这里是「{written}」")
 
     _handlers: ClassVar[dict[type, Callable[[_Converter, ast.AST], Expr]]] = {  # type: ignore[dict-item]
         ast.Constant: constant, ast.Name: name, ast.BinOp: binop, ast.UnaryOp: unary,
@@ -307,7 +415,8 @@ def render(expr: Expr, env: Mapping[str, Decimal] | None = None, *, top: bool = 
             text = f"{render(left, env, top=False)} {_SHOW[op]} {render(right, env, top=False)}"
             return text if top or isinstance(expr, Compare) or op in "*/" else f"({text})"
         case BoolOp(op, values):
-            return f" {_SHOW[op]} ".join(render(v, env, top=False) for v in values)
+            text = f" {_SHOW[op]} ".join(render(v, env, top=False) for v in values)
+            return text if top else f"({text})"
         case Call(func, args):
             return f"{func}({', '.join(render(a, env) for a in args)})"
     raise TypeError(expr)

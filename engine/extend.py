@@ -37,6 +37,8 @@ __all__ = ["EXTENDS", "merge", "parent_name", "resolve"]
 EXTENDS = "extends"
 SECTIONS = ("policy", "rounding", "total", "grading", "facts", "indicators")
 PLACEMENT = ("parent", "after")
+_NAME_CHARS = 255  # a file name, as most file systems allow
+_READ_FAILURES = (ErrorCode.SOURCE_NOT_FOUND, ErrorCode.SOURCE_UNREADABLE, ErrorCode.LIMIT_FILE_SIZE)
 Origin = tuple[SourceDoc, Path]
 Reader = Callable[[str], SourceDoc]
 
@@ -59,10 +61,13 @@ def resolve(doc: SourceDoc, read: Reader, seen: tuple[str, ...] = ()) -> SourceD
     try:
         parent = read(name)
     except JixiaoError as err:
-        if err.code != ErrorCode.SOURCE_NOT_FOUND:
-            raise
-        raise JixiaoError(ErrorCode.POLICY_EXTENDS, f"找不到父指标体系「{name}」（extends 相对本文件所在目录）",
-                          where, EXTENDS) from None
+        if err.location is not None and err.code not in _READ_FAILURES:
+            raise  # a problem inside the parent, located there
+        reason = "找不到" if err.code == ErrorCode.SOURCE_NOT_FOUND else "无法读取"
+        raise JixiaoError(ErrorCode.POLICY_EXTENDS, f"{reason}父指标体系「{name}」（extends 相对本文件所在目录）："
+                                                    f"{err.problem.message}", where, EXTENDS) from None
+    except (OSError, ValueError) as err:  # a reader that is not the loader's
+        raise JixiaoError(ErrorCode.POLICY_EXTENDS, f"无法读取父指标体系「{name}」：{err}", where, EXTENDS) from None
     return merge(resolve(parent, read, (*seen, doc.file)), doc)
 
 
@@ -76,6 +81,9 @@ def parent_name(doc: SourceDoc) -> str:
     if not isinstance(target, str) or not target.strip():
         raise JixiaoError(ErrorCode.POLICY_EXTENDS, "extends 应为父指标体系的文件名（相对本文件所在目录）",
                           doc.locate((EXTENDS,)), EXTENDS)
+    if not target.isprintable() or len(target) > _NAME_CHARS:
+        raise JixiaoError(ErrorCode.POLICY_EXTENDS, f"extends 的文件名含控制字符或超过 {_NAME_CHARS} 个字符："
+                                                    f"{target[:_NAME_CHARS]!r}", doc.locate((EXTENDS,)), EXTENDS)
     return os.path.normpath(PurePath(doc.file).parent / target)
 
 

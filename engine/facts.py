@@ -15,10 +15,10 @@ from typing import Any
 
 import pydantic
 
-from engine import decimals, expr
-from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
-from engine.schema_errors import model_field_names, pydantic_problems
+from engine import decimals, expr, input_limits
+from engine.errors import ERROR_LIMIT, ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
+from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
 
 __all__ = ["ConstraintDecl", "FactDecl", "FactValue", "Facts", "Target", "validate_facts"]
@@ -98,6 +98,7 @@ def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: f
     Raises:
         PolicyErrors: every problem in the file, sorted and capped.
     """
+    _check_size(doc)
     try:
         parsed = FactsDocument.model_validate(doc.value)
     except pydantic.ValidationError as err:
@@ -108,13 +109,30 @@ def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: f
         values = _derive_all(values, decls, checker)
         _check_constraints(values, constraints, checker)
     names = dict(parsed.indicator_names)
-    for iid in names:
-        if iid not in indicator_ids:
-            checker.add(ErrorCode.FACTS_UNKNOWN, ("indicator_names", iid),
-                        f"未知指标「{iid}」{did_you_mean(iid, indicator_ids)}", key=True)
+    unknown = [iid for iid in names if iid not in indicator_ids]
+    for count, iid in enumerate(unknown, start=1):  # as for unknown facts: suggest only where it can be shown
+        hint = did_you_mean(iid, sorted(indicator_ids)) if count <= ERROR_LIMIT else ""
+        checker.add(ErrorCode.FACTS_UNKNOWN, ("indicator_names", iid), f"未知指标「{iid}」{hint}", key=True)
     if checker.problems:
         raise PolicyErrors(checker.problems)
     return Facts(doc.file, parsed.department, values, names, digest)
+
+
+def _check_size(doc: SourceDoc) -> None:
+    """Refuse a fact file with more facts, or a targets list with more targets, than the limits allow."""
+    facts = doc.value.get("facts") if isinstance(doc.value, dict) else None
+    if not isinstance(facts, dict):
+        return
+    if len(facts) > input_limits.FACTS:
+        raise JixiaoError(ErrorCode.LIMIT_FACTS, f"事实文件填报了 {len(facts)} 项事实，超过上限 {input_limits.FACTS}",
+                          doc.locate(("facts",), key=True), "facts")
+    for name, entry in facts.items():
+        value = entry.get("value") if isinstance(entry, dict) else entry
+        if isinstance(value, list) and len(value) > input_limits.TARGETS:
+            path: Path = ("facts", name, "value") if isinstance(entry, dict) else ("facts", name)
+            raise JixiaoError(ErrorCode.LIMIT_TARGETS,
+                              f"事实「{name}」列了 {len(value)} 项目标，超过上限 {input_limits.TARGETS}",
+                              doc.locate((*path, input_limits.TARGETS)), field_path(path))
 
 
 class _Checker:
@@ -126,10 +144,14 @@ class _Checker:
         self.problems.append(Problem(code, message, self.doc.locate(path, key=key), field_path(path)))
 
     def check_all(self, parsed: FactsDocument) -> Iterator[tuple[str, FactValue]]:
+        unknown_so_far = 0
         for name, entry in parsed.facts.items():
             if name not in self.decls:
-                self.add(ErrorCode.FACTS_UNKNOWN, ("facts", name),
-                         f"未知事实「{name}」{did_you_mean(name, self.decls)}", key=True)
+                # only the first ERROR_LIMIT problems by position are shown, and unknown facts come in file
+                # order: a suggestion for a later one could never be shown, and each costs a scan of the names
+                unknown_so_far += 1
+                hint = did_you_mean(name, self.decls) if unknown_so_far <= ERROR_LIMIT else ""
+                self.add(ErrorCode.FACTS_UNKNOWN, ("facts", name), f"未知事实「{name}」{hint}", key=True)
                 continue
             value = self.check_one(name, entry, self.decls[name].spec)
             if value is not None:
@@ -137,7 +159,8 @@ class _Checker:
         unknown = [n for n in parsed.facts if n not in self.decls]
         for name, decl in self.decls.items():
             if name not in parsed.facts and decl.derive is None and decl.spec.required:
-                near = did_you_mean(name, unknown).replace("，是否为", "；文件中的").replace("？", "是否就是它？")
+                near = "" if len(unknown) > ERROR_LIMIT else \
+                    did_you_mean(name, unknown).replace("，是否为", "；文件中的").replace("？", "是否就是它？")
                 self.add(ErrorCode.FACTS_MISSING, ("facts",),
                          f"缺少必填事实「{name}」（{decl.spec.description or decl.spec.type}）{near}", key=True)
 
@@ -181,12 +204,22 @@ class _Checker:
         return value
 
     def check_targets(self, name: str, raw: list[Any], path: Path) -> tuple[Target, ...] | None:
-        targets = []
+        targets: list[Target] = []
+        seen: dict[str, int] = {}
         for i, item in enumerate(raw):
             try:
                 parsed = TargetItem.model_validate(item)
             except pydantic.ValidationError as err:
                 self.problems.extend(pydantic_problems(err, self.doc, ErrorCode.FACTS_TYPE, FACT_FIELDS, (*path, i)))
+                continue
+            if parsed.name in seen:
+                first = self.doc.locate((*path, seen[parsed.name]))
+                self.add(ErrorCode.FACTS_DUPLICATE, (*path, i, "name"),
+                         f"事实「{name}」中的目标「{_shown(parsed.name)}」重复（第一次出现在第 {first.line} 行）："
+                         "每个目标只能列一次")
+                continue
+            seen[parsed.name] = i
+            if not self.targets_in_range(parsed, (*path, i)):
                 continue
             targets.append(Target(parsed.name, parsed.target, parsed.actual, parsed.direction,
                                   parsed.unit, self.doc.locate((*path, i))))
@@ -194,19 +227,28 @@ class _Checker:
             self.add(ErrorCode.FACTS_RANGE, path, f"事实「{name}」的目标清单为空")
         return tuple(targets) if len(targets) == len(raw) and raw else None
 
+    def targets_in_range(self, item: TargetItem, path: Path) -> bool:
+        """A target's numbers, which the model may have read from text, obey the number limits too."""
+        for key in ("target", "actual"):
+            problem = decimals.limit_problem(getattr(item, key))
+            if problem is not None:
+                self.add(problem.code, (*path, key), f"目标「{_shown(item.name)}」的 {key}：{problem.message}")
+                return False
+        return True
+
     def looks_like_ratio(self, name: str, value: Decimal, spec: FactSpec, path: Path) -> bool:
         """Too many decimal places for the policy's declared precision (0.8448 for 84.48 %)."""
-        if spec.places is None or decimals.places_of(value.normalize()) <= spec.places:
+        places = decimals.significant_places(value)  # exact at any length (normalize() rounds to 28 digits)
+        if spec.places is None or places <= spec.places:
             return False
-        as_percent = value * 100
-        if spec.unit == "%" and 0 < value < 1 and decimals.places_of(as_percent.normalize()) <= spec.places:
+        as_percent = decimals.shift(value, 2)
+        if spec.unit == "%" and 0 < value < 1 and decimals.significant_places(as_percent) <= spec.places:
             self.add(ErrorCode.FACTS_UNIT, path,
                      f"事实「{name}」的值 {decimals.fmt(value)} 看起来是比率而不是百分数：单位为 % 时应写 "
-                     f"{decimals.fmt(as_percent.normalize())}")
+                     f"{decimals.fmt(as_percent)}")
         else:
             self.add(ErrorCode.FACTS_PRECISION, path,
-                     f"事实「{name}」最多 {spec.places} 位小数，填报的 {decimals.fmt(value)} 有 "
-                     f"{decimals.places_of(value.normalize())} 位")
+                     f"事实「{name}」最多 {spec.places} 位小数，填报的 {decimals.fmt(value)} 有 {places} 位")
         return True
 
     def check_range(self, name: str, value: Decimal, spec: FactSpec, path: Path) -> bool:
@@ -230,7 +272,12 @@ def _given(raw: Any) -> str:
         return decimals.fmt(raw)
     if isinstance(raw, dict | list):
         return "映射" if isinstance(raw, dict) else "列表"
-    return f"「{raw}」" if isinstance(raw, str) else str(raw)
+    return f"「{_shown(raw)}」" if isinstance(raw, str) else _shown(str(raw))
+
+
+def _shown(text: str, size: int = 40) -> str:
+    """Text from a file as a message quotes it: at most ``size`` characters, so messages stay small."""
+    return text if len(text) <= size else text[:size] + "…"
 
 
 def _hint(raw: Any, spec: FactSpec) -> str:
@@ -240,7 +287,7 @@ def _hint(raw: Any, spec: FactSpec) -> str:
     if spec.type == "boolean" and text in ("yes", "no", "on", "off", "是", "否", "y", "n", "Yes", "No"):
         return "；布尔值请写 true 或 false（YAML 1.1 的 yes/no 不会被当作布尔值）"
     if spec.type == "enum":
-        return f"；可选值：{'、'.join(spec.values)}{did_you_mean(str(raw), spec.values)}"
+        return f"；可选值：{'、'.join(spec.values)}{did_you_mean(_shown(str(raw)), spec.values)}"
     if spec.type in ("decimal", "integer") and _DATE.fullmatch(text):
         return "；这是日期，不是数值"
     if spec.type in ("decimal", "integer") and "," in text:
@@ -260,8 +307,11 @@ def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[Const
         if any(n not in values for n in names):
             continue
         env = {n: values[n].value for n in names}
-        if expr.evaluate(constraint.expr, env):  # type: ignore[arg-type]
-            continue
+        try:
+            if expr.evaluate(constraint.expr, env):  # type: ignore[arg-type]
+                continue
+        except ArithmeticError:  # e.g. a division by a zero fact inside the condition: it cannot hold
+            pass
         first = values[names[0]]
         where = first.location or checker.doc.locate(("facts",))
         shown = expr.render(constraint.expr, env)  # type: ignore[arg-type]
@@ -312,6 +362,20 @@ def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
     return values
 
 
+def _overflow(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Checker) -> None:
+    """A derived value beyond the number range: located at its largest input, which is what to look at."""
+    numbers = {n: v for n, v in inputs.items() if isinstance(v.value, Decimal)}
+    largest = max(numbers.items(), key=lambda kv: abs(kv[1].value), default=None)  # type: ignore[arg-type]
+    location = largest[1].location if largest and largest[1].location else decl.location
+    shown = "、".join(f"「{n}」= {v.value}" for n, v in numbers.items())
+    limit = input_limits.NUMBER_EXPONENT
+    checker.problems.append(Problem(
+        ErrorCode.EVAL_OVERFLOW,
+        f"派生事实「{decl.name}」= {expr.render(decl.derive)}（{decl.location}）的计算结果超出允许范围"  # type: ignore[arg-type]
+        f"（绝对值应小于 1e{limit + 1}）：{shown}",
+        location, f"facts.{largest[0]}" if largest else f"facts.{decl.name}.derive"))
+
+
 def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Checker) -> FactValue | None:
     assert decl.derive is not None
     env = {n: v.value for n, v in inputs.items()}
@@ -334,7 +398,11 @@ def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Check
         value = decl.spec.on_division_by_zero
         return FactValue(decl.name, value, decl.spec.unit, None, None,
                          f"{shown}：除数为 0，按规定取 {decimals.fmt(value)}")
-    assert isinstance(exact, Decimal)
+    except ArithmeticError:  # the limits keep every value far from the context's bounds; defence in depth
+        exact = None
+    if not isinstance(exact, Decimal) or not decimals.in_range(exact):
+        _overflow(decl, inputs, checker)
+        return None
     if decl.spec.rounding is None:
         return FactValue(decl.name, exact, decl.spec.unit, None, None, f"{shown} = {decimals.show(exact)}")
     rounded = decimals.quantize(exact, decl.spec.rounding.places, decl.spec.rounding.mode)

@@ -7,21 +7,28 @@ Accepted forms: ``[80, 90)``, ``(0, 10]``, ``[90, +∞)``, ``(, 60)``, ``= 0``, 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from engine import decimals
+from engine import decimals, input_limits
 
 __all__ = ["Interval", "IntervalSyntaxError", "gaps", "overlaps", "parse_interval"]
 
-_NUM = r"[-+]?\d+(?:\.\d+)?"
+_NUM = r"[-+]?[0-9]+(?:\.[0-9]+)?"  # ASCII digits only: Python's \d and Decimal() also take ８ or ٨
 _PAIR = re.compile(rf"^([\[(])\s*({_NUM}|[-−]∞|-inf)?\s*[,，]\s*({_NUM}|\+?∞|\+?inf)?\s*([\])])$")
+_WIDE = str.maketrans({"，": ",", "．": ".", "［": "[", "］": "]", "（": "(", "）": ")", "－": "-", "＋": "+"})
 _SIDE = re.compile(rf"^(=|==|≥|>=|>|≤|<=|<)\s*({_NUM})$")
 
 
 class IntervalSyntaxError(ValueError):
-    """The text is not in interval notation."""
+    """The text is not in interval notation; ``hint`` says why when more is known than "not the notation"."""
+
+    def __init__(self, text: str, hint: str = "") -> None:
+        """Keep the text and the reason."""
+        super().__init__(text)
+        self.hint = hint
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +133,15 @@ def parse_interval(text: str) -> Interval:
     Interval(lo=None, lo_closed=False, hi=Decimal('80'), hi_closed=False)
     """
     text = str(text).strip()
+    if len(text) > 2 * input_limits.NUMBER_DIGITS + 20:
+        raise IntervalSyntaxError(text[:20], f"区间写法过长（超过 {2 * input_limits.NUMBER_DIGITS + 20} 个字符）")
+    if any(not c.isascii() and unicodedata.decimal(c, None) is not None for c in text):
+        ascii_form = "".join(str(unicodedata.decimal(c)) if unicodedata.decimal(c, None) is not None else c
+                             for c in text.translate(_WIDE))
+        raise IntervalSyntaxError(text, f"数字请用半角书写，是否为 {ascii_form}？")
     side = _SIDE.match(text)
     if side:
-        op, value = side.group(1), Decimal(side.group(2))
+        op, value = side.group(1), _number(side.group(2))
         return {
             "=": Interval(value, True, value, True), "==": Interval(value, True, value, True),
             "≥": Interval(value, True, None, False), ">=": Interval(value, True, None, False),
@@ -149,7 +162,14 @@ def parse_interval(text: str) -> Interval:
 def _bound(text: str | None) -> Decimal | None:
     if text is None or "∞" in text or "inf" in text:
         return None
-    return Decimal(text)
+    return _number(text)
+
+
+def _number(text: str) -> Decimal:
+    try:
+        return decimals.read_number(text)
+    except decimals.NumberLimit as err:
+        raise IntervalSyntaxError(text, err.message) from None
 
 
 def gaps(intervals: Iterable[Interval], within: Interval | None = None) -> list[Interval]:

@@ -1,10 +1,16 @@
 """Text → :class:`SourceDoc` (value + positions) (stage: load; no file I/O).
 
-YAML is composed into nodes with PyYAML and the values are built here, so that YAML 1.1's
-implicit conversions never change a value silently: numbers become ``Decimal`` from their
-text (``1e3`` is the number 1000, not a string), dates and ``yes``/``no`` stay text,
-duplicate keys are errors. JSON is YAML for this purpose (a JSON syntax error is reported
-with the JSON decoder's position).
+The values are built here from libyaml's event stream, so that YAML 1.1's implicit conversions
+never change a value silently: numbers become ``Decimal`` from their text (``1e3`` is the number
+1000, not a string; only ASCII digits make a number), dates and ``yes``/``no`` stay text,
+duplicate keys and explicit tags (``!!str``) are errors. JSON is YAML for this purpose (a JSON
+syntax error is reported with the JSON decoder's position).
+
+The builder is a loop over events with its own stack, never a recursion, and it counts as it
+goes: documents, nodes (an alias counts every node it expands to, *before* it is expanded),
+nesting depth, alias uses, scalar and key lengths, digits and magnitude of numbers
+(``engine.input_limits``). So a "billion laughs" file stops at the alias use that crosses the
+limit, with that use's line, after work proportional to the limit, not to the expansion.
 """
 
 from __future__ import annotations
@@ -12,18 +18,22 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import yaml
 
+from engine import decimals, input_limits
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 
 __all__ = ["Path", "SourceDoc", "decode", "field_path", "parse_document"]
 
 Path = tuple[str | int, ...]
 
-_NUMBER = re.compile(r"[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+_NUMBER = decimals.NUMBER
+# YAML 1.1's printable set (PyYAML's Reader.NON_PRINTABLE): anything else is refused where it stands
+_FORBIDDEN = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_NAMES = {0: "NUL", 7: "BEL", 8: "退格", 0x1B: "ESC", 0x7F: "DEL", 0xFFFE: "非字符", 0xFFFF: "非字符"}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = {"", "~", "null", "Null", "NULL"}
 # libyaml's C parser composes the same nodes with the same marks, about 8× faster than the pure-Python
@@ -109,82 +119,259 @@ def _is_gb18030(data: bytes) -> bool:
 
 
 def parse_document(text: str, file: str) -> SourceDoc:
-    """Parse YAML or JSON text into a :class:`SourceDoc` (JSON when the name ends ``.json``)."""
+    """Parse YAML or JSON text into a :class:`SourceDoc` (JSON when the name ends ``.json``).
+
+    Raises:
+        JixiaoError: ``source.*`` for text that is not a valid document, ``limit.*`` for one that
+            exceeds a declared limit; always with the line and column of the cause.
+    """
     if file.endswith(".json"):
         _check_json(text, file)
+    _check_characters(text, file)
+    builder = _Builder(file)
+    loader = _LOADER(text)
     try:
-        node = yaml.compose(text, Loader=_LOADER)
+        found, value = builder.run(loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        where = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else None
+        where = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file, 1, 1)
+        if err.problem and "maximum nesting depth" in err.problem:  # libyaml's own bound, met while looking ahead
+            raise JixiaoError(ErrorCode.LIMIT_DEPTH, f"嵌套超过 {input_limits.DEPTH} 层", where) from None
         raise JixiaoError(ErrorCode.SOURCE_SYNTAX, f"YAML 语法错误：{err.problem}", where) from None
     except yaml.YAMLError as err:
         raise JixiaoError(ErrorCode.SOURCE_SYNTAX, f"YAML 语法错误：{err}", SourceLocation(file, 1, 1)) from None
-    if node is None:
+    finally:
+        loader.dispose()
+    if not found:
         raise JixiaoError(ErrorCode.SOURCE_EMPTY, "文件为空", SourceLocation(file, 1, 1))
-    builder = _Builder(file)
-    value = builder.build(node, ())
     return SourceDoc(file, value, builder.positions, builder.key_positions, builder.styles)
 
 
 def _check_json(text: str, file: str) -> None:
     if not text.strip():
         raise JixiaoError(ErrorCode.SOURCE_EMPTY, "文件为空", SourceLocation(file, 1, 1))
-    try:
-        json.loads(text, parse_float=Decimal)
+    try:  # only the syntax is checked here: numbers stay text, so no length of digits is slow
+        json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError as err:
         where = SourceLocation(file, err.lineno, err.colno)
         raise JixiaoError(ErrorCode.SOURCE_SYNTAX, f"JSON 语法错误：{err.msg}", where) from None
+    except RecursionError:
+        pass  # nested too deeply for the decoder: the YAML builder reports where (limit.depth)
+
+
+def _check_characters(text: str, file: str) -> None:
+    """Refuse a character YAML forbids (NUL, other control characters, lone surrogates) where it is."""
+    found = _FORBIDDEN.search(text)
+    if found is None:
+        return
+    pos = found.start()
+    breaks = list(_BREAK.finditer(text, 0, pos))  # counted as libyaml counts them, so lines agree with its marks
+    line = len(breaks) + 1
+    col = pos - (breaks[-1].end() if breaks else 0) + 1
+    point = ord(found.group())
+    name = _NAMES.get(point, "代理项" if 0xD800 <= point <= 0xDFFF else "控制字符")
+    raise JixiaoError(ErrorCode.SOURCE_CHARACTER,
+                      f"第 {line} 行第 {col} 列有 YAML 不允许的字符 U+{point:04X}（{name}）：请删除它",
+                      SourceLocation(file, line, col))
+
+
+@dataclass(slots=True)
+class _Frame:
+    """An open mapping or sequence while its events arrive."""
+
+    value: dict[str, Any] | list[Any]
+    path: Path
+    anchor: str | None
+    nodes_before: int
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Anchor:
+    """A finished anchored node: its value, how many nodes it expands to, its text if a scalar."""
+
+    value: Any
+    size: int
+    text: str | None
+
+
+_MISSING: Any = object()
 
 
 class _Builder:
-    """Build plain values from composed YAML nodes, recording positions on the way."""
+    """Build plain values from libyaml events, recording positions and counting against the limits."""
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.positions: dict[Path, SourceLocation] = {}
         self.key_positions: dict[Path, SourceLocation] = {}
         self.styles: dict[Path, str | None] = {}
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, _Anchor] = {}
+        self.nodes = 0
+        self.aliases = 0
+        self.result: Any = _MISSING
 
-    def loc(self, node: yaml.Node) -> SourceLocation:
-        return SourceLocation(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+    def loc(self, event: yaml.Event) -> SourceLocation:
+        return SourceLocation(self.file, event.start_mark.line + 1, event.start_mark.column + 1)
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
-        self.positions[path] = self.loc(node)
-        if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        self.styles[path] = node.style or None  # the C parser says '' for plain scalars
-        return _scalar(node)
+    def fail(self, code: ErrorCode, message: str, event: yaml.Event, path: Path = ()) -> JixiaoError:
+        return JixiaoError(code, message, self.loc(event), field_path(path))
 
-    def mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise JixiaoError(ErrorCode.SOURCE_SYNTAX, "键必须是标量", self.loc(key_node))
-            key = str(key_node.value)
-            if key in out:
-                first = self.key_positions[(*path, key)]
-                raise JixiaoError(
-                    ErrorCode.SOURCE_DUPLICATE_KEY,
-                    f"键「{key}」重复（第一次出现在第 {first.line} 行）",
-                    self.loc(key_node),
-                    field_path((*path, key)),
-                )
-            self.key_positions[(*path, key)] = self.loc(key_node)
-            out[key] = self.build(value_node, (*path, key))
-        return out
+    def run(self, loader: Any) -> tuple[bool, Any]:
+        """Consume the event stream; return whether there was a document, and its value."""
+        documents = 0
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > input_limits.DOCUMENTS:
+                    raise self.fail(ErrorCode.LIMIT_DOCUMENTS,
+                                    f"一个文件只能有 {input_limits.DOCUMENTS} 个 YAML 文档（此处用 --- 开始了第 "
+                                    f"{documents} 个）", event)
+            elif isinstance(event, yaml.NodeEvent):
+                self.node(event)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                self.close(self.stack.pop())
+        return documents > 0, (None if self.result is _MISSING else self.result)
+
+    # -- one event ----------------------------------------------------------------------
+    def node(self, event: yaml.NodeEvent) -> None:
+        parent = self.stack[-1] if self.stack else None
+        if parent is not None and isinstance(parent.value, dict) and parent.key is None:
+            self.key(parent, event)
+            return
+        path = self.child_path(parent)
+        if isinstance(event, yaml.AliasEvent):
+            self.place(parent, self.alias(event, path))
+            return
+        self.count(1, event, path)
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise self.fail(ErrorCode.SOURCE_TAG,
+                            f"不支持 YAML 标签「{shown}」：请直接写值（数值不加引号，文本加引号）", event, path)
+        self.positions[path] = self.loc(event)
+        if isinstance(event, yaml.ScalarEvent):
+            value = self.scalar(event, path)
+            self.styles[path] = event.style or None  # the C parser says '' for plain scalars
+            if event.anchor is not None:
+                self.anchors[event.anchor] = _Anchor(value, 1, event.value)
+            self.place(parent, value)
+            return
+        if len(self.stack) >= input_limits.DEPTH:
+            raise self.fail(ErrorCode.LIMIT_DEPTH, f"嵌套超过 {input_limits.DEPTH} 层", event, path)
+        if event.anchor is not None:
+            self.anchors.pop(event.anchor, None)  # until it is closed, a use of it is recursive
+        container: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self.stack.append(_Frame(container, path, event.anchor, self.nodes))
+
+    def key(self, frame: _Frame, event: yaml.NodeEvent) -> None:
+        if isinstance(event, yaml.AliasEvent):
+            anchor = self.anchor(event, frame.path)
+            if anchor.text is None:
+                raise self.fail(ErrorCode.SOURCE_SYNTAX, "键必须是标量", event, frame.path)
+            text = anchor.text
+        elif not isinstance(event, yaml.ScalarEvent):
+            raise self.fail(ErrorCode.SOURCE_SYNTAX, "键必须是标量", event, frame.path)
+        else:
+            if event.tag is not None:
+                raise self.fail(ErrorCode.SOURCE_TAG, f"不支持 YAML 标签「{event.tag}」", event, frame.path)
+            text = event.value
+        if len(text) > input_limits.KEY_CHARS:
+            raise self.fail(ErrorCode.LIMIT_KEY_LENGTH,
+                            f"键有 {len(text)} 个字符，超过上限 {input_limits.KEY_CHARS}", event, frame.path)
+        path = (*frame.path, text)
+        if text in frame.value:
+            first = self.key_positions[path]
+            raise self.fail(ErrorCode.SOURCE_DUPLICATE_KEY, f"键「{text}」重复（第一次出现在第 {first.line} 行）",
+                            event, path)
+        self.count(1, event, path)
+        self.key_positions[path] = self.loc(event)
+        if isinstance(event, yaml.ScalarEvent) and event.anchor is not None:
+            self.anchors[event.anchor] = _Anchor(_scalar(text, event.style), 1, text)
+        frame.key = text
+
+    def child_path(self, parent: _Frame | None) -> Path:
+        if parent is None:
+            return ()
+        if isinstance(parent.value, dict):
+            assert parent.key is not None
+            return (*parent.path, parent.key)
+        return (*parent.path, len(parent.value))
+
+    def place(self, parent: _Frame | None, value: Any) -> None:
+        if parent is None:
+            self.result = value
+        elif isinstance(parent.value, dict):
+            assert parent.key is not None
+            parent.value[parent.key] = value
+            parent.key = None
+        else:
+            parent.value.append(value)
+
+    def close(self, frame: _Frame) -> None:
+        if frame.anchor is not None:
+            self.anchors[frame.anchor] = _Anchor(frame.value, self.nodes - frame.nodes_before + 1, None)
+        self.place(self.stack[-1] if self.stack else None, frame.value)
+
+    # -- limits and aliases --------------------------------------------------------------
+    def count(self, nodes: int, event: yaml.Event, path: Path) -> None:
+        self.nodes += nodes
+        if self.nodes > input_limits.NODES:
+            what = "（别名展开后）" if isinstance(event, yaml.AliasEvent) else ""
+            raise self.fail(ErrorCode.LIMIT_NODES, f"文件中的节点数{what}超过上限 {input_limits.NODES}", event, path)
+
+    def anchor(self, event: yaml.AliasEvent, path: Path) -> _Anchor:
+        self.aliases += 1
+        if self.aliases > input_limits.ALIASES:
+            raise self.fail(ErrorCode.LIMIT_ALIASES, f"别名（*名称）使用超过 {input_limits.ALIASES} 次", event, path)
+        found = self.anchors.get(event.anchor)
+        if found is None:
+            recursive = any(f.anchor == event.anchor for f in self.stack)
+            message = (f"别名「*{event.anchor}」引用了包含它自己的节点（递归别名）" if recursive
+                       else f"别名「*{event.anchor}」没有定义（应先写 &{event.anchor}）")
+            raise self.fail(ErrorCode.SOURCE_ALIAS, message, event, path)
+        self.count(found.size, event, path)
+        return found
+
+    def alias(self, event: yaml.AliasEvent, path: Path) -> Any:
+        """The anchored value, copied; everything under it is located at this use of the alias."""
+        found = self.anchor(event, path)
+        self.positions[path] = self.loc(event)
+        return _copy(found.value)
+
+    def scalar(self, event: yaml.ScalarEvent, path: Path) -> Any:
+        text = event.value
+        if not event.style and _NUMBER.fullmatch(text):
+            try:
+                return decimals.read_number(text)
+            except decimals.NumberLimit as err:
+                raise self.fail(err.code, err.message, event, path) from None
+        if len(text) > input_limits.SCALAR_CHARS:
+            raise self.fail(ErrorCode.LIMIT_SCALAR_LENGTH,
+                            f"值有 {len(text)} 个字符，超过上限 {input_limits.SCALAR_CHARS}", event, path)
+        ascii_form = decimals.half_width(text)
+        if ascii_form is not None:
+            raise self.fail(ErrorCode.SOURCE_NUMBER,
+                            f"「{text.strip()}」用了全角或其他文字的数字：是否为 {ascii_form}？数值请用半角数字书写",
+                            event, path)
+        return _scalar(text, event.style)
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
-    text = node.value
-    if node.style:  # quoted or block scalar: always text
+def _copy(value: Any) -> Any:
+    """A fresh copy of a built value (its depth is within the limit, so recursion is safe here)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _scalar(text: str, style: str | None) -> Any:
+    if style:  # quoted or block scalar: always text
         return text
     if text in _NULLS:
         return None
     if text in _BOOLS:
         return _BOOLS[text]
-    if _NUMBER.fullmatch(text):
-        return Decimal(text.replace("_", ""))
     return text
