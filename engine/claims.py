@@ -15,14 +15,14 @@ project form of issue 13 carries each row's claimed score on the row) only has t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from engine import decimals
 from engine.compile import CompiledPolicy
-from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
+from engine.errors import ERROR_LIMIT, ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
 from engine.source import SourceDoc, field_path
 
 __all__ = ["CLAIMED", "TOTAL", "ClaimSet", "ClaimedScore", "indicator_lookup", "parse_claims"]
@@ -91,6 +91,7 @@ def parse_claims(doc: SourceDoc, policy: CompiledPolicy, renames: Mapping[str, s
     if not isinstance(raw, dict):
         return ClaimSet()
     lookup = indicator_lookup(policy, renames)
+    keys = (*sorted(lookup), TOTAL)
     problems: list[Problem] = []
     total: ClaimedScore | None = None
     claims: dict[str, ClaimedScore] = {}
@@ -101,7 +102,9 @@ def parse_claims(doc: SourceDoc, policy: CompiledPolicy, renames: Mapping[str, s
         if key == TOTAL:
             total = claim
             continue
-        ident = _resolve(doc, key, lookup, problems)
+        # only the first ERROR_LIMIT problems are shown: a suggestion for a later key could never be
+        hint = keys if len(problems) < ERROR_LIMIT else ()
+        ident = _resolve(doc, key, lookup, hint, problems)
         if ident is None:
             continue
         if ident in claims:
@@ -127,7 +130,7 @@ def _claim(doc: SourceDoc, key: str, value: Any, problems: list[Problem]) -> Cla
     return None
 
 
-def _resolve(doc: SourceDoc, key: str, lookup: Mapping[str, tuple[str, ...]],
+def _resolve(doc: SourceDoc, key: str, lookup: Mapping[str, tuple[str, ...]], keys: tuple[str, ...],
              problems: list[Problem]) -> str | None:
     ids = lookup.get(key, ())
     if len(ids) == 1:
@@ -138,10 +141,7 @@ def _resolve(doc: SourceDoc, key: str, lookup: Mapping[str, tuple[str, ...]],
                                 f"填报得分的名称「{key}」对应多个指标（{'、'.join(ids)}），请改用指标 id", where, path))
     else:
         problems.append(Problem(ErrorCode.FACTS_UNKNOWN,
-                                f"填报得分中的未知指标「{key}」{did_you_mean(key, _keys(lookup))}"
+                                f"填报得分中的未知指标「{key}」{did_you_mean(key, keys) if keys else ''}"
                                 f"（可写指标 id、指标名称或 {TOTAL}）", where, path))
     return None
 
-
-def _keys(lookup: Mapping[str, tuple[str, ...]]) -> Iterable[str]:
-    return [*lookup, TOTAL]

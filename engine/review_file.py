@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.claims import indicator_lookup
 from engine.compile import CompiledPolicy
-from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
+from engine.errors import ERROR_LIMIT, ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import SourceDoc, field_path
 
@@ -103,9 +103,11 @@ def parse_adjustments(doc: SourceDoc, policy: CompiledPolicy, renames: Mapping[s
         problems.append(_problem(doc, ("department",), f"复核调整文件写的是「{parsed.department}」，"
                                                        f"事实文件的单位是「{department}」"))
     lookup = indicator_lookup(policy, renames)
+    keys = tuple(sorted(lookup))
     found: dict[str, ReviewAdjustment] = {}
     for i, entry in enumerate(parsed.adjustments):
-        adjustment = _resolve(doc, i, entry, parsed.reviewer, lookup, problems)
+        hint = keys if len(problems) < ERROR_LIMIT else ()  # later suggestions could never be shown
+        adjustment = _resolve(doc, i, entry, parsed.reviewer, lookup, hint, problems)
         if adjustment is None:
             continue
         if adjustment.indicator_id in found:
@@ -122,12 +124,13 @@ def parse_adjustments(doc: SourceDoc, policy: CompiledPolicy, renames: Mapping[s
 
 
 def _resolve(doc: SourceDoc, i: int, entry: AdjustmentEntry, reviewer: str | None,
-             lookup: Mapping[str, tuple[str, ...]], problems: list[Problem]) -> ReviewAdjustment | None:
+             lookup: Mapping[str, tuple[str, ...]], keys: tuple[str, ...],
+             problems: list[Problem]) -> ReviewAdjustment | None:
     ids = lookup.get(entry.indicator, ())
     path = ("adjustments", i, "indicator")
     if len(ids) != 1:
         message = (f"名称「{entry.indicator}」对应多个指标（{'、'.join(ids)}），请改用指标 id" if ids else
-                   f"复核调整中的未知指标「{entry.indicator}」{did_you_mean(entry.indicator, lookup)}")
+                   f"复核调整中的未知指标「{entry.indicator}」{did_you_mean(entry.indicator, keys) if keys else ''}")
         problems.append(_problem(doc, path, message))
         return None
     who = entry.reviewer or reviewer
