@@ -2,12 +2,13 @@
 
 Prints one line per figure: the machine, the load generator, p50/p99 latency, throughput and the
 error count. It starts ``jixiao serve`` itself on 127.0.0.1 (a fresh SQLite decision log in a
-temporary folder), is bounded in request count and in time, and stops the server when done. When
-``wrk`` is installed (Debian package ``wrk``) it generates the load, so that the client does not take
-the server's CPU; otherwise an asyncio httpx client does::
+temporary folder, one scorer token made for the run), is bounded in request count and in time, and
+stops the server when done. When ``wrk`` is installed (Debian package ``wrk``) it generates the
+load, so that the client does not take the server's CPU; otherwise an asyncio httpx client does::
 
     .venv/bin/python bench/load.py                      # 10,000 requests, 32 clients, 2 workers
     .venv/bin/python bench/load.py --requests 2000 --workers 1 --client python
+    .venv/bin/python bench/load.py --clients 200 --requests 1000000 --max-seconds 20   # 20 s at 200
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -39,10 +41,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+TOKEN = secrets.token_urlsafe(24)  # a scorer token for this run: the load goes through the access check
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
 def start_server(port: int, workers: int, db: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, str(ROOT / "cli.py"), "serve", "--host", "127.0.0.1", "--port", str(port),
                "--db", f"sqlite:///{db}", "--workers", str(workers), "--policies", str(ROOT / "policies")]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JIXIAO_TOKEN")}
+    env["JIXIAO_TOKENS"] = f"scorer:{TOKEN}"
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -75,7 +83,7 @@ async def run_load(url: str, requests: int, clients: int, limit_s: float) -> tup
             latencies.append(time.perf_counter() - start)
             errors += 0 if ok else 1
 
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits, headers=AUTH) as client:
         for _ in range(20):  # warm-up
             await client.post("/policies/gz-dept-2021/score", json=body)
         began = time.perf_counter()
@@ -87,6 +95,7 @@ async def run_load(url: str, requests: int, clients: int, limit_s: float) -> tup
 WRK_SCRIPT = """
 local f = io.open(os.getenv("JIXIAO_LOAD_BODY"), "rb"); local body = f:read("*a"); f:close()
 wrk.method = "POST"; wrk.body = body; wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("JIXIAO_LOAD_TOKEN")
 local limit = tonumber(os.getenv("JIXIAO_LOAD_PER_THREAD")); local sent = 0
 request = function() sent = sent + 1; if sent > limit then wrk.thread:stop() end; return wrk.format() end
 done = function(summary, latency, requests)
@@ -113,7 +122,8 @@ def _wrk(url: str, requests: int, clients: int, limit_s: float) -> tuple[int, fl
         body, script = Path(folder) / "body.json", Path(folder) / "score.lua"
         body.write_text(json.dumps({"facts_text": FACTS}, ensure_ascii=False), encoding="utf-8")
         script.write_text(WRK_SCRIPT, encoding="utf-8")
-        env = {**os.environ, "JIXIAO_LOAD_BODY": str(body), "JIXIAO_LOAD_PER_THREAD": str(requests // 2)}
+        env = {**os.environ, "JIXIAO_LOAD_BODY": str(body), "JIXIAO_LOAD_PER_THREAD": str(requests // 2),
+               "JIXIAO_LOAD_TOKEN": TOKEN}
         out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{max(1, round(limit_s))}s", "--timeout", "30s", "-s",
                               str(script), f"{url}/policies/gz-dept-2021/score"],
                              capture_output=True, text=True, env=env, timeout=limit_s + 60, check=True).stdout

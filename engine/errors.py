@@ -14,14 +14,17 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "ErrorCode",
     "JixiaoError",
+    "LocationJson",
     "PolicyErrors",
     "Problem",
     "SourceLocation",
     "did_you_mean",
+    "problem_dict",
     "sort_and_cap",
 ]
 
@@ -41,6 +44,7 @@ class ErrorCode(StrEnum):
     SOURCE_TAG = "source.tag"
     SOURCE_ALIAS = "source.alias"
     SOURCE_NUMBER = "source.number"
+    SOURCE_WORKBOOK = "source.workbook"
     POLICY_SCHEMA = "policy.schema"
     POLICY_WEIGHTS_SUM = "policy.weights_sum"
     POLICY_DUPLICATE_ID = "policy.duplicate_id"
@@ -104,6 +108,10 @@ class ErrorCode(StrEnum):
     LIMIT_FACTS = "limit.facts"
     LIMIT_TARGETS = "limit.targets"
     LIMIT_LIST_ITEMS = "limit.list_items"
+    # output and the service database (the CLI's edges)
+    OUTPUT_UNWRITABLE = "output.unwritable"
+    OUTPUT_NOT_REGULAR = "output.not_regular"
+    SERVICE_DATABASE = "service.database"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -140,6 +148,33 @@ class Problem:
         """Order by file, line, column, then message (OPA's ``Errors.Sort``)."""
         loc = self.location
         return (loc.file, loc.line, loc.col, self.message) if loc else ("", 0, 0, self.message)
+
+
+class LocationJson(dict[str, Any]):
+    """A location as JSON, ``{"file", "line", "col"}``; printed, ``file:line:col`` as :class:`SourceLocation` is.
+
+    >>> loc = LocationJson(file="f.yaml", line=3, col=5)
+    >>> loc, str(loc)
+    ({'file': 'f.yaml', 'line': 3, 'col': 5}, 'f.yaml:3:5')
+    """
+
+    def __str__(self) -> str:
+        return f"{self['file']}:{self['line']}:{self['col']}"
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    """The one JSON shape of an error, for the HTTP API and for batch records alike.
+
+    ``{"code", "message", "location": {"file", "line", "col"} or null, "field"}``; ``field`` is the
+    dotted key path inside the document ("" when the problem is about the whole document).
+
+    >>> problem_dict(Problem(ErrorCode.FACTS_UNIT, "单位不对", SourceLocation("f.yaml", 3, 5), "facts.x"))
+    {'code': 'facts.unit', 'message': '单位不对', 'location': {'file': 'f.yaml', 'line': 3, 'col': 5}, \
+'field': 'facts.x'}
+    """
+    loc = problem.location
+    location = LocationJson(file=loc.file, line=loc.line, col=loc.col) if loc else None
+    return {"code": str(problem.code), "message": problem.message, "location": location, "field": problem.field}
 
 
 class JixiaoError(Exception):

@@ -7,11 +7,13 @@ rounding and checked against a value the file states for them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import pydantic
 
@@ -21,7 +23,8 @@ from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
 
-__all__ = ["ConstraintDecl", "FactDecl", "FactValue", "Facts", "Target", "validate_facts"]
+__all__ = ["ConstraintDecl", "FactDecl", "FactFile", "FactRules", "FactValue", "Facts", "Target", "facts_digest",
+           "validate_against", "validate_facts"]
 
 FactScalar = Decimal | bool | str
 FACT_FIELDS = model_field_names([FactsDocument, TargetItem])
@@ -409,3 +412,66 @@ def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Check
     mode = decimals.ROUNDING_NAMES[decl.spec.rounding.mode]
     text = f"{shown} = {decimals.show(exact)} → {decimals.fmt(rounded)}（{mode}至 {decl.spec.rounding.places} 位）"
     return FactValue(decl.name, rounded, decl.spec.unit, None, None, text)
+
+
+# -- the one validation path ---------------------------------------------------------------------
+class FactRules(Protocol):
+    """What validating a fact document needs from a policy (a compiled policy has all of it)."""
+
+    @property
+    def facts(self) -> tuple[FactDecl, ...]:
+        """The declared facts, derived ones in dependency order."""
+        ...
+
+    @property
+    def constraints(self) -> tuple[ConstraintDecl, ...]:
+        """The policy's constraints on fact files."""
+        ...
+
+    def indicator_ids(self) -> frozenset[str]:
+        """Every indicator id (``indicator_names`` may only name these)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FactFile:
+    """A fact file's parsed document and its validated facts, read once and carried together."""
+
+    doc: SourceDoc
+    facts: Facts
+
+
+def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = None) -> Facts:
+    """Validate a parsed fact document against a policy: the one path every reader of facts takes.
+
+    Fact files, case files, what-if scenarios, fuzzing and the service all call this, so a document
+    passes the same checks everywhere: the top-level shape, every fact's type, unit, range and
+    decimal places, derived facts and the policy's constraints.
+
+    Args:
+        policy: the compiled policy (its declared facts, constraints and indicator ids).
+        doc: the parsed document (values and positions).
+        digest: the document's identity; default: :func:`facts_digest` of its value.
+
+    Raises:
+        PolicyErrors: every problem found, sorted and capped.
+    """
+    if not isinstance(doc.value, dict):
+        raise PolicyErrors([Problem(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))])
+    return validate_facts(doc, policy.facts, policy.indicator_ids(),
+                          facts_digest(doc.value) if digest is None else digest, policy.constraints)
+
+
+def facts_digest(value: Any) -> str:
+    """SHA-256 of the canonical JSON of a fact document (formatting and comments do not count).
+
+    >>> facts_digest({"b": Decimal("1.50"), "a": True}) == facts_digest({"a": True, "b": Decimal("1.50")})
+    True
+    """
+    def default(obj: object) -> str:
+        if isinstance(obj, Decimal):
+            return str(obj)
+        raise TypeError(type(obj))
+
+    canonical = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=default)
+    return hashlib.sha256(canonical.encode()).hexdigest()

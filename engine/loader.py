@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -19,8 +17,9 @@ import pydantic
 
 from engine import decimals, extend, input_limits, names
 from engine.compile import CompiledPolicy, compile_policy
+from engine.excel import reader as workbook
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
-from engine.facts import Facts, validate_facts
+from engine.facts import Facts, facts_digest, validate_against
 from engine.schema import Policy
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import SourceDoc, decode, field_path, parse_document
@@ -124,7 +123,9 @@ def policy_from_text(text: str, name: str, read_parent: Callable[[str], SourceDo
 
 
 def read_document(path: str | Path) -> SourceDoc:
-    """Read and parse a YAML/JSON file into values and positions, without validating it."""
+    """Read and parse a YAML/JSON file (or an Excel fact workbook) into values and positions, without validating it."""
+    if workbook.is_workbook(path):
+        return workbook.read_workbook(read_bytes(path), str(path))
     return parse_document(decode(read_bytes(path), str(path)), str(path))
 
 
@@ -173,8 +174,8 @@ def _number_problems(value: Any, path: tuple[str | int, ...], doc: SourceDoc) ->
 
 
 def read_facts(path: str | Path, policy: CompiledPolicy) -> Facts:
-    """Read and validate a fact file against a compiled policy."""
-    return facts_from_text(decode(read_bytes(path), str(path)), str(path), policy)
+    """Read and validate a fact file (YAML, JSON or an .xlsx workbook) against a compiled policy."""
+    return facts_from_document(read_document(path), policy)
 
 
 def facts_from_text(text: str, name: str, policy: CompiledPolicy) -> Facts:
@@ -184,21 +185,4 @@ def facts_from_text(text: str, name: str, policy: CompiledPolicy) -> Facts:
 
 def facts_from_document(doc: SourceDoc, policy: CompiledPolicy) -> Facts:
     """Validate an already parsed fact document (e.g. part of a request body) against a policy."""
-    if not isinstance(doc.value, dict):
-        raise JixiaoError(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))
-    return validate_facts(doc, policy.facts, policy.indicator_ids(), _digest(doc.value), policy.constraints)
-
-
-def facts_digest(value: Any) -> str:
-    """SHA-256 of the canonical JSON of a fact document (formatting and comments do not count)."""
-    return _digest(value)
-
-
-def _digest(value: Any) -> str:
-    def default(obj: object) -> str:
-        if isinstance(obj, Decimal):
-            return str(obj)
-        raise TypeError(type(obj))
-
-    canonical = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=default)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return validate_against(policy, doc)

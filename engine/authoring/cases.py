@@ -22,9 +22,9 @@ from engine import decimals
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors
 from engine.evaluate import evaluate
-from engine.facts import Facts, validate_facts
+from engine.facts import Facts, validate_against
 from engine.firing.backends import Backend
-from engine.loader import facts_digest, load_policy, read_bytes
+from engine.loader import load_policy, read_bytes
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import SourceDoc, decode, parse_document
 from engine.trace import Deduction, Result
@@ -135,7 +135,7 @@ def _facts(loaded: LoadedCases, index: int, policy: CompiledPolicy) -> Facts:
     else:
         doc = loaded.doc.sub(("cases", index, "facts"))
     doc = _overridden(doc, case.override)
-    return validate_facts(doc, policy.facts, policy.indicator_ids(), facts_digest(doc.value), policy.constraints)
+    return validate_against(policy, doc)
 
 
 def _overridden(doc: SourceDoc, override: dict[str, Any]) -> SourceDoc:

@@ -1,13 +1,16 @@
 """Run the policy-derived strategies against the invariants (stage: test).
 
 :func:`fuzz` draws fact files with :func:`engine.authoring.strategies.fact_documents`, validates them like a
-fact file, checks :func:`engine.authoring.invariants.check_invariants`, and on a failure returns the example
-hypothesis shrank to, with :func:`counterexample_case` rendering it as a golden case file.
+fact file (``facts.validate_against``), checks :func:`engine.authoring.invariants.check_invariants`, and on a
+failure returns the example hypothesis shrank to, with :func:`counterexample_case` rendering it as a golden
+case file. A generated document that validation or evaluation refuses is a counted rejection, with its
+reason, never a crash.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -15,32 +18,56 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import Unsatisfiable
 
+from engine.authoring.invariants import Violation, check_invariants
+from engine.authoring.strategies import fact_documents
 from engine.compile import CompiledPolicy
 from engine.errors import JixiaoError
 from engine.evaluate import evaluate
-from engine.facts import Facts, validate_facts
-from engine.authoring.invariants import Violation, check_invariants
+from engine.facts import Facts, validate_against
 from engine.source import SourceDoc
-from engine.authoring.strategies import fact_documents
 
 __all__ = ["FuzzReport", "counterexample_case", "fuzz"]
 
 
 @dataclass
 class FuzzReport:
-    """How many examples ran and the shrunk counterexample, if any."""
+    """How many examples ran, how many were rejected and why, and the shrunk counterexample, if any."""
 
     examples: int = 0
     valid: int = 0
     document: dict[str, Any] | None = None
     violations: list[Violation] = field(default_factory=list)
+    rejected: Counter[str] = field(default_factory=Counter)
+    reasons: dict[str, str] = field(default_factory=dict)  # error code → the first message seen
+
+    def reject(self, err: JixiaoError) -> None:
+        """Count a generated document that the engine refused (validation or evaluation), by error code."""
+        code = str(err.code)
+        self.rejected[code] += 1
+        self.reasons.setdefault(code, err.problem.message)
+
+    def summary(self) -> str:
+        """``有效 N 个，拒绝 M 个：原因…`` in Chinese.
+
+        >>> from engine.errors import ErrorCode
+        >>> report = FuzzReport(examples=3, valid=2)
+        >>> report.reject(JixiaoError(ErrorCode.FACTS_RANGE, "超出允许范围"))
+        >>> report.summary()
+        '有效 2 个，拒绝 1 个：facts.range 1 个（例：超出允许范围）'
+        """
+        total = sum(self.rejected.values())
+        if not total:
+            return f"有效 {self.valid} 个，拒绝 0 个"
+        reasons = "；".join(f"{code} {count} 个（例：{self.reasons[code]}）"
+                           for code, count in sorted(self.rejected.items(), key=lambda item: (-item[1], item[0])))
+        return f"有效 {self.valid} 个，拒绝 {total} 个：{reasons}"
 
 
 def generated_facts(policy: CompiledPolicy, document: dict[str, Any]) -> Facts:
     """Validate a generated document exactly as a fact file is validated."""
-    doc = SourceDoc("generated.yaml", document)
-    return validate_facts(doc, policy.facts, policy.indicator_ids(), "generated", policy.constraints)
+    return validate_against(policy, SourceDoc("generated.yaml", document))
 
 
 def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> FuzzReport:
@@ -54,7 +81,9 @@ def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> Fuzz
         report.examples += 1
         try:
             facts = generated_facts(policy, document)
-        except JixiaoError:
+            evaluate(policy, facts)
+        except JixiaoError as err:  # a document the engine refuses is counted, never a crash
+            report.reject(err)
             return
         report.valid += 1
         violations = check_invariants(policy, facts)
@@ -64,7 +93,8 @@ def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> Fuzz
 
     if seed is not None:
         run = hypothesis_seed(seed)(run)
-    with contextlib.suppress(AssertionError):  # the counterexample is kept in ``report``
+    # the counterexample is kept in ``report``; no valid draw at all (a degenerate range) leaves valid == 0
+    with contextlib.suppress(AssertionError, Unsatisfiable):
         run()
     return report
 

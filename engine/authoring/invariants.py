@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from engine import decimals
 from engine.compile import CompiledIndicator, CompiledPolicy, LeafPlan
+from engine.errors import JixiaoError
 from engine.evaluate import evaluate
 from engine.facts import Facts, FactValue
 from engine.firing.backends import Backend, DurableBackend, Fired, Message, NativeBackend
@@ -187,6 +188,8 @@ def _monotonic(policy: CompiledPolicy, facts: Facts, result: Result) -> Iterator
                                or (spec.range[1] is not None and moved > spec.range[1])):
                 continue
             there = _score_with(policy, facts, name, moved, node.id)
+            if there is None:
+                continue
             worse = there < here if (moved > value) == (direction == "increasing") else there > here
             if worse:
                 yield Violation("monotonic", f"规则 {plan.rule.id} 声明为{_DIRECTIONS[direction]}，但「{name}」"
@@ -197,8 +200,14 @@ def _monotonic(policy: CompiledPolicy, facts: Facts, result: Result) -> Iterator
 _DIRECTIONS = {"increasing": "单调递增", "decreasing": "单调递减"}
 
 
-def _score_with(policy: CompiledPolicy, facts: Facts, name: str, value: Decimal, indicator: str) -> Decimal:
+def _score_with(policy: CompiledPolicy, facts: Facts, name: str, value: Decimal, indicator: str) -> Decimal | None:
+    """The indicator's score with one fact moved; None when the engine refuses the moved value (a judgement
+    coefficient one step outside its tier): monotonicity says nothing about a value that cannot be scored.
+    """
     values = dict(facts.values)
     values[name] = FactValue(name, value, values[name].unit, values[name].location)
     moved = replace(facts, values=values)
-    return evaluate(policy, moved, backend=NativeBackend()).node(indicator).score
+    try:
+        return evaluate(policy, moved, backend=NativeBackend()).node(indicator).score
+    except JixiaoError:
+        return None

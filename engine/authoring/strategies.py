@@ -1,15 +1,28 @@
 """Hypothesis strategies derived from a compiled policy (stage: test).
 
-:func:`fact_documents` draws fact-file documents (the parsed YAML value) whose facts respect their
-declared type, unit, range and decimal places, biased towards every threshold, band edge and floor
-edge a rule reads, and one step either side at the fact's precision. A derived rate ``a / b * k`` is
-reached through its inputs, so its band edges are hit too. Target lists vary in length and direction;
-applicability flags are switched on and off.
+:func:`fact_documents` draws fact-file documents (the parsed YAML value) that are valid by
+construction: nothing is drawn and then thrown away, so hypothesis never filters. Each fact respects
+its declared type, unit, range and decimal places, biased towards every threshold, band edge and floor
+edge a rule reads, and one step either side at the fact's precision.
+
+- A derived rate ``a / b * k`` is reached through its inputs: the rate is drawn, a positive
+  denominator ``b``, and the numerator ``a`` that gives the rate, nudged so that the derived value
+  (with its declared rounding) stays in its range; so its band edges are hit too.
+- A judgement rule's tier is drawn first and its coefficient inside that tier's range.
+- An optional fact is left out only when no applicable rule reads it (its rule's ``applicable_if``
+  is false), so leaving it out is never an error.
+- A constraint ``x <= y`` (or ``<``, ``>=``, ``>``) between two plain facts is met by moving ``x``.
+- Target lists vary in length (names distinct) and direction; applicability flags go on and off.
+
+What the construction cannot promise (a derived fact of another shape out of its range, a constraint
+of another shape) is left to validation: ``jixiao fuzz`` counts such a document as rejected.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -17,20 +30,25 @@ from hypothesis import strategies as st
 
 from engine import decimals, expr
 from engine.compile import CompiledPolicy
+from engine.evaluate import facts_read
 from engine.facts import FactDecl
 from engine.intervals import Interval
 from engine.schema import (
     AdjustmentRule,
     BandsRule,
     ComparisonRule,
+    JudgementRule,
     PerCountRule,
     PerPointRule,
     ProportionalRule,
+    Tier,
 )
 
-__all__ = ["edges", "fact_documents"]
+__all__ = ["edges", "fact_documents", "numbers"]
 
 DEFAULT_PLACES = 3
+TARGET_NAMES = tuple(f"目标{i}" for i in range(1, 10))
+_UNBOUNDED_SPAN = 1000
 
 
 def edges(policy: CompiledPolicy) -> dict[str, set[Decimal]]:
@@ -45,6 +63,8 @@ def edges(policy: CompiledPolicy) -> dict[str, set[Decimal]]:
         points = set(_rule_edges(rule, plan.intervals, plan.zero_at))
         if isinstance(name, str):
             found.setdefault(name, set()).update(points)
+        if isinstance(rule, JudgementRule):
+            found.setdefault(rule.coefficient, set()).update(points)
         if isinstance(rule, ComparisonRule):
             for case in plan.cases:
                 for fact, value in _literals(case):
@@ -64,7 +84,7 @@ def _rule_edges(rule: object, intervals: tuple[Interval, ...], zero_at: Decimal 
             yield Decimal(0)
             if zero_at is not None:
                 yield zero_at
-        case BandsRule():
+        case BandsRule() | JudgementRule():
             yield from (v for iv in intervals for v in (iv.lo, iv.hi) if v is not None)
         case AdjustmentRule():
             yield from (rule.max_bonus, -rule.max_penalty)
@@ -78,10 +98,15 @@ def _literals(node: expr.Expr) -> Iterator[tuple[str, Decimal]]:
             yield from _literals(value)
 
 
+# -- numbers -----------------------------------------------------------------------------------
 def _places(decl: FactDecl) -> int:
     if decl.spec.type == "integer":
         return 0
     return decl.spec.places if decl.spec.places is not None else DEFAULT_PLACES
+
+
+def _step(decl: FactDecl) -> Decimal:
+    return Decimal(1).scaleb(-_places(decl))
 
 
 def _in_range(decl: FactDecl, value: Decimal) -> bool:
@@ -89,18 +114,74 @@ def _in_range(decl: FactDecl, value: Decimal) -> bool:
     return (lo is None or value >= lo) and (hi is None or value <= hi)
 
 
-def numbers(decl: FactDecl, marks: set[Decimal]) -> st.SearchStrategy[Decimal]:
-    """Decimals (or integers) within the declared range, half of them on or next to an edge."""
+def _bounds(decl: FactDecl, marks: set[Decimal], within: Interval | None = None) -> tuple[int, int] | None:
+    """The smallest and largest value, in steps of the fact's precision, in its range (and ``within``)."""
     places = _places(decl)
-    step = Decimal(1).scaleb(-places)
+    scale = Decimal(10) ** places
     lo, hi = decl.spec.range or (None, None)
-    low = lo if lo is not None else Decimal(-1000)
-    high = hi if hi is not None else max([low + 1000, *[m * 2 for m in marks]])
-    near = sorted({decimals.quantize(m + d, places, "half_up") for m in marks for d in (-step, 0, step)
-                   if _in_range(decl, m + d)} | {v for v in (lo, hi) if v is not None})
-    scale = 10 ** places
-    anywhere = st.integers(int(low * scale), int(high * scale)).map(lambda n: Decimal(n).scaleb(-places))
+    low = lo if lo is not None else min([Decimal(-_UNBOUNDED_SPAN), *(m * 2 for m in marks if m < 0),
+                                         *([hi - _UNBOUNDED_SPAN] if hi is not None else [])])
+    high = hi if hi is not None else max([low + _UNBOUNDED_SPAN, *(m * 2 for m in marks)])
+    first, last = math.ceil(low * scale), math.floor(high * scale)
+    if within is not None and within.lo is not None:
+        first = max(first, _first_above(within.lo * scale, within.lo_closed))
+    if within is not None and within.hi is not None:
+        last = min(last, -_first_above(-within.hi * scale, within.hi_closed))
+    return (first, last) if first <= last else None
+
+
+def _first_above(edge: Decimal, closed: bool) -> int:
+    """The least integer ≥ ``edge`` (closed) or > ``edge`` (open).
+
+    >>> _first_above(Decimal(80), True), _first_above(Decimal(80), False), _first_above(Decimal("79.5"), False)
+    (80, 81, 80)
+    """
+    least = math.ceil(edge)
+    return least + 1 if not closed and least == edge else least
+
+
+def numbers(decl: FactDecl, marks: set[Decimal], within: Interval | None = None,
+            minimum: Decimal | None = None) -> st.SearchStrategy[Decimal]:
+    """Values of a numeric fact in its declared range, at its precision; half of them on or next to an edge.
+
+    ``within`` narrows the range (a judgement tier), ``minimum`` raises its floor (a denominator).
+    Every value drawn is valid: nothing is filtered.
+    """
+    places = _places(decl)
+    bounds = _bounds(decl, marks, within)
+    if bounds is not None and minimum is not None:
+        bounds = (max(bounds[0], math.ceil(minimum * Decimal(10) ** places)), bounds[1])
+    if bounds is None or bounds[0] > bounds[1]:
+        return st.nothing()
+    first, last = bounds
+
+    def of(n: int) -> Decimal:
+        return Decimal(n).scaleb(-places)
+
+    step = _step(decl)
+    candidates = {decimals.quantize(m + d, places, "half_up") for m in marks for d in (-step, 0, step)}
+    near = sorted(v for v in candidates | {of(first), of(last)} if first <= v * Decimal(10) ** places <= last)
+    anywhere = st.integers(first, last).map(of)
     return st.one_of(st.sampled_from(near), anywhere) if near else anywhere
+
+
+# -- the shape of a policy's fact files, worked out once -----------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    tier: str | None
+    coefficient: str
+    tiers: tuple[Tier, ...]
+    intervals: tuple[Interval, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    decls: Mapping[str, FactDecl]
+    marks: Mapping[str, set[Decimal]]
+    ratios: tuple[tuple[FactDecl, str, str, Decimal], ...]
+    judgements: tuple[_Judgement, ...]
+    leaves: tuple[tuple[str | None, frozenset[str]], ...]  # (applicable_if, facts read) per leaf
+    constraints: tuple[expr.Expr, ...]
 
 
 def _ratio(decl: FactDecl) -> tuple[str, str, Decimal] | None:
@@ -111,35 +192,127 @@ def _ratio(decl: FactDecl) -> tuple[str, str, Decimal] | None:
     return None
 
 
-@st.composite
-def fact_documents(draw: st.DrawFn, policy: CompiledPolicy) -> dict[str, Any]:
-    """One fact-file document for ``policy`` (validate it with the policy before use)."""
-    marks = edges(policy)
+def _shape(policy: CompiledPolicy) -> _Shape:
     decls = {d.name: d for d in policy.facts}
+    ratios = []
+    for decl in policy.facts:
+        found = _ratio(decl)
+        if found and all(n in decls and decls[n].derive is None for n in found[:2]) and found[2] > 0:
+            ratios.append((decl, *found))
+    judgements, leaves = [], []
+    for node in policy.nodes():
+        if node.leaf is None:
+            continue
+        rule = node.leaf.rule
+        if isinstance(rule, JudgementRule):
+            judgements.append(_Judgement(rule.tier, rule.coefficient, rule.tiers, node.leaf.intervals))
+        leaves.append((rule.applicable_if, frozenset(facts_read(policy, node))))
+    return _Shape(decls, edges(policy), tuple(ratios), tuple(judgements), tuple(leaves),
+                  tuple(c.expr for c in policy.constraints))
+
+
+def fact_documents(policy: CompiledPolicy) -> st.SearchStrategy[dict[str, Any]]:
+    """Fact-file documents for ``policy``, valid by construction (see the module docstring)."""
+    return _documents(_shape(policy))
+
+
+@st.composite
+def _documents(draw: st.DrawFn, shape: _Shape) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for decl in policy.facts:
-        ratio = _ratio(decl)
-        if ratio and ratio[0] in decls and ratio[1] in decls and not decls[ratio[0]].derive:
-            _draw_ratio(draw, decl, ratio, decls, values, marks)
-    for decl in policy.facts:
+    for judgement in shape.judgements:
+        _draw_judgement(draw, shape, judgement, values)
+    for decl, a, b, k in shape.ratios:
+        if a not in values:
+            _draw_ratio(draw, shape, decl, (a, b, k), values)
+    for decl in shape.decls.values():
         if decl.derive is None and decl.name not in values:
-            values[decl.name] = draw(_value(decl, marks.get(decl.name, set())))
-    optional = [d.name for d in policy.facts if not d.spec.required and d.derive is None]
-    for name in optional:
+            values[decl.name] = draw(_value(decl, shape.marks.get(decl.name, set())))
+    _meet_constraints(shape, values)
+    for name in _omittable(shape, values):
         if draw(st.booleans()):
-            values.pop(name, None)
-    facts = {name: _entry(decls[name], value) for name, value in values.items()}
+            del values[name]
+    facts = {name: _entry(shape.decls[name], value) for name, value in values.items()}
     return {"department": "生成样例", "facts": facts}
 
 
-def _draw_ratio(draw: st.DrawFn, decl: FactDecl, ratio: tuple[str, str, Decimal], decls: dict[str, FactDecl],
-                values: dict[str, Any], marks: dict[str, set[Decimal]]) -> None:
+def _draw_judgement(draw: st.DrawFn, shape: _Shape, judgement: _Judgement, values: dict[str, Any]) -> None:
+    coefficient = shape.decls.get(judgement.coefficient)
+    if coefficient is None or coefficient.derive is not None or judgement.coefficient in values:
+        return
+    marks = shape.marks.get(judgement.coefficient, set())
+    if judgement.tier is None or not judgement.tiers:
+        values[judgement.coefficient] = draw(numbers(coefficient, marks))
+        return
+    names = [t.name for t in judgement.tiers]
+    if judgement.tier in values and values[judgement.tier] in names:
+        index = names.index(values[judgement.tier])
+    else:  # a tier in which the coefficient's range leaves some value
+        feasible = [i for i, iv in enumerate(judgement.intervals) if _bounds(coefficient, marks, iv) is not None]
+        index = draw(st.sampled_from(feasible or list(range(len(names)))))
+        values[judgement.tier] = names[index]
+    within: Interval | None = judgement.intervals[index]
+    if _bounds(coefficient, marks, within) is None:  # no coefficient fits this tier: evaluation will refuse it
+        within = None
+    values[judgement.coefficient] = draw(numbers(coefficient, marks, within=within))
+
+
+def _draw_ratio(draw: st.DrawFn, shape: _Shape, decl: FactDecl, ratio: tuple[str, str, Decimal],
+                values: dict[str, Any]) -> None:
     a, b, k = ratio
-    denominator = draw(numbers(decls[b], set()).filter(lambda v: v > 0))
-    rate = draw(numbers(decl, marks.get(decl.name, set())))
-    values[b] = denominator
-    numerator = decimals.quantize(rate * denominator / k, _places(decls[a]), "half_up")
-    values[a] = numerator if _in_range(decls[a], numerator) else draw(numbers(decls[a], set()))
+    numerator, denominator = shape.decls[a], shape.decls[b]
+    positive = _bounds(denominator, set())
+    if b not in values and (positive is None or positive[1] <= 0):  # no positive denominator: drawn on its own
+        return
+    b_value = values[b] if b in values else draw(numbers(denominator, set(), minimum=_step(denominator)))
+    if not isinstance(b_value, Decimal) or b_value <= 0:  # a denominator shared with an earlier draw
+        return
+    rate = draw(numbers(decl, shape.marks.get(decl.name, set())))
+    exact = rate * b_value / k
+    places = _places(numerator)
+    for mode in ("half_up", "down", "up"):  # the nearest numerator whose derived value stays in range
+        a_value = decimals.quantize(exact, places, mode)
+        if _in_range(numerator, a_value) and _derived_in_range(decl, {a: a_value, b: b_value}):
+            values[a], values[b] = a_value, b_value
+            return
+    values[b] = b_value  # no numerator fits: the numerator is drawn on its own, validation decides
+
+
+def _derived_in_range(decl: FactDecl, env: Mapping[str, Decimal]) -> bool:
+    assert decl.derive is not None
+    value = expr.evaluate(decl.derive, env)
+    assert isinstance(value, Decimal)
+    if decl.spec.rounding is not None:
+        value = decimals.quantize(value, decl.spec.rounding.places, decl.spec.rounding.mode)
+    return _in_range(decl, value)
+
+
+def _meet_constraints(shape: _Shape, values: dict[str, Any]) -> None:
+    """Move ``x`` in a violated ``x <= y`` (``<``, ``>=``, ``>``) between two drawn numeric facts."""
+    for constraint in shape.constraints:
+        match constraint:
+            case expr.Compare(op, expr.Name(x), expr.Name(y)) if op in ("<", "<=", ">", ">="):
+                pass
+            case _:
+                continue
+        left, right = values.get(x), values.get(y)
+        if not isinstance(left, Decimal) or not isinstance(right, Decimal) or expr.evaluate(constraint, values):
+            continue
+        step = _step(shape.decls[x])
+        moved = right - step if op == "<" else right + step if op == ">" else right
+        if _in_range(shape.decls[x], moved):
+            values[x] = moved
+
+
+def _omittable(shape: _Shape, values: Mapping[str, Any]) -> list[str]:
+    """Optional facts that no applicable rule reads (a rule's ``applicable_if`` fact is always read)."""
+    needed: set[str] = set()
+    for applicable_if, reads in shape.leaves:
+        if applicable_if is not None:
+            needed.add(applicable_if)
+        if applicable_if is None or values.get(applicable_if) is not False:
+            needed |= reads
+    return [name for name, decl in shape.decls.items()
+            if not decl.spec.required and decl.derive is None and name in values and name not in needed]
 
 
 def _value(decl: FactDecl, marks: set[Decimal]) -> st.SearchStrategy[Any]:
@@ -149,19 +322,17 @@ def _value(decl: FactDecl, marks: set[Decimal]) -> st.SearchStrategy[Any]:
     if spec.type == "enum":
         return st.sampled_from(spec.values)
     if spec.type == "targets":
-        return st.lists(_target(), min_size=1, max_size=6, unique_by=lambda t: t["name"])
+        return _targets()
     return numbers(decl, marks)
 
 
-def _target() -> st.SearchStrategy[dict[str, Any]]:
-    amount = st.integers(0, 500).map(Decimal)
-    return st.fixed_dictionaries({
-        "name": st.sampled_from([f"目标{i}" for i in range(1, 10)]),
-        "target": st.integers(1, 500).map(Decimal),
-        "actual": amount,
-        "direction": st.sampled_from(["higher", "lower"]),
-        "unit": st.just("个"),
-    })
+@st.composite
+def _targets(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """One to six targets with distinct names (a permutation, not a filter)."""
+    count = draw(st.integers(1, 6))
+    names = draw(st.permutations(TARGET_NAMES))[:count]
+    return [{"name": name, "target": Decimal(draw(st.integers(1, 500))), "actual": Decimal(draw(st.integers(0, 500))),
+             "direction": draw(st.sampled_from(["higher", "lower"])), "unit": "个"} for name in names]
 
 
 def _entry(decl: FactDecl, value: Any) -> dict[str, Any]:

@@ -24,11 +24,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import engine
-from engine.render.batch_records import Summary, error_record, result_record
+from engine.commands.failures import report_internal
 from engine.errors import ErrorCode, JixiaoError, Problem
 from engine.firing.backends import Backend
 from engine.identity import check_identity, forced_records
 from engine.loader import facts_from_document, read_document
+from engine.render.batch_records import Summary, error_record, result_record
 
 __all__ = ["default_jobs", "expand", "is_batch", "score_files", "score_task", "summary_table", "with_progress"]
 
@@ -84,8 +85,8 @@ def _score(path: str) -> dict[str, Any]:
         return _TASK(_POLICY, _BACKEND, path)
     except JixiaoError as err:
         return error_record(path, err.problem)
-    except Exception as err:  # a bug must not stop the other files: report it on this file's line
-        return error_record(path, Problem(ErrorCode.FIRING_ENGINE, f"内部错误：{type(err).__name__}: {err}"))
+    except Exception as err:  # a bug must not stop the other files: report it on this file's line, log it
+        return error_record(path, Problem(ErrorCode.FIRING_ENGINE, report_internal(err, "jixiao score（批量）")))
 
 
 def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Callable[[], Backend],

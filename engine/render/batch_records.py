@@ -1,8 +1,9 @@
 """Batch scoring, the pure parts: one record per fact file and the summary (stage: render; pure).
 
 A record is what ``jixiao score … --out results.jsonl`` writes on one line: the JSON result of a
-scored file (:func:`engine.render.json.result_dict`), or ``{"file", "error": {code, message,
-location}}`` for a file that could not be scored. :func:`summarise` reads records back, so a
+scored file (:func:`engine.render.json.result_dict`), or ``{"file", "error": problem}`` for a file
+that could not be scored, ``problem`` being the error shape the HTTP API uses too
+(:func:`engine.errors.problem_dict`). :func:`summarise` reads records back, so a
 summary can be computed from any results file.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from engine.errors import Problem
+from engine.errors import Problem, problem_dict
 from engine.render.json import result_dict
 from engine.trace import Result
 
@@ -27,14 +28,17 @@ def result_record(result: Result) -> dict[str, Any]:
 
 
 def error_record(file: str, problem: Problem) -> dict[str, Any]:
-    """The record of a fact file that could not be scored, with the error's location.
+    """The record of a fact file that could not be scored: the file and the error, located.
 
     >>> from engine.errors import ErrorCode, SourceLocation
-    >>> error_record("f.yaml", Problem(ErrorCode.FACTS_UNIT, "单位不对", SourceLocation("f.yaml", 3, 5)))
-    {'file': 'f.yaml', 'error': {'code': 'facts.unit', 'message': '单位不对', 'location': 'f.yaml:3:5'}}
+    >>> record = error_record("f.yaml", Problem(ErrorCode.FACTS_UNIT, "单位不对", SourceLocation("f.yaml", 3, 5)))
+    >>> record_line(record)
+    '{"file":"f.yaml","error":{"code":"facts.unit","message":"单位不对","location":{"file":"f.yaml","line":3,"col":5},\
+"field":""}}\\n'
+    >>> str(record["error"]["location"])  # what the command line prints before the message
+    'f.yaml:3:5'
     """
-    location = str(problem.location) if problem.location else None
-    return {"file": file, "error": {"code": str(problem.code), "message": problem.message, "location": location}}
+    return {"file": file, "error": problem_dict(problem)}
 
 
 def record_line(record: Mapping[str, Any]) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from engine.service.store import utc
 
 
 class _Model(BaseModel):
@@ -37,11 +39,27 @@ class ErrorResponse(_Model):
 
 
 class Health(_Model):
-    """Liveness and readiness."""
+    """Liveness and readiness: ``degraded`` when some policy document could not be loaded (see ``/status``)."""
 
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"]
     database: Literal["ok"]
     policies: int
+    rejected: int = Field(description="未能载入的指标体系文件或已存版本的个数，详见 /status")
+
+
+class RejectedDocument(_Model):
+    """A bundled file or stored version the service could not load, with its problems."""
+
+    source: Literal["bundled", "stored"]
+    name: str
+    problems: list[ErrorItem]
+
+
+class Status(_Model):
+    """What the service loaded at start-up, and what it could not load."""
+
+    policies: int
+    rejected: list[RejectedDocument]
 
 
 class PolicyRef(_Model):
@@ -124,7 +142,7 @@ class Decision(_Model):
     """A recorded decision: who scored what, under which policy version, with which facts, and the result."""
 
     id: str
-    created_at: datetime
+    created_at: datetime = Field(description="UTC，RFC 3339，微秒精度，以 Z 结尾：2021-12-31T08:00:00.000000Z")
     actor: str
     department: str
     policy: PolicyRef
@@ -133,6 +151,20 @@ class Decision(_Model):
     total: str
     result: dict[str, Any]
     facts: dict[str, Any] | None = None
+
+    @field_serializer("created_at")
+    def _utc_z(self, moment: datetime) -> str:
+        return timestamp(moment)
+
+
+def timestamp(moment: datetime) -> str:
+    """One format for every timestamp the API returns: UTC, microseconds, ``Z``.
+
+    >>> from datetime import timedelta, timezone
+    >>> timestamp(datetime(2021, 12, 31, 16, 0, tzinfo=timezone(timedelta(hours=8))))
+    '2021-12-31T08:00:00.000000Z'
+    """
+    return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class ExplainRequest(ScoreRequest):
@@ -164,3 +196,12 @@ class DiffRequest(_Model):
     facts: dict[str, Any] | None = None
     facts_text: str | None = None
     facts_name: str = Field(default="facts.yaml", max_length=200)
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+    415: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+"""The error statuses every route documents (``responses=`` of a route)."""
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}}
+"""The statuses of a route that needs a token (``engine.service.access``)."""

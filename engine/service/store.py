@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, String, Text, create_engine, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-__all__ = ["Decision", "PolicyVersion", "Store", "default_url"]
+__all__ = ["Decision", "PolicyVersion", "Store", "default_url", "utc"]
 
 
 class Base(DeclarativeBase):
@@ -117,9 +117,9 @@ class Store:
             row = session.get(Decision, decision_id)
             return _record(row) if row else None
 
-    def decisions(self, policy_id: str | None, limit: int) -> list[DecisionRecord]:
-        """The newest decisions, optionally of one policy."""
-        query = select(Decision).order_by(Decision.created_at.desc(), Decision.id).limit(limit)
+    def decisions(self, policy_id: str | None, limit: int, offset: int = 0) -> list[DecisionRecord]:
+        """The newest decisions, optionally of one policy, skipping the ``offset`` newest."""
+        query = select(Decision).order_by(Decision.created_at.desc(), Decision.id).offset(offset).limit(limit)
         if policy_id:
             query = query.where(Decision.policy_id == policy_id)
         with self.session() as session:
@@ -131,11 +131,15 @@ class Store:
             session.add(PolicyVersion(policy_id=policy_id, version=version, digest=digest, name=name, text=text,
                                       created_at=datetime.now(UTC), actor=actor))
 
-    def policy_texts(self) -> list[tuple[str, str]]:
-        """``(version key, text)`` of every stored policy version, oldest first."""
+    def policy_texts(self) -> list[tuple[str, str, str]]:
+        """``(policy id, version, text)`` of every stored policy version, oldest first."""
         with self.session() as session:
             rows = session.scalars(select(PolicyVersion).order_by(PolicyVersion.created_at))
-            return [(f"{row.policy_id}@{row.version}", row.text) for row in rows]
+            return [(row.policy_id, row.version, row.text) for row in rows]
+
+    def close(self) -> None:
+        """Close every pooled connection (the application's shutdown)."""
+        self.engine.dispose()
 
     def ping(self) -> bool:
         """Whether the database answers."""
@@ -164,6 +168,15 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def utc(moment: datetime) -> datetime:
+    """A timestamp in UTC: SQLite gives back naive datetimes (stored in UTC), PostgreSQL the session's zone.
+
+    >>> utc(datetime(2021, 12, 31, 8, 0)).isoformat()
+    '2021-12-31T08:00:00+00:00'
+    """
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _record(row: Decision) -> DecisionRecord:
-    return DecisionRecord(row.id, row.created_at, row.actor, row.department, row.policy_id, row.policy_version,
+    return DecisionRecord(row.id, utc(row.created_at), row.actor, row.department, row.policy_id, row.policy_version,
                           row.policy_digest, row.facts_digest, row.result_digest, row.total, row.facts, row.result)

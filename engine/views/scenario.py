@@ -1,10 +1,10 @@
 """Changed facts, at the document level: parsed fact file + ``NAME=VALUE`` overrides → Facts → Result.
 
-A scenario changes the parsed fact file (``SourceDoc.value``) and runs ``validate_facts`` on it again,
-so a changed value passes exactly the checks a fact file does (type, unit, range, derived facts) and a
-bad one gets the same located error, pointing at the ``--set`` argument instead of a file line. When
-an input of a derived fact changes, a value the file states for the derived fact no longer holds; it
-is dropped, recomputed from the formula, and reported in :attr:`Scenario.recomputed`.
+A scenario changes the parsed fact file (``SourceDoc.value``) and runs ``validate_against`` on it again,
+so a changed value passes exactly the checks a fact file does (type, unit, range, derived facts,
+constraints) and a bad one gets the same located error, pointing at the ``--set`` argument instead of
+a file line. When an input of a derived fact changes, a value the file states for the derived fact no
+longer holds; it is dropped, recomputed from the formula, and reported in :attr:`Scenario.recomputed`.
 """
 
 from __future__ import annotations
@@ -12,20 +12,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from engine import expr
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.evaluate import evaluate
-from engine.facts import FactDecl, Facts, validate_facts
+from engine.facts import FactDecl, Facts, validate_against
 from engine.firing.backends import Backend
 from engine.source import Path, SourceDoc, parse_document
 from engine.trace import Result
 
-__all__ = ["SET_FILE", "Override", "OverrideSyntax", "Scenario", "apply", "parse_override", "run", "with_fact"]
+__all__ = ["ARGUMENT_DIGITS", "SET_FILE", "Override", "OverrideSyntax", "Scenario", "apply", "check_distinct",
+           "check_magnitude", "parse_override", "run", "with_fact"]
 
 SET_FILE = "--set"
+ARGUMENT_DIGITS = 30  # a number typed as an argument: at most this many digits before and after the point
 _NUMERIC = ("decimal", "integer")
 
 
@@ -90,7 +93,74 @@ def parse_override(text: str, index: int = 1, source: str = SET_FILE) -> Overrid
             loc = SourceLocation(loc.file, 1, min(loc.col, len(raw) + 1) if loc.line == 1 else len(raw) + 1)
         raise JixiaoError(err.code, err.problem.message, _shift(loc, index, col), f"{SET_FILE} {name}") from None
     positions = {p: _shift(loc, index, col) for p, loc in doc.positions.items()}
+    for path, number in _numbers(doc.value, ()):
+        problem = check_magnitude(number, raw.strip() if not path else _number_text(number))
+        if problem:
+            raise JixiaoError(ErrorCode.FACTS_RANGE, problem, positions.get(path, positions[()]), f"{SET_FILE} {name}")
     return Override(name, doc.value, text, positions[()], key, (), positions)
+
+
+def check_magnitude(number: Decimal, text: str) -> str | None:
+    """Why a number typed as an argument is out of reach, or None when it is fine.
+
+    A fact file's numbers are bounded by the policy's ranges; an argument may be anything, and one of
+    a million digits would be carried through every check and message. At most
+    :data:`ARGUMENT_DIGITS` digits before and after the point keeps arithmetic exact and messages short.
+
+    >>> check_magnitude(Decimal("84.48"), "84.48") is None
+    True
+    >>> check_magnitude(Decimal("1e999999"), "1e999999")
+    '数值「1e999999」超出可处理的范围：整数部分和小数部分各最多 30 位'
+    """
+    if not number.is_finite():
+        return f"数值「{_short(text)}」不是有限数"
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if number.adjusted() >= ARGUMENT_DIGITS or exponent < -ARGUMENT_DIGITS:
+        return f"数值「{_short(text)}」超出可处理的范围：整数部分和小数部分各最多 {ARGUMENT_DIGITS} 位"
+    return None
+
+
+def _number_text(number: Decimal) -> str:
+    """A short scientific text of a number for messages (never its millions of digits).
+
+    >>> _number_text(Decimal("1e999999"))
+    '1E+999999'
+    """
+    return f"{number:.6E}" if len(number.as_tuple().digits) > 7 else str(number)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]}（共 {len(text)} 个字符）"
+
+
+def _numbers(value: Any, path: Path) -> Iterator[tuple[Path, Decimal]]:
+    if isinstance(value, Decimal):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numbers(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _numbers(item, (*path, i))
+
+
+def check_distinct(overrides: Sequence[Override]) -> None:
+    """Each fact (or item of a fact) is changed at most once.
+
+    Raises:
+        JixiaoError: ``source.duplicate_key`` at the second change of the same fact.
+    """
+    seen: dict[str, list[Override]] = {}
+    for override in overrides:
+        for earlier in seen.get(override.name, []):
+            shorter = min(len(earlier.path), len(override.path))
+            if earlier.path[:shorter] == override.path[:shorter]:
+                message = (f"事实「{override.name}」被改动了两次（{earlier.key_location} 已改动它）："
+                           "每项事实只能改动一次")
+                raise JixiaoError(ErrorCode.SOURCE_DUPLICATE_KEY, message, override.key_location,
+                                  f"{override.key_location.file} {override.name}")
+        seen.setdefault(override.name, []).append(override)
 
 
 def _shift(loc: SourceLocation, index: int, col: int) -> SourceLocation:
@@ -169,13 +239,13 @@ def run(policy: CompiledPolicy, doc: SourceDoc, base_digest: str, overrides: Seq
 
     Raises:
         PolicyErrors: the changed facts fail validation (same codes and messages as a fact file).
-        JixiaoError: evaluation fails (e.g. a value no band covers).
+        JixiaoError: a fact is changed twice (``source.duplicate_key``), or evaluation fails (e.g. a value no
+            band covers).
     """
+    check_distinct(overrides)
     changed, recomputed = apply(doc, policy.facts, overrides)
-    if not isinstance(changed.value, dict):
-        raise JixiaoError(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))
     digest = hashlib.sha256("\n".join([base_digest, *(o.text for o in overrides)]).encode()).hexdigest()
-    facts = validate_facts(changed, policy.facts, policy.indicator_ids(), digest)
+    facts = validate_against(policy, changed, digest)
     return Scenario(tuple(overrides), recomputed, facts, evaluate(policy, facts, backend=backend))
 
 

@@ -9,24 +9,27 @@ indicators whose rules read it (directly or through a derived fact) and the tota
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, localcontext
 
 from engine.compile import CompiledIndicator, CompiledPolicy
-from engine.errors import SourceLocation
+from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.evaluate import evaluate, facts_read
-from engine.views.explain import Comparison, compare
 from engine.facts import Facts, FactValue
 from engine.firing.backends import Backend
-from engine.views.scenario import Override, OverrideSyntax, Scenario, run
 from engine.source import SourceDoc
 from engine.trace import Result
+from engine.views.explain import Comparison, compare
+from engine.views.scenario import ARGUMENT_DIGITS, Override, OverrideSyntax, Scenario, check_magnitude, run
 
 __all__ = ["FactChange", "Sweep", "SweepPoint", "SweepSpec", "WhatIf", "affected", "parse_sweep", "sweep", "whatif"]
 
 SWEEP_FILE = "--sweep"
 MAX_POINTS = 1001
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,29 +100,43 @@ class SweepSpec:
         >>> [str(v) for v in parse_sweep("率=0:1:0.25").values()]
         ['0.00', '0.25', '0.50', '0.75', '1.00']
         """
-        count = math.floor((self.stop - self.start) / self.step) + 1
-        return tuple(self.start + self.step * i for i in range(count))
+        with localcontext() as exact:  # FROM + STEP × i exactly: each has at most 2 × ARGUMENT_DIGITS digits
+            exact.prec = 4 * ARGUMENT_DIGITS + 4
+            count = math.floor((self.stop - self.start) / self.step) + 1
+            return tuple(self.start + self.step * i for i in range(count))
 
 
 def parse_sweep(text: str) -> SweepSpec:
-    """Parse ``NAME=FROM:TO:STEP``.
+    """Parse ``NAME=FROM:TO:STEP``; the numbers are plain (half-width) decimals of bounded size.
 
     Raises:
-        OverrideSyntax: malformed, STEP ≤ 0, FROM > TO, or more than ``MAX_POINTS`` values.
+        OverrideSyntax: malformed, STEP ≤ 0, FROM > TO, a number out of reach, or more than ``MAX_POINTS``
+            values.
     """
     name, sep, rest = text.partition("=")
     parts = rest.split(":")
     if not sep or not name.strip() or len(parts) != 3:
         raise OverrideSyntax(f"应写成 事实名=起点:终点:步长，例如 财政拨款收入预决算差异率=0:12:0.5：得到 {text!r}")
-    try:
-        start, stop, step = (Decimal(p.strip()) for p in parts)
-    except InvalidOperation:
-        raise OverrideSyntax(f"起点、终点、步长应为数值：得到 {rest!r}") from None
-    if not all(v.is_finite() for v in (start, stop, step)) or step <= 0 or start > stop:
+    start, stop, step = (_sweep_number(p.strip(), rest) for p in parts)
+    if step <= 0 or start > stop:
         raise OverrideSyntax(f"步长应大于 0，且起点不大于终点：得到 {rest!r}")
-    if (stop - start) / step >= MAX_POINTS:
-        raise OverrideSyntax(f"取值点太多（最多 {MAX_POINTS} 个）：请加大步长")
+    with localcontext() as wide:  # bounded operands: the quotient cannot overflow; ≥ MAX_POINTS is all we ask
+        wide.prec = 4 * ARGUMENT_DIGITS + 4
+        if (stop - start) / step >= MAX_POINTS:
+            raise OverrideSyntax(f"取值点太多（最多 {MAX_POINTS} 个）：请加大步长")
     return SweepSpec(name.strip(), start, stop, step, text)
+
+
+def _sweep_number(part: str, rest: str) -> Decimal:
+    if not _NUMBER.fullmatch(part):
+        plain = unicodedata.normalize("NFKC", part)
+        hint = f"，是否为「{plain}」？请用半角数字" if plain != part and _NUMBER.fullmatch(plain) else ""
+        raise OverrideSyntax(f"起点、终点、步长应为数值：得到「{part}」{hint}（{rest!r}）")
+    number = Decimal(part)
+    problem = check_magnitude(number, part)
+    if problem:
+        raise OverrideSyntax(problem)
+    return number
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +168,20 @@ def sweep(policy: CompiledPolicy, doc: SourceDoc, facts: Facts, spec: SweepSpec,
 
     Raises:
         PolicyErrors: a swept value fails the fact-file validation (located at ``--sweep``).
+        JixiaoError: the swept fact is also changed by an override (``source.duplicate_key``).
     """
+    where = SourceLocation(SWEEP_FILE, 1, len(SWEEP_FILE) + len(spec.name) + 3)
+    for override in overrides:
+        if override.name == spec.name:
+            raise JixiaoError(ErrorCode.SOURCE_DUPLICATE_KEY,
+                              f"事实「{spec.name}」既由 {override.key_location} 改动，又要扫描取值：二者只能选一",
+                              SourceLocation(SWEEP_FILE, 1, len(SWEEP_FILE) + 2), f"{SWEEP_FILE} {spec.name}")
     base = run(policy, doc, facts.digest, overrides, backend) if overrides else None
     base_facts = base.facts if base else facts
     found = base_facts.values.get(spec.name)
     current = found.value if found is not None and isinstance(found.value, Decimal) else None
     columns = affected(policy, spec.name)
     values = sorted({*spec.values(), *([current] if current is not None else [])})
-    where = SourceLocation(SWEEP_FILE, 1, len(SWEEP_FILE) + len(spec.name) + 3)
     points = []
     for value in values:
         point = Override(spec.name, value, f"{spec.name}={value}", where, where)

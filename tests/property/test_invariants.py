@@ -10,15 +10,16 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
 import engine
-from engine.commands.main import main
 from engine.authoring.cases import load_case_file, run_case
-from engine.errors import JixiaoError
 from engine.authoring.fuzz import fuzz, generated_facts
 from engine.authoring.invariants import check_invariants
 from engine.authoring.strategies import edges, fact_documents
+from engine.commands.main import main
+from engine.errors import JixiaoError
 from tests.conftest import ROOT
 
 BUNDLED = sorted((ROOT / "policies").glob("*.yaml"))
+KINDS = sorted((ROOT / "tests" / "policies" / "kinds").glob("*.yaml"))
 BROKEN = ROOT / "tests" / "fuzz" / "broken-monotone.yaml"
 
 
@@ -76,3 +77,65 @@ def test_counterexample_yaml_keeps_exact_decimals():
     data = yaml.safe_load(text)
     assert data["cases"][0]["want_total"] == 2.0 and "!!" not in text
     assert Path is not None
+
+
+@pytest.mark.parametrize("path", BUNDLED + KINDS, ids=lambda p: p.stem)
+def test_fuzz_runs_clean_on_every_policy(path):
+    run = CliRunner().invoke(main, ["fuzz", str(path), "--examples", "15"])
+    assert run.exit_code == 0, run.output
+    assert "拒绝 0 个" in run.output and "全部不变式成立" in run.output and "Traceback" not in run.output
+
+
+@pytest.mark.parametrize("path", [ROOT / "tests" / "policies" / "kinds" / "judgement.yaml"], ids=["judgement"])
+def test_a_judgement_coefficient_lies_in_its_tier(path):
+    policy = engine.load_policy(path)
+    (leaf,) = [n.leaf for n in policy.nodes() if n.leaf is not None]
+    tiers = {t.name: iv for t, iv in zip(leaf.rule.tiers, leaf.intervals, strict=True)}
+    seen = set()
+
+    @given(fact_documents(policy))
+    def check(document):
+        facts = document["facts"]
+        tier = facts[leaf.rule.tier]["value"]
+        assert tiers[tier].contains(facts[leaf.rule.coefficient]["value"])
+        seen.add(tier)
+
+    check()
+    assert seen == set(tiers)
+
+
+def test_an_optional_fact_is_left_out_only_when_its_rule_does_not_apply():
+    policy = engine.load_policy(ROOT / "tests" / "policies" / "kinds" / "not_applicable.yaml")
+    left_out = []
+
+    @given(fact_documents(policy))
+    def check(document):
+        facts = document["facts"]
+        if "面积控制率" not in facts:
+            assert facts["有楼堂馆所项目"]["value"] is False
+            left_out.append(document)
+        generated_facts(policy, document)
+
+    check()
+    assert left_out  # the case is generated, not only avoided
+
+
+def test_a_document_the_engine_refuses_is_a_counted_rejection(tmp_path):
+    from tests.helpers import policy_text
+
+    path = tmp_path / "p.yaml"
+    path.write_text(policy_text("""\
+        id: r
+        kind: proportional
+        fact: 差
+        wording: w
+        provenance: official
+    """, '甲: {type: decimal, unit: "%", range: [0, 100], places: 2}\n'
+         '乙: {type: decimal, unit: "%", range: [0, 100], places: 2}\n'
+         '差: {type: decimal, unit: "%", range: [0, 100], places: 2, derive: 甲 - 乙}\n'), encoding="utf-8")
+    report = fuzz(engine.load_policy(path), 60)
+    assert report.examples == 60 and report.valid + sum(report.rejected.values()) == 60
+    assert report.rejected["facts.range"] > 0 and report.document is None
+    assert "拒绝" in report.summary() and "facts.range" in report.summary()
+    run = CliRunner().invoke(main, ["fuzz", str(path), "--examples", "60"])
+    assert run.exit_code == 0 and "facts.range" in run.output and "Traceback" not in run.output

@@ -19,19 +19,26 @@ from fastapi.testclient import TestClient
 from engine.service.app import ServiceConfig, create_app
 from tests.conftest import GZ_FACTS, ROOT
 
-TOKEN = "test-token-not-for-production"
+TOKEN = "test-token-not-for-production"  # the admin token, configured as JIXIAO_TOKEN
+READER_TOKEN = "reader-token-for-tests-0001"
+SCORER_TOKEN = "scorer-token-for-tests-0002"
+TOKENS = f"reader:{READER_TOKEN},scorer:{SCORER_TOKEN}"  # as JIXIAO_TOKENS
+AS_READER = {"Authorization": f"Bearer {READER_TOKEN}"}
+AS_SCORER = {"Authorization": f"Bearer {SCORER_TOKEN}"}
+AS_ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 GZ_FACTS_TEXT = GZ_FACTS.read_text(encoding="utf-8")
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> ServiceConfig:
     return ServiceConfig(policies_dir=ROOT / "policies", db_url=f"sqlite:///{tmp_path / 'd.sqlite3'}", token=TOKEN,
-                         max_body_bytes=200_000, max_facts=100)
+                         tokens=TOKENS, max_body_bytes=200_000, max_facts=100)
 
 
 @pytest.fixture
 def client(config: ServiceConfig) -> Iterator[TestClient]:
-    with TestClient(create_app(config)) as test_client:
+    """A client holding the scorer token; ``raise_server_exceptions=False``: a 500 is an answer to check."""
+    with TestClient(create_app(config), headers=AS_SCORER, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -44,8 +51,8 @@ def free_port() -> int:
 class Server:
     """``jixiao serve`` in a subprocess on loopback."""
 
-    def __init__(self, db_url: str, port: int | None = None) -> None:
-        self.db_url, self.port = db_url, port or free_port()
+    def __init__(self, db_url: str, port: int | None = None, env: dict[str, str] | None = None) -> None:
+        self.db_url, self.port, self.env = db_url, port or free_port(), env or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.log: Any = None
 
@@ -54,7 +61,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        env = {**os.environ, "JIXIAO_TOKEN": TOKEN}
+        env = {**os.environ, "JIXIAO_TOKEN": TOKEN, "JIXIAO_TOKENS": TOKENS, **self.env}
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - the server's stderr, closed on stop/kill
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(self.port), "--db", self.db_url,

@@ -6,9 +6,10 @@ import json
 
 from engine.service.app import create_app
 from tests.conftest import ROOT
-from tests.service.conftest import GZ_FACTS_TEXT, TOKEN
+from tests.service.conftest import AS_ADMIN, GZ_FACTS_TEXT
 
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH = AS_ADMIN
+NO_TOKEN = {"Authorization": ""}
 
 
 def score(client, **body):
@@ -16,7 +17,8 @@ def score(client, **body):
 
 
 def test_health(client):
-    assert client.get("/health").json() == {"status": "ok", "database": "ok", "policies": 2}
+    assert client.get("/health").json() == {"status": "ok", "database": "ok", "policies": 2, "rejected": 0}
+    assert client.get("/status").json() == {"policies": 2, "rejected": []}
 
 
 def test_list_and_get_policies(client):
@@ -107,8 +109,9 @@ def test_check_policy(client):
 
 def test_adding_a_policy_version_needs_the_token(client):
     text = client.get("/policies/gz-dept-2021").json()["text"].replace('version: "1.0.0-r1"', 'version: "1.0.1"')
-    assert client.post("/policies", json={"text": text}).status_code == 401
+    assert client.post("/policies", json={"text": text}, headers=NO_TOKEN).status_code == 401
     assert client.post("/policies", json={"text": text}, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.post("/policies", json={"text": text}).status_code == 403  # the client's scorer token
     created = client.post("/policies", json={"text": text}, headers=AUTH)
     assert created.status_code == 201 and created.json()["version"] == "1.0.1" and created.json()["source"] == "stored"
     assert client.post("/policies", json={"text": text}, headers=AUTH).json()["error"]["code"] == "policy.exists"
@@ -123,17 +126,18 @@ def test_added_versions_survive_a_restart(config, client):
     client.post("/policies", json={"text": text}, headers=AUTH)
     from fastapi.testclient import TestClient
 
-    with TestClient(create_app(config)) as again:
+    with TestClient(create_app(config), headers=AUTH) as again:
         assert again.get("/policies/gz-dept-2021", params={"version": "2.0"}).json()["source"] == "stored"
 
 
 def test_without_a_token_adding_is_disabled(config):
     from fastapi.testclient import TestClient
 
-    config.token = None
+    config.token, config.tokens = None, ""
     with TestClient(create_app(config)) as anonymous:
         response = anonymous.post("/policies", json={"text": "x"}, headers=AUTH)
         assert response.status_code == 403 and response.json()["error"]["code"] == "auth.disabled"
+        assert anonymous.get("/decisions").status_code == 200  # open: reading and scoring need no token
 
 
 def test_missing_decision_is_404(client):

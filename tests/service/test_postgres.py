@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from engine.service.app import ServiceConfig, create_app
 from tests.conftest import ROOT
-from tests.service.conftest import GZ_FACTS_TEXT, free_port
+from tests.service.conftest import AS_ADMIN, GZ_FACTS_TEXT, TOKEN, free_port
 
 SKIP = "PostgreSQL 不可用：未安装 PostgreSQL 服务器程序（initdb/pg_ctl），也没有设置 JIXIAO_TEST_PG_URL"
 
@@ -61,11 +61,11 @@ def pg_url() -> Iterator[str]:
 
 
 def test_decision_log_on_postgresql(pg_url):
-    config = ServiceConfig(policies_dir=ROOT / "policies", db_url=pg_url, token="t")
-    with TestClient(create_app(config)) as client:
+    config = ServiceConfig(policies_dir=ROOT / "policies", db_url=pg_url, token=TOKEN)
+    with TestClient(create_app(config), headers=AS_ADMIN) as client:
         first = client.post("/policies/gz-dept-2021/score", json={"facts_text": GZ_FACTS_TEXT}).json()
         assert first["total"] == "94.622"
-    with TestClient(create_app(config)) as again:  # migrations are idempotent; the record is still there
+    with TestClient(create_app(config), headers=AS_ADMIN) as again:  # migrations are idempotent; the record stays
         stored = again.get(f"/decisions/{first['id']}").json()
         assert stored["result_digest"] == first["result_digest"] and stored["facts"]["department"]
         second = again.post("/policies/gz-dept-2021/score", json={"facts_text": GZ_FACTS_TEXT}).json()

@@ -2,11 +2,17 @@
 
 Each case file starts with an ASCII/UTF-8 comment header (a JSON case has a ``.want`` file beside it):
 ``# code:``, ``# line:``, ``# message:``, and for fact files ``# policy:`` (relative to the case).
+
+A bad command line is a ``cli-*.args`` file: the header gives ``# code:``, ``# location:`` (an argument
+is located as ``--set:2:7``), ``# message:`` and optionally ``# exit:`` (default 1); the last line is the
+command line, split like a shell would, with ``{root}`` (the repository) and ``{tmp}`` (a fresh
+directory) filled in.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -19,8 +25,10 @@ from engine.identity import check_identity
 from engine.loader import facts_from_document, read_document
 from engine.views.review import review_document
 
-BAD = Path(__file__).resolve().parent.parent / "bad"
-CASES = sorted(p for p in BAD.glob("*") if p.suffix in (".yaml", ".json") and p.name != "base-policy.yaml")
+ROOT = Path(__file__).resolve().parent.parent.parent
+BAD = ROOT / "tests" / "bad"
+CASES = sorted(p for p in BAD.glob("*") if p.suffix in (".yaml", ".json", ".xlsx") and p.name != "base-policy.yaml")
+CLI_CASES = sorted(BAD.glob("cli-*.args"))
 # Codes that no policy or fact file can cause: they mean a bug in jixiao (or a limit tested in
 # tests/backends), so they have no bad-input file.
 INTERNAL = {ErrorCode.EVAL_AMBIGUOUS, ErrorCode.FIRING_NOT_HANDLED, ErrorCode.FIRING_OBSERVED,
@@ -68,9 +76,36 @@ def test_bad_input_is_located(case):
                and expected["message"] in message for code, file, line, message in found), found
 
 
+def cli_case(case: Path) -> tuple[dict[str, str], list[str]]:
+    text = case.read_text(encoding="utf-8")
+    header = dict(re.findall(r"^# (case|code|location|message|exit): (.*)$", text, flags=re.MULTILINE))
+    (command,) = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return header, shlex.split(command)
+
+
 def test_every_input_error_code_has_a_bad_file():
-    covered = {want(case)["code"] for case in CASES}
+    covered = {want(case)["code"] for case in CASES} | {cli_case(case)[0]["code"] for case in CLI_CASES}
     assert covered == {str(c) for c in ErrorCode} - {str(c) for c in INTERNAL}
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=lambda p: p.stem)
+def test_bad_command_line_is_located(case, tmp_path, monkeypatch):
+    import uvicorn
+
+    def must_not_start(*args, **kwargs):
+        raise AssertionError("the service must not start on a bad command line")
+
+    monkeypatch.setattr(uvicorn, "run", must_not_start)
+    expected, args = cli_case(case)
+    args = [a.replace("{root}", str(ROOT)).replace("{tmp}", str(tmp_path)) for a in args]
+    before = sorted(tmp_path.rglob("*"))
+    run = CliRunner().invoke(main, args, env={"JIXIAO_DB": None, "JIXIAO_POLICIES": None})
+    assert run.exit_code == int(expected.get("exit", "1")), run.output
+    assert "Traceback" not in run.output and "内部错误" not in run.output
+    assert run.exception is None or isinstance(run.exception, SystemExit), repr(run.exception)
+    assert f"{expected['location']}: {expected['code']}: " in run.output, run.output
+    assert expected["message"] in run.output
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written, not even a temporary file
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)

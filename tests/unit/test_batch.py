@@ -39,14 +39,15 @@ def test_a_directory_is_scored_in_path_order_and_a_bad_file_does_not_stop_the_ot
     code, output = _run(str(fact_dir), "--out", str(out), "--jobs", "2")
     assert code == 1  # one file failed, after all others were written
     records = _lines(out)
-    files = [r["error"]["location"].split(":")[0] if "error" in r else r["facts"]["file"] for r in records]
+    files = [r["error"]["location"]["file"] if "error" in r else r["facts"]["file"] for r in records]
     assert [Path(f).name for f in files] == ["dept-01.yaml", "dept-02.yaml", "dept-03.yaml", "dept-05-bad.yaml",
                                             "dept-10.yaml"]
     bad = records[3]
     assert bad["file"].endswith("dept-05-bad.yaml") and bad["error"]["code"] == "facts.unit"
-    assert bad["error"]["location"].startswith(str(fact_dir / "dept-05-bad.yaml") + ":")
+    where = bad["error"]["location"]  # the error shape of the HTTP API: engine.errors.problem_dict
+    assert where["file"] == str(fact_dir / "dept-05-bad.yaml") and where["line"] > 1
     assert "文件数" in output and "失败" in output and "扣分最多 1" in output
-    assert f"{bad['error']['location']}: facts.unit" in output
+    assert f"{where['file']}:{where['line']}:{where['col']}: facts.unit" in output
 
 
 def test_each_record_is_the_single_file_json_result(fact_dir, tmp_path):

@@ -126,6 +126,12 @@ def test_a_bad_set_value_is_a_located_data_error():
     assert "     2 | --set 财政拨款收入预决算差异率=abc" in out
 
 
+def test_a_set_value_that_breaks_a_constraint_is_a_located_data_error():
+    code, out = cli("whatif", GZ_POLICY, GZ_FACTS, "--set", "已实现绩效目标数=22")
+    assert code == 1 and "Traceback" not in out
+    assert "--set:1:16: facts.constraint: 已实现绩效目标数不能多于申报绩效目标数" in out
+
+
 def test_a_derived_fact_set_against_its_inputs_is_a_data_error():
     code, out = cli("whatif", GZ_POLICY, GZ_FACTS, "--set", "固定资产使用率=95")
     assert code == 1 and "facts.derived_mismatch" in out

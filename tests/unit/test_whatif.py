@@ -92,6 +92,20 @@ def test_a_derived_fact_cannot_contradict_its_inputs(gz_policy, doc, gz_facts):
     assert caught.value.code == ErrorCode.FACTS_DERIVED_MISMATCH
 
 
+def test_a_changed_fact_must_meet_the_policy_constraints(gz_policy, doc, gz_facts):
+    with pytest.raises(JixiaoError) as caught:
+        run(gz_policy, doc, gz_facts, "已实现绩效目标数=22")
+    (broken,) = [p for p in caught.value.problems if p.code == ErrorCode.FACTS_CONSTRAINT]
+    assert str(broken.location) == "--set:1:16" and "已实现绩效目标数不能多于申报绩效目标数" in broken.message
+
+
+def test_a_swept_value_must_meet_the_policy_constraints(gz_policy, doc, gz_facts):
+    with pytest.raises(JixiaoError) as caught:
+        sweep(gz_policy, doc, gz_facts, parse_sweep("已实现绩效目标数=20:22:1"))
+    (broken,) = [p for p in caught.value.problems if p.code == ErrorCode.FACTS_CONSTRAINT]
+    assert broken.location.file == "--sweep" and "22 ≤ 21" in broken.message
+
+
 @pytest.mark.parametrize("text", ["预算完成率", "=5", "预算完成率=", "预算完成率=  "])
 def test_an_override_needs_a_name_and_a_value(text):
     with pytest.raises(OverrideSyntax):
@@ -165,3 +179,72 @@ def test_a_swept_value_out_of_range_is_located_at_the_sweep(gz_policy, doc, gz_f
 def test_a_malformed_sweep_is_a_usage_error(text):
     with pytest.raises(OverrideSyntax):
         parse_sweep(text)
+
+
+# -- arguments out of reach and facts changed twice --------------------------------------------
+@pytest.mark.parametrize("value", ["1e999999", "1e9999999999", "-1e40", "1e-31", "1" * 31, "0." + "0" * 30 + "1"])
+def test_an_absurd_set_value_is_a_located_range_error(value):
+    with pytest.raises(JixiaoError) as caught:
+        parse_override(f"预算完成率={value}", 2)
+    assert caught.value.code == ErrorCode.FACTS_RANGE and str(caught.value.location) == "--set:2:13"
+    assert "超出可处理的范围" in caught.value.problem.message and len(caught.value.problem.message) < 200
+
+
+def test_a_number_with_thirty_digits_either_side_is_still_read():
+    assert parse_override("所有固定资产总额=" + "9" * 30).value == D("9" * 30)
+    assert parse_override("所有固定资产总额=0." + "0" * 29 + "1").value == D("1e-30")
+
+
+def test_an_absurd_number_inside_a_target_list_is_located_at_it():
+    with pytest.raises(JixiaoError) as caught:
+        parse_override("部门整体绩效目标=[{name: a, target: 1, actual: 1e99999, direction: higher}]")
+    assert caught.value.code == ErrorCode.FACTS_RANGE and "1E+99999" in caught.value.problem.message
+
+
+def test_the_same_fact_set_twice_is_an_error_at_the_second(gz_policy, doc, gz_facts):
+    with pytest.raises(JixiaoError) as caught:
+        run(gz_policy, doc, gz_facts, "预算完成率=90", "政府采购执行率=90", "预算完成率=95")
+    assert caught.value.code == ErrorCode.SOURCE_DUPLICATE_KEY and str(caught.value.location) == "--set:3:7"
+    assert "--set:1:7" in caught.value.problem.message
+
+
+TARGETS = "部门整体绩效目标"
+
+
+@pytest.mark.parametrize("first", [
+    parse_override(f"{TARGETS}=[{{name: a, target: 5, actual: 5, direction: higher}}]"),
+    Override.of(TARGETS, D(16), (0, "actual")),
+])
+def test_a_fact_and_one_of_its_items_cannot_both_be_set(gz_policy, doc, gz_facts, first):
+    with pytest.raises(JixiaoError) as caught:
+        whatif(gz_policy, doc, gz_facts, [first, Override.of(TARGETS, D(15), (0, "actual"))])
+    assert caught.value.code == ErrorCode.SOURCE_DUPLICATE_KEY
+
+
+def test_two_different_items_of_one_fact_can_be_set(gz_policy, doc, gz_facts):
+    items = [Override.of(TARGETS, D(15), (0, "actual")), Override.of(TARGETS, D(16), (0, "target"))]
+    assert whatif(gz_policy, doc, gz_facts, items).after.node("B1").score is not None
+
+
+def test_a_swept_fact_cannot_also_be_set(gz_policy, doc, gz_facts):
+    with pytest.raises(JixiaoError) as caught:
+        sweep(gz_policy, doc, gz_facts, parse_sweep("预算完成率=80:100:10"), [parse_override("预算完成率=90")])
+    assert caught.value.code == ErrorCode.SOURCE_DUPLICATE_KEY and caught.value.location.file == "--sweep"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("率=0:1e999999:1", "超出可处理的范围"), ("率=0:1e9999999:1", "超出可处理的范围"),
+    ("率=0:1:1e-9999999", "超出可处理的范围"), ("率=-1e9999999:0:1", "超出可处理的范围"),
+    ("率=0:1000000000:1", "取值点太多"), ("率=0:1:0.0000001", "取值点太多"),
+    ("率=NaN:1:1", "应为数值"), ("率=0:Infinity:1", "应为数值"), ("率=1_0:20:1", "应为数值"),
+    ("率=８０:１００:５", "是否为「80」？请用半角数字"),  # noqa: RUF001 - full-width digits are the input
+])
+def test_an_absurd_sweep_is_a_usage_error_with_a_reason(text, words):
+    with pytest.raises(OverrideSyntax) as caught:
+        parse_sweep(text)
+    assert words in str(caught.value) and len(str(caught.value)) < 200
+
+
+def test_a_sweep_of_large_exact_values_stays_exact():
+    values = parse_sweep(f"率={'9' * 29}:{'9' * 29}.5:0.25").values()
+    assert values == (D("9" * 29), D("9" * 29 + ".25"), D("9" * 29 + ".50"))

@@ -1,0 +1,53 @@
+"""Response models built from engine values and stored records (edge)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import engine
+from engine.render.json import load_result, result_dict
+from engine.service import models
+from engine.service.registry import Entry
+from engine.service.store import DecisionRecord
+
+__all__ = ["decision", "detail", "ref", "version_info"]
+
+
+def ref(policy: engine.CompiledPolicy) -> models.PolicyRef:
+    """Which policy version: id, version, digest."""
+    return models.PolicyRef(id=policy.meta.id, version=policy.meta.version, digest=policy.digest)
+
+
+def version_info(entry: Entry) -> models.VersionInfo:
+    """One version of a policy in a listing."""
+    meta = entry.policy.meta
+    return models.VersionInfo(version=meta.version, digest=entry.policy.digest, source=entry.source,  # type: ignore[arg-type]
+                              name=meta.name, fiscal_year=meta.fiscal_year)
+
+
+def detail(entry: Entry) -> models.PolicyDetail:
+    """A policy version: identity, indicator tree and source text."""
+    policy = entry.policy
+    meta = policy.meta
+    return models.PolicyDetail(id=meta.id, name=meta.name, issuer=meta.issuer, fiscal_year=meta.fiscal_year,
+                               version=meta.version, digest=policy.digest, source=entry.source,  # type: ignore[arg-type]
+                               indicators=[_indicator(n) for n in policy.indicators], text=entry.text)
+
+
+def _indicator(node: Any) -> models.IndicatorInfo:
+    rule = node.leaf.rule if node.leaf else None
+    return models.IndicatorInfo(id=node.id, name=node.name, max=None if node.max is None else str(node.max),
+                                rule=rule.id if rule else None, kind=rule.kind if rule else None,
+                                provenance=rule.provenance if rule else None,
+                                children=[_indicator(c) for c in node.children])
+
+
+def decision(record: DecisionRecord, *, with_facts: bool, shown: dict[str, Any] | None = None) -> models.Decision:
+    """A stored decision; its result (``shown``: :func:`result_dict`) is read back unless already at hand."""
+    return models.Decision(
+        id=record.id, created_at=record.created_at, actor=record.actor, department=record.department,
+        policy=models.PolicyRef(id=record.policy_id, version=record.policy_version, digest=record.policy_digest),
+        facts_digest=record.facts_digest, result_digest=record.result_digest, total=record.total,
+        result=shown if shown is not None else result_dict(load_result(record.result)),
+        facts=json.loads(record.facts) if with_facts else None)

@@ -1,0 +1,69 @@
+"""Scoring: evaluate facts under a policy version and record the decision."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from pydantic_core import to_json
+from starlette.concurrency import run_in_threadpool
+
+import engine
+from engine.loader import facts_from_document
+from engine.render.json import dump_result, result_dict
+from engine.service import models, responses
+from engine.service.access import SCORER
+from engine.service.errors import ApiError
+from engine.service.json_body import CheckedRoute
+from engine.service.middleware import response_limit_message
+from engine.service.requests import actor_name, check_department, facts_document, find_entry
+from engine.service.state import ServiceState, StateDep
+
+router = APIRouter(tags=["评分"], route_class=CheckedRoute)
+
+ACTOR = Header(description="评分人：UTF-8 文本（可直接写，也可按 UTF-8 百分号编码），最长 100 个字符，不能含控制字符")
+
+
+@router.post("/policies/{policy_id}/score", response_model=models.Decision, status_code=201, dependencies=[SCORER],
+             responses={**models.ERRORS, **models.AUTH_ERRORS})
+async def score(policy_id: str, body: models.ScoreRequest, request: Request, state: StateDep,
+                x_actor: Annotated[str | None, ACTOR] = None) -> models.Decision:
+    """为一份事实打分并记录决定；事实可以是 JSON 对象（facts）或事实文件原文（facts_text）。"""
+    raw = await request.body()
+    # x_actor is declared for the documentation; Starlette decoded it as Latin-1, so read the raw bytes
+    actor = f"{actor_name(request)}@{request.client.host if request.client else '-'}"
+    async with state.gate.slots():  # first come, first served: no request starves behind the others
+        return await run_in_threadpool(_score, state, policy_id, body, raw, actor)
+
+
+def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: bytes,
+           actor: str) -> models.Decision:
+    entry = find_entry(state.registry, policy_id, body.version)
+    doc = facts_document(state.config, body, raw)
+    facts = facts_from_document(doc, entry.policy)
+    result = engine.evaluate(entry.policy, facts, backend=state.config.backend)
+    check_department(result.department, doc)
+    shown = result_dict(result)
+    _within_response_limit(state, shown)  # checked before recording: a refused answer records nothing
+    exact = dump_result(result)  # every field, exact decimals: what is stored and what the digest covers
+    record = state.store.record(
+        actor=actor, department=result.department, policy_id=result.policy_id, policy_version=result.policy_version,
+        policy_digest=result.policy_digest, facts_digest=facts.digest,
+        result_digest=hashlib.sha256(exact).hexdigest(), total=str(result.total),
+        facts=json.dumps(doc.value, ensure_ascii=False, sort_keys=True, default=_plain), result=exact.decode())
+    return responses.decision(record, with_facts=False, shown=shown)
+
+
+def _within_response_limit(state: ServiceState, shown: dict[str, object]) -> None:
+    size = len(to_json(shown)) + 1_000  # and the decision's own fields
+    if size > state.config.max_response_bytes:
+        raise ApiError(422, "limit.response", response_limit_message(size, state.config.max_response_bytes))
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value))
