@@ -8,6 +8,7 @@ The view commands (explain, recover, whatif, diff) are in :mod:`engine.commands.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import sys
@@ -27,9 +28,12 @@ from engine.errors import ErrorCode, JixiaoError
 from engine.facts import refuse_findings
 from engine.firing.backends import Backend
 from engine.firing.worker import ProcessBackend
+from engine.identity import IdentityMismatch, check_identity, forced_records, forced_text
+from engine.loader import facts_from_document, read_document
 from engine.render.batch_records import record_line, summarise
 from engine.render.html import render_page_html
 from engine.render.page_score import score_page
+from engine.render.json import result_dict
 from engine.trace import Result
 
 MAX_JOBS = 256  # each is a process: more than this is a typo, and forking 10⁵ of them would take the machine down
@@ -65,10 +69,12 @@ def main() -> None:
               callback=lambda _ctx, param, value: _finite(param, value),
               help=f"在单独的工作进程中触发规则，超过此秒数（最多 {MAX_TIMEOUT:g}）即终止并替换该进程"
                    "（firing.timeout）；默认在本进程内执行。")
+@click.option("--force", is_flag=True,
+              help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然打分（结果中注明）。")
 @click.option("--strict", is_flag=True,
               help="把事实文件的发现（severity: warning 的约束不成立）当作错误：列出并以状态 1 退出。")
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget | None, backend: str,
-          out: OutputTarget | None, jobs: int | None, timeout: float | None, strict: bool) -> None:
+          out: OutputTarget | None, jobs: int | None, timeout: float | None, force: bool, strict: bool) -> None:
     """按指标体系 POLICY 为事实文件 FACTS 打分。
 
     FACTS 可以是多个文件、目录或通配符（如 'facts/*.yaml'）：此时（或给出 --out 时）进入批量模式，
@@ -80,19 +86,30 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget |
             raise click.UsageError("批量模式只输出 JSON Lines：请用 --out 指定结果文件，不要用 --output/--format")
         if strict:
             raise click.UsageError("批量模式不支持 --strict：发现记录在每一行结果的 findings 中")
-        _score_batch(policy, facts, out, factory, jobs)
+        _score_batch(policy, facts, out, factory, jobs, force)
         return
     firing = factory()
     try:
         compiled = engine.load_policy(policy)
-        found = engine.read_facts(facts[0], compiled)
+        doc = read_document(facts[0])
+        forced = check_identity(doc, compiled, force=force)
+        found = facts_from_document(doc, compiled)
         result = engine.evaluate(compiled, refuse_findings(found) if strict else found, backend=firing)
     except JixiaoError as err:
         raise DataError(err) from None
     finally:
         if isinstance(firing, ProcessBackend):
             firing.close()
-    emit(RENDERERS[fmt](result), output)
+    emit(with_forced(fmt, result, forced) if forced else RENDERERS[fmt](result), output)
+
+
+def with_forced(fmt: str, result: Result, forced: tuple[IdentityMismatch, ...]) -> str:
+    """A score report that says which identity mismatches ``--force`` let through."""
+    if fmt == "json":
+        data = {**result_dict(result), "forced": forced_records(forced)}
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    note = forced_text(forced)
+    return (f"> **注意**：{note}\n\n" if fmt == "markdown" else f"注意：{note}\n") + RENDERERS[fmt](result)
 
 
 def _finite(param: click.Parameter, value: float | None) -> float | None:
@@ -103,7 +120,7 @@ def _finite(param: click.Parameter, value: float | None) -> float | None:
 
 
 def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
-                 jobs: int | None) -> None:
+                 jobs: int | None, force: bool) -> None:
     paths = jixiao_batch.expand(args)
     if not paths:
         raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
@@ -114,7 +131,7 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, 
     console = Console(stderr=True)
     with jixiao_batch.with_progress(console, len(paths)) as tick:
         records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
-                                           tick)
+                                           tick, functools.partial(jixiao_batch.score_task, force=force))
     emit("".join(record_line(r) for r in records), out)
     summary = summarise(records)
     Console(stderr=out is None, soft_wrap=True).print(jixiao_batch.summary_table(summary))
@@ -304,3 +321,9 @@ def template_command(policy: Path, xlsx_path: Path) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- review (engine/commands/review.py) ------------------------------------------------------
+from engine.commands.review import review_command  # noqa: E402  (after the helpers it uses lazily)
+
+main.add_command(review_command)
