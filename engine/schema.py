@@ -219,16 +219,64 @@ class FactsDocument(Model):
         return data
 
 
-def json_schema(kind: Literal["policy", "facts"]) -> str:
-    """The JSON Schema of a policy or fact file, generated from these models (for editors).
+def json_schema(kind: Literal["policy", "facts", "extends"]) -> str:
+    """The JSON Schema of a policy, a fact file or a policy that ``extends`` a parent (for editors).
 
     >>> '"title": "jixiao 指标体系"' in json_schema("policy")
     True
     """
     import json
 
+    if kind == "extends":
+        schema = _extends_schema()
+        schema["title"] = "jixiao 继承的指标体系（extends）"
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     model = Policy if kind == "policy" else FactsDocument
     schema = model.model_json_schema()
     schema["title"] = "jixiao 指标体系" if kind == "policy" else "jixiao 事实文件"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _extends_schema() -> dict[str, Any]:
+    """The policy schema made partial, in the shape ``engine.extend`` merges: every key optional (a child
+    states only what changes), indicators and facts as mappings by id / name (``null`` removes),
+    ``parent``/``after`` on an indicator, constraints appended. Rules match any kind (``kind`` may be
+    left out when it does not change), so an editor reports no false errors."""
+    schema = Policy.model_json_schema()
+    defs: dict[str, Any] = schema["$defs"]
+    for definition in defs.values():
+        definition.pop("required", None)
+    indicator = defs["Indicator"]
+    indicator["properties"]["rule"] = {"anyOf": [*({"$ref": f"#/$defs/{kind.model.__name__}"} for kind in KINDS),
+                                                 {"type": "null"}]}
+    change = {**indicator, "properties": {
+        **indicator["properties"],
+        "parent": {"anyOf": [{"type": "string"}, {"type": "null"}],
+                   "description": "新指标或移动：上级指标 id（顶层写 null）"},
+        "after": {"type": "string", "description": "新指标或移动：排在这个同级指标之后（默认最后）"}}}
+    change["title"] = "IndicatorChange"
+    defs["IndicatorChange"] = change
+    def nullable(name: str) -> dict[str, Any]:
+        return {"anyOf": [{"$ref": f"#/$defs/{name}"}, {"type": "null"}]}
+
+    return {
+        "$defs": defs,
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["extends"],
+        "properties": {
+            "extends": {"type": "string", "description": "父指标体系的文件名（相对本文件所在目录）"},
+            "policy": {"$ref": "#/$defs/Meta", "description": "逐键覆盖父文件的 policy"},
+            "rounding": {"$ref": "#/$defs/ScoreRounding", "description": "逐键覆盖"},
+            "total": {"$ref": "#/$defs/Total", "description": "逐键覆盖"},
+            "grading": {"$ref": "#/$defs/Grading", "description": "逐键覆盖"},
+            "facts": {"type": "object", "additionalProperties": nullable("FactSpec"),
+                      "description": "按事实名：新名字新增，已有的逐键覆盖，null 删除"},
+            "constraints": {"type": "array", "items": {"$ref": "#/$defs/Constraint"},
+                            "description": "追加在父文件的约束之后"},
+            "indicators": {"type": "object", "additionalProperties": nullable("IndicatorChange"),
+                           "description": "按指标 id：已有 id 逐键覆盖，新 id 写 parent，null 删除（连同下级）"},
+        },
+    }
