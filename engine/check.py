@@ -100,7 +100,8 @@ def _check_total(policy: Policy, doc: SourceDoc) -> list[Problem]:
     parts = " + ".join(decimals.fmt(w) for w in weighted)
     return [_problem(doc, ErrorCode.POLICY_TOTAL, ("total", "max"),
                      f"总分满分 total.max 为 {decimals.fmt(policy.total.max)}，一级指标分值合计 {parts} = "
-                     f"{decimals.fmt(total)}，不相等（如确有理由，如原表只公开了一部分，请写 total.weights_note 说明）")]
+                     f"{decimals.fmt(total)}，不相等"
+                     "（如确有理由，如原表只公开了一部分，请写 total.weights_note 说明）")]
 
 
 def _check_facts(policy: Policy, rule: Rule, path: Path, doc: SourceDoc) -> list[Problem]:

@@ -323,7 +323,8 @@ def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[Const
         first = values[names[0]]
         where = first.location or checker.doc.locate(("facts",))
         shown = expr.render(constraint.expr, env)  # type: ignore[arg-type]
-        message = f"{constraint.message}：{expr.render(constraint.expr)}，即 {shown}，不成立（约束见 {constraint.location}）"
+        message = (f"{constraint.message}：{expr.render(constraint.expr)}，即 {shown}，"
+                   f"不成立（约束见 {constraint.location}）")
         if constraint.severity == "warning":
             findings.append(Finding(str(ErrorCode.FACTS_CONSTRAINT), message, where, f"facts.{names[0]}",
                                     constraint.location))

@@ -75,7 +75,8 @@ class ScoreRounding(Model):
 class Total(Model):
     """The total: its declared maximum and whether bonus points may lift it above a cap."""
 
-    max: Decimal = Field(description="总分满分；一级指标分值（加减分项除外）之和必须等于它，否则写 weights_note 说明原因")
+    max: Decimal = Field(description="总分满分；一级指标分值（加减分项除外）之和必须等于它，"
+                                     "否则写 weights_note 说明原因")
     cap: Decimal | None = Field(default=None, description="加分后总分的上限")
     weights_note: str | None = Field(
         default=None, exclude_if=lambda v: v is None,
@@ -146,11 +147,13 @@ class Indicator(Model):
     rule: Rule | None = None
     children: tuple[Indicator, ...] = ()
     weights_note: str | None = Field(
-        default=None, description="下级指标分值之和不等于本指标分值的原因；写了才不报 policy.weights_sum，差额在各输出中列明")
+        default=None,
+        description="下级指标分值之和不等于本指标分值的原因；写了才不报 policy.weights_sum，差额在各输出中列明")
     note: str | None = None
     unseen: bool = Field(
         default=False, exclude_if=lambda v: not v,
-        description="原表在此被截断、看不到这一指标：它的分值计入满分，得分未知（输出中写“未见”）；不写 rule 和 children")
+        description="原表在此被截断、看不到这一指标：它的分值计入满分，得分未知（输出中写“未见”）；"
+                    "不写 rule 和 children")
 
     @model_validator(mode="after")
     def _leaf_or_inner(self) -> Indicator:

@@ -235,7 +235,8 @@ def _score_failure(result: Result, indicator: str, want: Decimal | str) -> Itera
         return
     if (node.status is Status.UNSEEN) != (want == UNSEEN):
         shown = UNSEEN if node.status is Status.UNSEEN else decimals.fmt(node.score)
-        yield f"指标 {indicator}（{node.name}）：期望 {want if isinstance(want, str) else decimals.fmt(want)}，实际 {shown}"
+        wanted = want if isinstance(want, str) else decimals.fmt(want)
+        yield f"指标 {indicator}（{node.name}）：期望 {wanted}，实际 {shown}"
         return
     if isinstance(want, str):
         return

@@ -79,7 +79,8 @@ def view_options(command: Callable[..., None]) -> Callable[..., None]:
                            help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")(command)
     command = output_option()(command)
     command = click.option("--strict", is_flag=True,
-                           help="把事实文件的发现（severity: warning 的约束不成立）当作错误：列出并以状态 1 退出。")(command)
+                           help="把事实文件的发现（severity: warning 的约束不成立）当作错误："
+                                "列出并以状态 1 退出。")(command)
     return click.option("--format", "fmt", type=click.Choice(VIEW_FORMATS), default="text", show_default=True,
                         help="输出格式：text（中文）、markdown（贴入自评报告）、html（单个自包含网页）、json。")(command)
 

@@ -12,7 +12,8 @@ MESSAGE = "年度资金总额应不少于其中的本年财政拨款"
 
 def test_a_decision_carries_its_findings_and_the_log_keeps_them(client):
     assert client.post("/policies", json={"text": POLICY_TEXT, "name": "ah.yaml"}, headers=AS_ADMIN).status_code == 201
-    created = client.post("/policies/ah-project-findings/score", json={"facts_text": FACTS_TEXT, "facts_name": "f.yaml"})
+    created = client.post("/policies/ah-project-findings/score",
+                          json={"facts_text": FACTS_TEXT, "facts_name": "f.yaml"})
     assert created.status_code == 201, created.text
     decision = created.json()
     assert decision["total"] == "26.00"

@@ -71,7 +71,8 @@ def test_fuzz_passes_on_the_partial_policy():
 
 def test_an_unseen_node_has_no_rule():
     text = TEXT.replace("        max: 50\n        unseen: true\n",
-                        "        max: 50\n        unseen: true\n        children: [{id: x, name: x, max: 50, unseen: true}]\n")
+                        "        max: 50\n        unseen: true\n"
+                        "        children: [{id: x, name: x, max: 50, unseen: true}]\n")
     with pytest.raises(PolicyErrors) as err:
         policy_from_text(text, "p.yaml")
     (problem,) = err.value.problems
@@ -83,7 +84,8 @@ def test_default_unseen_keeps_the_digest():
         TEXT.replace("    name: 目标制定\n", "    name: 目标制定\n            unseen: false\n"), "b.yaml").digest
 
 
-WEIGHTS = TEXT.replace("        max: 50\n        unseen: true\n", "        max: 50\n        rule: {id: A2.r, kind: proportional, "
+WEIGHTS = TEXT.replace("        max: 50\n        unseen: true\n",
+                       "        max: 50\n        rule: {id: A2.r, kind: proportional, "
                        "fact: 数量指标达成率, full_at: 100, wording: w, provenance: inferred, note: n}\n")
 WEIGHTS = WEIGHTS.replace("    max: 20\n    unseen: true\n", "    max: 20\n    rule: {id: B.r, kind: proportional, "
                           "fact: 数量指标达成率, full_at: 100, wording: w, provenance: inferred, note: n}\n")
