@@ -70,6 +70,8 @@ class CompiledIndicator:
     children: tuple[CompiledIndicator, ...]
     leaf: LeafPlan | None
     location: SourceLocation
+    weights_note: str | None = None
+    unseen: bool = False
 
     def walk(self) -> Iterator[CompiledIndicator]:
         """This node and every node below it, depth first."""
@@ -110,6 +112,11 @@ class CompiledPolicy:
     def indicator_ids(self) -> frozenset[str]:
         """All indicator ids."""
         return frozenset(n.id for n in self.nodes())
+
+    def rule_reads(self) -> tuple[tuple[str, str | None, tuple[str, ...], SourceLocation], ...]:
+        """Each rule: its id, its ``applicable_if`` fact, the facts it reads directly and its location."""
+        return tuple((n.leaf.rule.id, n.leaf.rule.applicable_if, n.leaf.reads, n.leaf.location)
+                     for n in self.nodes() if n.leaf is not None)
 
 
 def policy_digest(policy: Policy) -> str:
@@ -254,7 +261,7 @@ def _constraints(parser: _Parser) -> tuple[ConstraintDecl, ...]:
         if not isinstance(parsed, expr.Compare | expr.BoolOp):
             parser.fail(ErrorCode.EXPR_NOT_ALLOWED, path, f"约束「{constraint.when}」应为比较（如 a <= b）")
             continue
-        out.append(ConstraintDecl(parsed, constraint.message, parser.doc.locate(path)))
+        out.append(ConstraintDecl(parsed, constraint.message, parser.doc.locate(path), constraint.severity))
     return tuple(out)
 
 
@@ -277,7 +284,8 @@ class _Tree:
         leaf = self.leaf(node.rule, (*path, "rule"), node.max) if node.rule is not None else None
         if node.max is not None:
             self.maxima.append(node.max)
-        return CompiledIndicator(node.id, node.name, node.max, ancestors, children, leaf, self.parser.doc.locate(path))
+        return CompiledIndicator(node.id, node.name, node.max, ancestors, children, leaf, self.parser.doc.locate(path),
+                                 node.weights_note, node.unseen)
 
     def leaf(self, rule: Rule, path: Path, weight: Decimal | None) -> LeafPlan | None:
         kind = kind_of(rule)

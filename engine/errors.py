@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     SOURCE_WORKBOOK = "source.workbook"
     POLICY_SCHEMA = "policy.schema"
     POLICY_WEIGHTS_SUM = "policy.weights_sum"
+    POLICY_TOTAL = "policy.total"
     POLICY_DUPLICATE_ID = "policy.duplicate_id"
     POLICY_UNKNOWN_FACT = "policy.unknown_fact"
     POLICY_FACT_TYPE = "policy.fact_type"

@@ -25,6 +25,7 @@ from engine.commands.failures import Commands, DataError
 from engine.commands.output import OutputTarget, check_output, write_output
 from engine.commands.views import BACKENDS, VIEW_COMMANDS, emit, output_option
 from engine.errors import ErrorCode, JixiaoError
+from engine.facts import refuse_findings
 from engine.firing.backends import Backend
 from engine.firing.worker import ProcessBackend
 from engine.identity import IdentityMismatch, check_identity, forced_records, forced_text
@@ -70,8 +71,10 @@ def main() -> None:
                    "（firing.timeout）；默认在本进程内执行。")
 @click.option("--force", is_flag=True,
               help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然打分（结果中注明）。")
+@click.option("--strict", is_flag=True,
+              help="把事实文件的发现（severity: warning 的约束不成立）当作错误：列出并以状态 1 退出。")
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget | None, backend: str,
-          out: OutputTarget | None, jobs: int | None, timeout: float | None, force: bool) -> None:
+          out: OutputTarget | None, jobs: int | None, timeout: float | None, force: bool, strict: bool) -> None:
     """按指标体系 POLICY 为事实文件 FACTS 打分。
 
     FACTS 可以是多个文件、目录或通配符（如 'facts/*.yaml'）：此时（或给出 --out 时）进入批量模式，
@@ -81,6 +84,8 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget |
     if out is not None or jixiao_batch.is_batch(facts):
         if output is not None or fmt != "text":
             raise click.UsageError("批量模式只输出 JSON Lines：请用 --out 指定结果文件，不要用 --output/--format")
+        if strict:
+            raise click.UsageError("批量模式不支持 --strict：发现记录在每一行结果的 findings 中")
         _score_batch(policy, facts, out, factory, jobs, force)
         return
     firing = factory()
@@ -88,7 +93,8 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget |
         compiled = engine.load_policy(policy)
         doc = read_document(facts[0])
         forced = check_identity(doc, compiled, force=force)
-        result = engine.evaluate(compiled, facts_from_document(doc, compiled), backend=firing)
+        found = facts_from_document(doc, compiled)
+        result = engine.evaluate(compiled, refuse_findings(found) if strict else found, backend=firing)
     except JixiaoError as err:
         raise DataError(err) from None
     finally:
@@ -141,18 +147,29 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, 
 @main.command()
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("facts", type=click.Path(dir_okay=False, path_type=Path), required=False)
-def check(policy: Path, facts: Path | None) -> None:
-    """检查指标体系 POLICY（以及事实文件 FACTS）：结构、分值合计、档次、单位、舍入等，一次报告全部问题。"""
+@click.option("--strict", is_flag=True, help="事实文件的发现（severity: warning 的约束不成立）也算作错误。")
+def check(policy: Path, facts: Path | None, strict: bool) -> None:
+    """检查指标体系 POLICY（以及事实文件 FACTS）：结构、分值合计、档次、单位、舍入等，一次报告全部问题。
+
+    事实文件的发现（severity: warning）列在结果之后，不算失败；--strict 时算作错误。
+    """
+    found = None
     try:
         compiled = engine.load_policy(policy)
         if facts is not None:
-            engine.read_facts(facts, compiled)
+            found = engine.read_facts(facts, compiled)
+            if strict:
+                refuse_findings(found)
     except JixiaoError as err:
         raise DataError(err) from None
     nodes = list(compiled.nodes())
     rules = sum(1 for n in nodes if n.leaf)
     click.echo(f"检查通过：{policy}（{len(nodes)} 个指标、{rules} 条规则、{len(compiled.facts)} 个事实）未发现问题"
                + (f"；事实文件 {facts} 有效" if facts is not None else ""))
+    if found is not None and found.findings:
+        click.echo(f"发现（不影响得分，--strict 时视为错误）：共 {len(found.findings)} 项")
+        for i, finding in enumerate(found.findings, 1):
+            click.echo(f"  {i}. {finding.text()}")
 
 
 @main.command("test")
@@ -261,9 +278,15 @@ def _service_db_url() -> str:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["policy", "facts"]))
-def schema(kind: Literal["policy", "facts"]) -> None:
-    """输出指标体系（policy）或事实文件（facts）格式的 JSON Schema，供编辑器校验和补全。"""
+@click.argument("kind", type=click.Choice(["policy", "facts", "case", "extends"]))
+def schema(kind: Literal["policy", "facts", "case", "extends"]) -> None:
+    """输出指标体系（policy）、事实文件（facts）、金标准用例文件（case）或继承文件（extends）格式的 JSON Schema，
+    供编辑器校验和补全。"""
+    if kind == "case":
+        from engine.authoring.cases import case_schema
+
+        click.echo(case_schema(), nl=False)
+        return
     click.echo(engine.json_schema(kind), nl=False)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engine import decimals
-from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, fact_text, flags
+from engine.render.common import FINDINGS_HEADING, KIND_NAMES, PROVENANCE_NAMES, fact_text, flags
 from engine.trace import Deduction, IndicatorScore, Result
 
 __all__ = ["Chart", "Entry", "Page", "Row", "Section", "Series", "Table"]
@@ -125,6 +125,16 @@ def identity(result: Result) -> tuple[tuple[str, str], ...]:
     return (("指标体系", result.policy_name),
             ("版本", f"{result.policy_id} 版本 {result.policy_version}，摘要 {result.policy_digest[:16]}"),
             ("事实文件", f"{result.facts_file}（{result.department}）"))
+
+
+def findings_section(result: Result) -> tuple[Section, ...]:
+    """The findings as a section to put right after the header; nothing when there are none."""
+    if not result.findings:
+        return ()
+    entries = tuple(Entry(f.message, f.code, (("位置", str(f.location) if f.location else "—"),
+                                              *((("检查位置", str(f.rule_location)),) if f.rule_location else ())),
+                          ()) for f in result.findings)
+    return (Section(f"{FINDINGS_HEADING}：共 {len(result.findings)} 项", entries=entries),)
 
 
 def node_label(node: IndicatorScore) -> str:
