@@ -51,7 +51,7 @@ def normalise(text: str) -> str:
     for old, new in (("≦", "≤"), ("≧", "≥"), ("<=", "≤"), (">=", "≥"), ("~", "-"), ("—", "-"), ("–", "-"),
                      ("*", "×")):
         text = text.replace(old, new)
-    return re.sub(r"[\s“”\"‘’']", "", text)
+    return re.sub("[\\s\u201c\u201d\"\u2018\u2019']", "", text)
 
 
 def _d(text: str) -> Decimal:
