@@ -69,8 +69,9 @@ def _rate(name: str, description: str = "", *, signed: bool = False) -> dict[str
     return spec
 
 
-def parse(wording: str, weight: Decimal | None, indicator: str, conventions: Conventions = Conventions()) -> Parsed:
+def parse(wording: str, weight: Decimal | None, indicator: str, conventions: Conventions | None = None) -> Parsed:
     """Parse one official wording for an indicator worth ``weight`` (``None`` for 加减分) named ``indicator``."""
+    conventions = conventions or Conventions()
     text = normalise(wording)
     na = re.search(r"(?:对)?没有(.+?)的(?:部门|单位)?(?:,)?(?:按满分计算|得满分|计满分)[。;]?", text)
     applicability: dict[str, Any] = {}
