@@ -85,7 +85,7 @@ def parse(wording: str, weight: Decimal | None, indicator: str, conventions: Con
     scoring: list[str] = []
     described: list[str] = []
     for clause in clauses:
-        if "分" in clause or re.fullmatch(rf"以{_N}%为标准", clause):
+        if "分" in clause or re.search(rf"得{_N}%", clause) or re.fullmatch(rf"以{_N}%为标准", clause):
             scoring.append(clause.strip(","))
         else:
             described.append(clause)
@@ -126,7 +126,7 @@ def _adjustment(clauses: list[str], text: str, weight: Decimal | None, indicator
 
 def _targets(clauses: list[str], text: str, weight: Decimal | None, indicator: str,
              conv: Conventions) -> Parsed | None:
-    if not re.fullmatch(r"完成指标值的?(?:,)?(?:得满分|记该指标所赋全部分值),未完成(?:指标值的)?(?:,)?"
+    if not re.fullmatch(r"完成指标值的?(?:,)?(?:得满分|记该指标所赋全部分值)[,;]未完成(?:指标值的)?(?:,)?"
                         r"按(?:照)?完成值与指标值的比例[记计]分", text):
         return None
     return Parsed({"kind": "targets", "fact": indicator}, {indicator: {"type": "targets"}})
@@ -300,7 +300,7 @@ def _bands(clauses: list[str], text: str, weight: Decimal | None, indicator: str
     parts = [p for clause in clauses for p in re.split(r"(?<=分),", clause)]
     bands: list[dict[str, Any]] = []
     fact: str | None = None
-    for i, part in enumerate(parts):
+    for part in parts:
         m = re.fullmatch(rf"(.*?)({_POINTS})", part)
         if not m:
             return None
@@ -308,9 +308,9 @@ def _bands(clauses: list[str], text: str, weight: Decimal | None, indicator: str
         if points is None:
             return None
         when = _band_when(cond, bands[-1]["when"] if bands else None)
-        if when is None and i == 0:
+        if when is None:  # the fact named before the condition: "预算调整率=0", "差异率>10%"
             head = re.fullmatch(r"(.+?)((?:=|≥|≤|<|>|低于|大于|高于|超过).+)", cond)
-            if head:
+            if head and (fact is None or _clean_fact(head.group(1)) == fact):
                 fact, when = _clean_fact(head.group(1)), _band_when(head.group(2), None)
         if when is None:
             return None
