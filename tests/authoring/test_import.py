@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -23,31 +22,95 @@ D = Decimal
 
 # 一级 / 二级 / 三级 / 分值 / 评分标准, as a Hunan table prints them: 一级 and 二级 merged (blank below), 分值 with 分
 HUNAN = [
-    ("投入（15分）", "预算配置（15分）", "财政供养人员控制率", "5分",
-     "以100%为标准。在职人员控制率≦100%，计5分；每超过一个百分点扣0.5分，扣完为止。"),
-    (None, None, "“三公经费”变动率", "5", "“三公经费”变动率≦0，计5分；“三公经费”>0，每超过一个百分点扣0.5分，扣完为止。"),
-    (None, None, "重点支出安排率", 5, "≥90%，计5分；80%(含)-90%，计4分；70%(含)-80%，计3分；60%(含)-70%，计2分；低于60%不得分。"),
-    ("过程（39分）", "预算执行（28分）", "预算调整率", "3分",
-     "预算调整率=0，计3分；0-10%(含)，计2分；10-20%(含)，计1分；20-30%(含)，计0.5分；大于30%不得分。"),
-    (None, None, "支付进度", 3, "春节前下达全部专项资金的50%；6月底前所有专项资金指标全部下达完。每出现一个专项未按进度完成资金下达扣0.5分，"
-                            "扣完为止。"),
+    (
+        "投入（15分）",
+        "预算配置（15分）",
+        "财政供养人员控制率",
+        "5分",
+        "以100%为标准。在职人员控制率≦100%，计5分；每超过一个百分点扣0.5分，扣完为止。",
+    ),
+    (
+        None,
+        None,
+        "“三公经费”变动率",
+        "5",
+        "“三公经费”变动率≦0，计5分；“三公经费”>0，每超过一个百分点扣0.5分，扣完为止。",
+    ),
+    (
+        None,
+        None,
+        "重点支出安排率",
+        5,
+        "≥90%，计5分；80%(含)-90%，计4分；70%(含)-80%，计3分；60%(含)-70%，计2分；低于60%不得分。",
+    ),
+    (
+        "过程（39分）",
+        "预算执行（28分）",
+        "预算调整率",
+        "3分",
+        "预算调整率=0，计3分；0-10%(含)，计2分；10-20%(含)，计1分；20-30%(含)，计0.5分；大于30%不得分。",
+    ),
+    (
+        None,
+        None,
+        "支付进度",
+        3,
+        "春节前下达全部专项资金的50%；6月底前所有专项资金指标全部下达完。每出现一个专项未按进度完成资金下达扣0.5分，"
+        "扣完为止。",
+    ),
     (None, None, "资金结余", 3, "无结余，3分；有结余，但不超过上年结转，2分；结余超过上年结转，不得分。"),
     (None, None, "“三公经费”控制率", 6, "以100%为标准。三公经费控制率≦100%，计6分；每超过一个百分点扣1分，扣完为止。"),
-    (None, None, "预算完成率", 8, "100%计满分，每低于5%扣2分，扣完为止。预算完成率=(上年结转+年初预算+本年追加预算-年末结余)/"
-                              "(上年结转+年初预算+本年追加预算)×100%。"),
-    (None, None, "预算控制率", 5, "预算控制率=0，计5分；0-10%(含)，计4分；10-20%(含)，计3分；20-30%(含)，计2分；大于30%不得分。"
-                              "预算控制率=(本年追加预算/年初预算)×100%。"),
-    (None, "预算管理（11分）", "管理制度健全性", 3, "①已制定或具有预算资金管理办法，内部财务管理制度、会计核算制度等管理制度，1分；"
-                                          "②相关管理制度合法、合规、完整，1分；③相关管理制度得到有效执行，1分。"),
+    (
+        None,
+        None,
+        "预算完成率",
+        8,
+        "100%计满分，每低于5%扣2分，扣完为止。预算完成率=(上年结转+年初预算+本年追加预算-年末结余)/"
+        "(上年结转+年初预算+本年追加预算)×100%。",
+    ),
+    (
+        None,
+        None,
+        "预算控制率",
+        5,
+        "预算控制率=0，计5分；0-10%(含)，计4分；10-20%(含)，计3分；20-30%(含)，计2分；大于30%不得分。"
+        "预算控制率=(本年追加预算/年初预算)×100%。",
+    ),
+    (
+        None,
+        "预算管理（11分）",
+        "管理制度健全性",
+        3,
+        "①已制定或具有预算资金管理办法，内部财务管理制度、会计核算制度等管理制度，1分；"
+        "②相关管理制度合法、合规、完整，1分；③相关管理制度得到有效执行，1分。",
+    ),
     (None, None, "资金使用合规性", 3, "①…⑤… 以上情况每出现一例不符合要求的扣1分，扣完为止。"),
-    (None, None, "新建楼堂馆所面积控制率", 5, "100%以下(含)计满分，每超出5%扣2分，扣完为止。没有楼堂馆所项目的部门按满分计算。"),
+    (
+        None,
+        None,
+        "新建楼堂馆所面积控制率",
+        5,
+        "100%以下(含)计满分，每超出5%扣2分，扣完为止。没有楼堂馆所项目的部门按满分计算。",
+    ),
 ]
 
 BASE: dict[str, Any] = {
-    "在职人员控制率": 100, "三公经费变动率": 0, "重点支出安排率": 95, "预算调整率": 0, "专项未按进度完成资金下达个数": 0,
-    "资金结余": 0, "上年结转": 150, "三公经费控制率": 100, "预算完成率": 100, "预算控制率": 0,
-    "管理制度健全性①": True, "管理制度健全性②": True, "管理制度健全性③": True, "不符合要求例数": 0,
-    "新建楼堂馆所面积控制率": 100, "有楼堂馆所项目": True,
+    "在职人员控制率": 100,
+    "三公经费变动率": 0,
+    "重点支出安排率": 95,
+    "预算调整率": 0,
+    "专项未按进度完成资金下达个数": 0,
+    "资金结余": 0,
+    "上年结转": 150,
+    "三公经费控制率": 100,
+    "预算完成率": 100,
+    "预算控制率": 0,
+    "管理制度健全性①": True,
+    "管理制度健全性②": True,
+    "管理制度健全性③": True,
+    "不符合要求例数": 0,
+    "新建楼堂馆所面积控制率": 100,
+    "有楼堂馆所项目": True,
 }
 
 
@@ -96,14 +159,17 @@ def score(hunan: tuple[engine.CompiledPolicy, dict[str, str]], name: str, **chan
     policy, ids = hunan
     values = {**BASE, **changes}
     lines = ["department: 测试单位", "facts:"]
-    lines += [f"  {k}: " + (str(v).lower() if isinstance(v, bool) else f'{{value: {v}, unit: "{ids[f"unit:{k}"]}"}}')
-              for k, v in values.items() if v is not None]
+    lines += [
+        f"  {k}: " + (str(v).lower() if isinstance(v, bool) else f'{{value: {v}, unit: "{ids[f"unit:{k}"]}"}}')
+        for k, v in values.items()
+        if v is not None
+    ]
     facts = engine.facts_from_text("\n".join(lines) + "\n", "facts.yaml", policy)
     return engine.evaluate(policy, facts).node(ids[name]).score
 
 
 def test_the_imported_hunan_table_has_the_tree_and_weights(hunan):
-    policy, ids = hunan
+    policy, _ = hunan
     assert [(i.name, i.max) for i in policy.indicators] == [("投入", D(15)), ("过程", D(39))]
     assert policy.total.max == D(54)
     assert score(hunan, "过程") == D(39)
@@ -155,8 +221,11 @@ def test_weights_that_do_not_add_up_are_a_finding_at_the_row(tmp_path):
 
 def test_an_unreadable_wording_is_listed_and_check_refuses_the_draft(tmp_path):
     table = tmp_path / "t.md"
-    table.write_text("| 一级指标 | 二级指标 | 分值 | 评分标准 |\n|---|---|---|---|\n"
-                     "| 产出（10分） | 数量 | 5 | 酌情扣分 |\n|  | 质量 | 5分 | 得分=质量达标率×分值 |\n", encoding="utf-8")
+    table.write_text(
+        "| 一级指标 | 二级指标 | 分值 | 评分标准 |\n|---|---|---|---|\n"
+        "| 产出（10分） | 数量 | 5 | 酌情扣分 |\n|  | 质量 | 5分 | 得分=质量达标率×分值 |\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "p.yaml"
     result = run("import", str(table), "--output", str(out), "--fiscal-year", "2022")
     assert result.exit_code == 0
@@ -166,9 +235,13 @@ def test_an_unreadable_wording_is_listed_and_check_refuses_the_draft(tmp_path):
 
 
 def test_csv_and_tab_separated_text_read_like_markdown():
-    csv_rows = text_rows("一级指标,三级指标,分值,评分标准\n产出（5分）,质量,5分,得分=质量达标率×分值\n", csv_format=True)
+    csv_rows = text_rows(
+        "一级指标,三级指标,分值,评分标准\n产出（5分）,质量,5分,得分=质量达标率×分值\n", csv_format=True
+    )
     tab_rows = text_rows("一级指标\t三级指标\t分值\t评分标准\n产出（5分）\t质量\t5\t得分=质量达标率×分值\n")
-    drafts = [draft_policy(r, policy_id="x", name="x", issuer="x", fiscal_year=2021).document for r in (csv_rows, tab_rows)]
+    drafts = [
+        draft_policy(r, policy_id="x", name="x", issuer="x", fiscal_year=2021).document for r in (csv_rows, tab_rows)
+    ]
     assert drafts[0] == drafts[1]
     assert drafts[0]["indicators"][0]["children"][0]["rule"]["kind"] == "proportional"
 
@@ -184,18 +257,23 @@ def _shape(value: Any) -> Any:
         return {k: _shape(v) for k, v in value.items() if k not in IGNORED}
     if isinstance(value, list | tuple):
         return [_shape(v) for v in value]
-    if isinstance(value, str) and re.search(r"\b(and|or)\b|[<>=]", value) and not value[:1] in "[(<>=≤≥":
+    if isinstance(value, str) and re.search(r"\b(and|or)\b|[<>=]", value) and value[:1] not in "[(<>=≤≥":
         names: dict[str, str] = {}
-        return re.sub(r"[^\W\d][\w]*", lambda m: m.group(0) if m.group(0) in ("and", "or") else
-                      names.setdefault(m.group(0), f"f{len(names)}"), value)
+        return re.sub(
+            r"[^\W\d][\w]*",
+            lambda m: m.group(0) if m.group(0) in ("and", "or") else names.setdefault(m.group(0), f"f{len(names)}"),
+            value,
+        )
     return value
 
 
 def _tree(nodes: Any) -> list[Any]:
     """(name, 分值, children) of a validated tree or of the draft's plain mappings."""
     if nodes and isinstance(nodes[0], dict):
-        return [(n["name"], D(str(n["max"])) if n.get("max") is not None else None, _tree(n.get("children", [])))
-                for n in nodes]
+        return [
+            (n["name"], D(str(n["max"])) if n.get("max") is not None else None, _tree(n.get("children", [])))
+            for n in nodes
+        ]
     return [(n.name, n.max, _tree(n.children)) for n in nodes]
 
 
@@ -218,7 +296,7 @@ def test_policy_table_policy_round_trip(path, fmt, tmp_path):
     assert run("table", str(path), "--format", fmt, "--output", str(table)).exit_code == 0
     out = tmp_path / "draft.yaml"
     assert run("import", str(table), "--output", str(out)).exit_code == 0
-    draft = yaml.load(out.read_text(encoding="utf-8"), Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader
+    draft = yaml.load(out.read_text(encoding="utf-8"), Loader=_DecimalLoader)
     original = engine.load_policy(path)
     source = _indicators(path)
     assert _tree(draft["indicators"]) == _tree(source)
