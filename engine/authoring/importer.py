@@ -22,12 +22,21 @@ import yaml
 from engine.authoring.wording import Conventions, parse
 from engine.render.table import INFERRED
 
-__all__ = ["Draft", "Finding", "draft_policy", "dump_draft", "text_rows"]
+__all__ = ["Draft", "Finding", "TableError", "draft_policy", "dump_draft", "text_rows"]
 
-_LEVEL = re.compile(r"^([一二三四五])级指标$")
+_LEVEL = re.compile(r"^([一二三四五六七八九十]|\d+)级指标$")
 _WORDING = ("评分标准", "评分规则", "计分标准", "评分细则")
 _WEIGHT = ("分值", "权重", "分数", "标准分", "指标分值")
 _LABEL = re.compile(r"^(.+?)\s*[（(]\s*(\d+(?:\.\d+)?)\s*分?\s*[）)]$")
+
+
+class TableError(ValueError):
+    """A table that cannot be read as an indicator tree; ``row`` is where (1 when there is no header)."""
+
+    def __init__(self, message: str, row: int = 1) -> None:
+        """Keep the Chinese message and the row."""
+        super().__init__(message)
+        self.row = row
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,19 +99,19 @@ def draft_policy(rows: list[tuple[int, list[str]]], *, policy_id: str, name: str
     """The draft policy of a scoring table's rows.
 
     Raises:
-        ValueError: no header row with the indicator, 分值 and 评分标准 columns (a Chinese message).
+        TableError: no header row with the indicator, 分值 and 评分标准 columns, or rows that are no tree.
     """
     conventions = conventions or Conventions()
     header_at = next((k for k, (_, cells) in enumerate(rows) if any(c in _WORDING for c in cells)), None)
     if header_at is None:
-        raise ValueError("找不到表头：应有一行写着 一级指标 / 二级指标 / … / 分值 / 评分标准")
+        raise TableError("找不到表头：应有一行写着 一级指标 / 二级指标 / … / 分值 / 评分标准")
     header = rows[header_at][1]
     levels = [i for i, c in enumerate(header) if _LEVEL.match(c)]
     weight_col = next((i for i, c in enumerate(header) if c in _WEIGHT), None)
     wording_col = next(i for i, c in enumerate(header) if c in _WORDING)
     note_col = next((i for i, c in enumerate(header) if c == "备注"), None)
     if not levels or weight_col is None:
-        raise ValueError(f"第 {rows[header_at][0]} 行的表头缺少指标列（一级指标 …）或分值列")
+        raise TableError("表头缺少指标列（一级指标 …）或分值列", rows[header_at][0])
     draft = Draft({})
     root = _Node("", 0)
     above = [""] * len(levels)
@@ -114,6 +123,8 @@ def draft_policy(rows: list[tuple[int, list[str]]], *, policy_id: str, name: str
             continue
         last = max((i for i, n in enumerate(names) if n), default=-1)
         if last < 0:
+            if not any(above):
+                raise TableError("这一行有评分标准但没有指标名称，上面也没有可沿用的指标", line)
             last = max(i for i, n in enumerate(above) if n)
             names = list(above)
             draft.findings.append(Finding(line, "这一行没有指标名称，按上一行的指标处理"))
@@ -123,14 +134,21 @@ def draft_policy(rows: list[tuple[int, list[str]]], *, policy_id: str, name: str
         for depth, label in enumerate(path):
             m = _LABEL.match(label) if depth < last else None
             key = m.group(1).strip() if m else label
+            if depth == last and key in node.children:  # a second row of the same name: a second indicator
+                draft.findings.append(Finding(line, f"「{key}」与第 {node.children[key].row} 行同名，按两个指标处理"))
+                key = f"{key}\0{line}"
+            if depth < last and key in node.children and node.children[key].leaf is not None:
+                raise TableError(f"「{key}」在第 {node.children[key].row} 行是计分指标，这里又有下级指标", line)
             if key not in node.children:
-                node.children[key] = _Node(key, line, Decimal(m.group(2)) if m else None)
+                node.children[key] = _Node(key.split("\0")[0], line, Decimal(m.group(2)) if m else None)
             node = node.children[key]
         weight_text = cells[weight_col]
         weight = _decimal(weight_text)
         if weight is None and weight_text.strip() not in ("", "/", "-", "—"):
             draft.findings.append(Finding(line, f"分值「{weight_text}」不是数字，按加减分项（无分值）处理"))
         note = cells[note_col] if note_col is not None else ""
+        if node.children:
+            raise TableError(f"「{node.name}」已有下级指标，不能同时是计分指标", line)
         node.leaf = (weight, wording, note)
         node.row = line
     facts: dict[str, dict[str, Any]] = {}

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import click
 
 import engine
-from engine.authoring.importer import draft_policy, dump_draft, text_rows
+from engine.authoring.importer import TableError, draft_policy, dump_draft, text_rows
 from engine.authoring.wording import Conventions
 from engine.commands.failures import DataError
 from engine.commands.output import check_output, write_output
@@ -89,8 +89,8 @@ def import_command(table: Path, output: str, policy_id: str | None, name: str | 
         try:
             draft = draft_policy(rows, policy_id=ident if ident[0].isalnum() else f"p{ident}",
                                  name=name or table.stem, issuer=issuer, fiscal_year=year, conventions=conventions)
-        except ValueError as err:
-            raise JixiaoError(ErrorCode.SOURCE_SYNTAX, str(err), SourceLocation(str(table), 1, 1)) from None
+        except TableError as err:
+            raise JixiaoError(ErrorCode.SOURCE_SYNTAX, str(err), SourceLocation(str(table), err.row, 1)) from None
         write_output(target, dump_draft(draft, table.name, conventions))
     except JixiaoError as err:
         raise DataError(err) from None

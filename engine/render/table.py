@@ -18,7 +18,7 @@ from engine.compile import CompiledIndicator, CompiledPolicy
 __all__ = ["INFERRED", "LEVELS", "ScoringTable", "TableRow", "render_table_html", "render_table_markdown",
            "scoring_table", "weight_text"]
 
-LEVELS = ("一级指标", "二级指标", "三级指标", "四级指标", "五级指标")
+LEVELS = tuple(f"{c}级指标" for c in "一二三四五六七八九十")
 INFERRED = "（推断）"
 
 
@@ -75,9 +75,8 @@ def scoring_table(policy: CompiledPolicy) -> ScoringTable:
     for top in policy.indicators:
         walk(top, ())
     depth = max((len(r.names) for r in rows), default=1)
-    if depth > len(LEVELS):
-        raise ValueError(f"指标树有 {depth} 级，评分标准表最多 {len(LEVELS)} 级")
-    return ScoringTable(f"{policy.meta.name}评分标准表", LEVELS[:depth], tuple(rows), weight_text(policy.total.max))
+    levels = (*LEVELS, *(f"{n}级指标" for n in range(len(LEVELS) + 1, depth + 1)))[:depth]
+    return ScoringTable(f"{policy.meta.name}评分标准表", levels, tuple(rows), weight_text(policy.total.max))
 
 
 def _md(text: str) -> str:

@@ -337,3 +337,25 @@ def _indicators(path: Path) -> Any:
     from engine.loader import read_document, validate_policy
 
     return validate_policy(extend.resolve(read_document(path), read_document)).indicators
+
+
+def test_rows_that_are_no_tree_are_a_located_error_and_nothing_is_written(tmp_path):
+    table = tmp_path / "t-2021.md"
+    table.write_text("| 一级指标 | 二级指标 | 分值 | 评分标准 |\n|---|---|---|---|\n| 效益 | | 5 | 得分=甲率×分值 |\n"
+                     "| 效益 | 社会 | 5 | 得分=丙率×分值 |\n", encoding="utf-8")
+    out = tmp_path / "p.yaml"
+    result = run("import", str(table), "--output", str(out))
+    assert result.exit_code == 1
+    assert f"{table}:4:1: source.syntax" in result.output and "这里又有下级指标" in result.output
+    assert not out.exists()
+
+
+def test_table_output_is_the_same_bytes_every_time(tmp_path):
+    policy = ROOT / "policies" / "gz-dept-2021.yaml"
+    for fmt in ("markdown", "html", "xlsx"):
+        a, b = tmp_path / f"a.{fmt}", tmp_path / f"b.{fmt}"
+        assert run("table", str(policy), "--format", fmt, "--output", str(a)).exit_code == 0
+        assert run("table", str(policy), "--format", fmt, "--output", str(b)).exit_code == 0
+        assert a.read_bytes() == b.read_bytes()
+    assert "（推断）预算完成率100%得满分" in (tmp_path / "a.markdown").read_text(encoding="utf-8")
+    assert "http" not in (tmp_path / "a.html").read_text(encoding="utf-8")
