@@ -89,6 +89,9 @@ def parse(wording: str, weight: Decimal | None, indicator: str, conventions: Con
             scoring.append(clause.strip(","))
         else:
             described.append(clause)
+    compared = [c for c in described if re.search(r"[≤≥<>]|低于|高于|大于|小于|超过", c) and "=" not in c]
+    if compared:  # a condition without points: perhaps a rule the styles do not know, never a bare description
+        return Parsed({}, needs_review=f"含有条件但没有分数的语句：{'；'.join(compared)}")
     found = _styles(scoring, weight, indicator, conventions)
     if isinstance(found, str):
         return Parsed({}, needs_review=found)

@@ -305,5 +305,10 @@ def test_a_full_score_that_disagrees_with_the_weight_is_not_read():
     ).needs_review
 
 
+def test_a_condition_without_points_is_not_taken_for_a_description():
+    parsed = parse("得分=执行率×分值。执行率低于60%的", D(5), "执行率")
+    assert parsed.needs_review is not None and "执行率低于60%的" in parsed.needs_review
+
+
 def test_checklist_items_must_add_up_to_the_weight():
     assert parse("①甲，1分；②乙，1分。", D(3), "x").needs_review
