@@ -59,6 +59,7 @@ class ErrorCode(StrEnum):
     POLICY_NO_FLOOR = "policy.no_floor"
     POLICY_ROUNDING = "policy.rounding"
     POLICY_UNIT = "policy.unit"
+    POLICY_NEEDS_REVIEW = "policy.needs_review"
     POLICY_EXTENDS = "policy.extends"
     POLICY_DUPLICATE_NAME = "policy.duplicate_name"
     FACTS_SCHEMA = "facts.schema"

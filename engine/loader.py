@@ -138,6 +138,9 @@ def validate_policy(doc: SourceDoc) -> Policy:
     if not isinstance(doc.value, dict):
         raise JixiaoError(ErrorCode.POLICY_SCHEMA, "指标体系文件的顶层应为映射（键: 值）", doc.locate(()))
     names.check_policy_size(doc)
+    review = list(_needs_review(doc.value.get("indicators"), ("indicators",), doc))
+    if review:
+        raise PolicyErrors(review)
     try:
         policy = Policy.model_validate(doc.value)
     except pydantic.ValidationError as err:
@@ -147,6 +150,23 @@ def validate_policy(doc: SourceDoc) -> Policy:
     if problems:
         raise PolicyErrors(problems)
     return policy
+
+
+def _needs_review(nodes: Any, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:
+    """A draft from ``jixiao import`` marks each rule it could not read ``needs_review``: refused until resolved."""
+    if not isinstance(nodes, list):
+        return
+    for i, node in enumerate(nodes):
+        if not isinstance(node, dict):
+            continue
+        rule = node.get("rule")
+        if isinstance(rule, dict) and "needs_review" in rule:
+            where = (*path, i, "rule", "needs_review")
+            yield Problem(ErrorCode.POLICY_NEEDS_REVIEW,
+                          f"指标「{node.get('name', node.get('id', ''))}」的规则仍标记为待复核（needs_review："
+                          f"{rule['needs_review']}）：按评分标准写出规则类型和参数后删去 needs_review",
+                          doc.locate(where), field_path(where))
+        yield from _needs_review(node.get("children"), (*path, i, "children"), doc)
 
 
 def _display_problems(policy: Policy, doc: SourceDoc) -> Iterator[Problem]:

@@ -23,6 +23,7 @@ import engine
 from engine.commands import batch as jixiao_batch
 from engine.commands.failures import Commands, DataError
 from engine.commands.output import OutputTarget, check_output, write_output
+from engine.commands.table import COMMANDS as TABLE_COMMANDS
 from engine.commands.views import BACKENDS, VIEW_COMMANDS, emit, output_option
 from engine.errors import ErrorCode, JixiaoError
 from engine.facts import refuse_findings
@@ -291,6 +292,9 @@ def schema(kind: Literal["policy", "facts", "case", "extends"]) -> None:
 
 
 for _command in VIEW_COMMANDS:
+    main.add_command(_command)
+
+for _command in TABLE_COMMANDS:  # table / import (issue 17): engine/commands/table.py
     main.add_command(_command)
 
 
