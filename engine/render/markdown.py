@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, fact_text, flags, path_text, score, walk
+from engine.render.common import (
+    KIND_NAMES,
+    PROVENANCE_NAMES,
+    fact_details,
+    fact_text,
+    flags,
+    path_text,
+    score,
+    walk,
+)
 from engine.trace import Deduction, IndicatorScore, Result
 
 __all__ = ["render_markdown"]
@@ -55,7 +64,8 @@ def _deduction(result: Result, i: int, d: Deduction, name: str) -> list[str]:
         f"   - 规则 `{d.rule_id}`（{KIND_NAMES.get(str(d.rule_kind), str(d.rule_kind))}，"
         f"{PROVENANCE_NAMES.get(d.provenance, d.provenance)}）：{d.wording}",
     ]
-    lines += [f"   - 事实：{fact_text(f)}" for f in d.facts]
+    for f in d.facts:
+        lines += [f"   - 事实：{fact_text(f)}", *(f"     - {label}：{_cell(text)}" for label, text in fact_details(f))]
     lines.append(f"   - 计算：{d.computation}")
     if d.threshold:
         lines.append(f"   - 阈值：{d.threshold}")
