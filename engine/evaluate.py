@@ -236,7 +236,7 @@ def _plain(value: object) -> str:
 def _read(fact: FactValue) -> FactRead:
     value = fact.value
     shown: Decimal | bool | str = f"{len(value)} 项目标" if isinstance(value, tuple) else value
-    return FactRead(fact.name, shown, fact.unit, fact.location, fact.derivation, fact.quote)
+    return FactRead(fact.name, shown, fact.unit, fact.location, fact.derivation, fact.quote, fact.source, fact.note)
 
 
 def facts_read(policy: CompiledPolicy, node: CompiledIndicator) -> set[str]:

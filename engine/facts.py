@@ -54,6 +54,8 @@ class FactValue:
     quote: str | None = None
     derivation: str | None = None
     inputs: tuple[str, ...] = ()
+    source: str | None = None  # the fact file's ``source``: where in the report the value is stated
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,8 @@ class _Checker:
             return None
         if isinstance(value, Decimal) and not self.check_range(name, value, spec, path):
             return None
-        return FactValue(name, value, spec.unit, self.doc.locate(path), entry.quote)
+        return FactValue(name, value, spec.unit, self.doc.locate(path), entry.quote, source=entry.source,
+                         note=entry.note)
 
     def check_unit(self, name: str, entry: FactEntry, spec: FactSpec) -> bool:
         if spec.unit is None or spec.type in ("boolean", "enum", "targets"):
@@ -370,7 +373,8 @@ def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
             continue
         values[decl.name] = FactValue(decl.name, derived.value, decl.spec.unit,
                                       stated.location if stated else None,
-                                      stated.quote if stated else None, derived.derivation, inputs)
+                                      stated.quote if stated else None, derived.derivation, inputs,
+                                      stated.source if stated else None, stated.note if stated else None)
     return values
 
 

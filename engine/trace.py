@@ -35,6 +35,8 @@ class FactRead:
     location: SourceLocation | None
     derivation: str | None = None
     quote: str | None = None
+    source: str | None = None  # the fact file's ``source`` (where the report states it), not the file:line
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

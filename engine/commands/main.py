@@ -58,12 +58,16 @@ def main() -> None:
 @main.command()
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("facts", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
-              help="输出格式：text（中文报告）、json（机器读取）、markdown（贴入自评报告）、html（单个网页文件）。")
+@click.option("--format", "fmt", type=click.Choice(sorted([*RENDERERS, "xlsx"])), default="text", show_default=True,
+              help="输出格式：text（中文报告）、json（机器读取）、markdown（贴入自评报告）、"
+                   "html（单个网页文件，可按 A4 打印）、"
+                   "xlsx（Excel 工作簿：自评表、扣分明细、事实；须用 --output 指定文件；批量模式写 --out）。")
 @output_option()
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
               help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")
-@output_option("out", None, "批量模式：每个事实文件一行 JSON（按路径排序），原子写入此文件（同 --output 的规则）。")
+@output_option("out", None, "批量模式：每个事实文件一行 JSON（按路径排序），原子写入此文件（同 --output 的规则）；"
+                           "文件名以 .xlsx 结尾（或给出 --format xlsx）时写 Excel 工作簿："
+                           "汇总（按总分排名）、扣分明细。")
 @click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=None,
               help=f"批量模式的进程数（最多 {MAX_JOBS}）；默认用全部 CPU 核。")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=MAX_TIMEOUT), default=None,
@@ -83,12 +87,16 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget |
     """
     factory = BACKENDS[backend] if timeout is None else functools.partial(ProcessBackend, BACKENDS[backend], timeout)
     if out is not None or jixiao_batch.is_batch(facts):
-        if output is not None or fmt != "text":
-            raise click.UsageError("批量模式只输出 JSON Lines：请用 --out 指定结果文件，不要用 --output/--format")
+        xlsx = fmt == "xlsx" or (out is not None and out.given.lower().endswith(".xlsx"))
+        if output is not None or fmt not in ("text", "xlsx") or (xlsx and out is None):
+            raise click.UsageError("批量模式输出 JSON Lines 或 Excel：请用 --out 指定结果文件"
+                                   "（.xlsx 或 --format xlsx 写 Excel），不要用 --output，--format 只可为 xlsx")
         if strict:
             raise click.UsageError("批量模式不支持 --strict：发现记录在每一行结果的 findings 中")
-        _score_batch(policy, facts, out, factory, jobs, force)
+        _score_batch(policy, facts, out, factory, jobs, force, xlsx)
         return
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx 写的是 Excel 工作簿：请用 --output 指定 .xlsx 文件")
     firing = factory()
     try:
         compiled = engine.load_policy(policy)
@@ -101,6 +109,11 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget |
     finally:
         if isinstance(firing, ProcessBackend):
             firing.close()
+    if fmt == "xlsx":
+        from engine.excel.report import score_workbook
+
+        emit(score_workbook(result, found), output)
+        return
     emit(with_forced(fmt, result, forced) if forced else RENDERERS[fmt](result), output)
 
 
@@ -121,7 +134,7 @@ def _finite(param: click.Parameter, value: float | None) -> float | None:
 
 
 def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
-                 jobs: int | None, force: bool) -> None:
+                 jobs: int | None, force: bool, xlsx: bool = False) -> None:
     paths = jixiao_batch.expand(args)
     if not paths:
         raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
@@ -133,7 +146,12 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, 
     with jixiao_batch.with_progress(console, len(paths)) as tick:
         records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
                                            tick, functools.partial(jixiao_batch.score_task, force=force))
-    emit("".join(record_line(r) for r in records), out)
+    if xlsx:
+        from engine.excel.batch_report import batch_workbook
+
+        emit(batch_workbook(records), out)
+    else:
+        emit("".join(record_line(r) for r in records), out)
     summary = summarise(records)
     Console(stderr=out is None, soft_wrap=True).print(jixiao_batch.summary_table(summary))
     for record in records:

@@ -62,8 +62,8 @@ def output_option(name: str = "output", short: str | None = "-o", help_text: str
     return click.option(*flags, name, type=OutputPath(), default=None, help=help_text)
 
 
-def emit(text: str, output: OutputTarget | None) -> None:
-    """Print ``text`` or write it atomically to the checked output file."""
+def emit(text: str | bytes, output: OutputTarget | None) -> None:
+    """Print ``text`` or write it (or bytes: a workbook) atomically to the checked output file."""
     if output is None:
         click.echo(text, nl=False)
         return

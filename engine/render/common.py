@@ -11,8 +11,8 @@ from engine.errors import SourceLocation
 from engine.rules import KINDS
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
-__all__ = ["fact_text", "finding_dicts", "finding_lines", "gap_lines", "node_score", "pad", "score", "total_score",
-           "width"]
+__all__ = ["FACT_DETAIL_LABELS", "fact_details", "fact_text", "finding_dicts", "finding_lines", "gap_lines",
+           "node_score", "pad", "score", "total_score", "width"]
 
 KIND_NAMES = {kind.name: kind.label for kind in KINDS}  # each kind names itself in Chinese (engine.rules)
 PROVENANCE_NAMES = {"official": "官方原文", "inferred": "推断"}
@@ -94,6 +94,19 @@ def fact_text(read: FactRead) -> str:
     where = f"（{read.location.file}:{read.location.line}）" if read.location else ""
     derived = f"；{read.derivation}" if read.derivation else ""
     return f"{read.name} = {value_text(read)}{where}{derived}"
+
+
+FACT_DETAIL_LABELS = ("原文摘录", "来源", "备注")  # the fact file's quote, source, note (the template's columns)
+
+
+def fact_details(read: FactRead) -> tuple[tuple[str, str], ...]:
+    """What the fact file says about a fact beside its value: quote, source and note, those given.
+
+    >>> fact_details(FactRead("差异率", Decimal("11.44"), "%", None, quote="差异率 11.44%", note="临时叫停"))
+    (('原文摘录', '差异率 11.44%'), ('备注', '临时叫停'))
+    """
+    given = zip(FACT_DETAIL_LABELS, (read.quote, read.source, read.note), strict=True)
+    return tuple((label, text) for label, text in given if text)
 
 
 def path_text(deduction: Deduction, name: str) -> str:

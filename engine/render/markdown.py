@@ -6,6 +6,7 @@ from engine.render.common import (
     FINDINGS_HEADING,
     KIND_NAMES,
     PROVENANCE_NAMES,
+    fact_details,
     fact_text,
     finding_lines,
     gap_lines,
@@ -74,7 +75,8 @@ def _deduction(result: Result, i: int, d: Deduction, name: str) -> list[str]:
         f"   - 规则 `{d.rule_id}`（{KIND_NAMES.get(str(d.rule_kind), str(d.rule_kind))}，"
         f"{PROVENANCE_NAMES.get(d.provenance, d.provenance)}）：{d.wording}",
     ]
-    lines += [f"   - 事实：{fact_text(f)}" for f in d.facts]
+    for f in d.facts:
+        lines += [f"   - 事实：{fact_text(f)}", *(f"     - {label}：{_cell(text)}" for label, text in fact_details(f))]
     lines.append(f"   - 计算：{d.computation}")
     if d.threshold:
         lines.append(f"   - 阈值：{d.threshold}")

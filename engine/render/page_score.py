@@ -14,6 +14,7 @@ from engine.trace import Deduction, Result, Status
 
 __all__ = ["score_page"]
 
+SIGNATURES = ("评价人", "复核人", "日期")  # the sign-off block a printed 自评表 ends with
 STATUS_NOTES = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED: "不适用，不计分", Status.ADJUSTMENT: "加减分",
                 Status.UNSEEN: "原表未见，得分未知"}
 
@@ -32,7 +33,7 @@ def score_page(result: Result) -> Page:
     sections = [*findings_section(result), _tree(result), _deductions(result, lost)]
     if gained:
         sections.append(Section("加减分", entries=tuple(_entry(result, d, "加") for d in gained)))
-    return Page("score", f"{result.department} 部门整体支出绩效自评得分", header, tuple(sections))
+    return Page("score", f"{result.department} 部门整体支出绩效自评得分", header, tuple(sections), SIGNATURES)
 
 
 def _tree(result: Result) -> Section:
