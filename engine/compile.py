@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from engine import expr
@@ -101,6 +101,8 @@ class CompiledPolicy:
     rules: Mapping[str, Rule]
     inferred_rules: int
     branch_of: Mapping[str, Mapping[str, Branch]]
+    # a project-form template (engine.project_form): a fact document → (its project's policy, the document)
+    instantiate: Callable[[SourceDoc], tuple[CompiledPolicy, SourceDoc]] | None = field(default=None, compare=False)
 
     def nodes(self) -> Iterator[CompiledIndicator]:
         """Every node, depth first in policy order."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import Field, model_validator
 
 from engine.decimals import RoundingMode
+from engine.project_form import FormRow, ProjectForm
 from engine.rules import KINDS, kind_of
 from engine.rules.base import Model, RuleBase
 
@@ -153,6 +154,7 @@ class Policy(Model):
     facts: dict[str, FactSpec]
     constraints: tuple[Constraint, ...] = ()
     indicators: tuple[Indicator, ...] = Field(min_length=1)
+    project_form: ProjectForm | None = None
 
 
 class TargetItem(Model):
@@ -184,7 +186,8 @@ class FactsDocument(Model):
     policy: str | None = None
     note: str | None = None
     indicator_names: dict[str, str] = {}
-    facts: dict[str, FactEntry]
+    facts: dict[str, FactEntry] = {}
+    rows: tuple[FormRow, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
