@@ -84,6 +84,7 @@ class _Run:
             total=decimals.normalise(total), grade=self.grade(total), indicators=roots,
             min_places=self.policy.display.display.min_places,
             max_places=self.policy.display.display.max_places, inferred_rules=self.policy.inferred_rules,
+            title=meta.report_title,
         )
 
     def node(self, node: CompiledIndicator) -> IndicatorScore:

@@ -346,6 +346,8 @@ class _Builder:
     # -- the documents -------------------------------------------------------------------------
     def policy_doc(self) -> SourceDoc:
         value = dict(self.template.value)
+        if isinstance(value.get("policy"), dict):  # the form's title is the report's, unless the policy says
+            value["policy"] = {"report_title": self.form.title, **value["policy"]}
         value["facts"] = {**(value.get("facts") or {}), **self.facts}
         start = len(value.get("indicators") or [])
         positions = dict(self.template.positions)

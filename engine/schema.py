@@ -50,6 +50,7 @@ class Meta(Model):
     version: str
     sources: tuple[SourceRef, ...] = ()
     note: str | None = None
+    report_title: str = Field(default="部门整体支出绩效自评", description="报告标题（如 项目支出绩效自评）")
 
 
 class Rounding(Model):

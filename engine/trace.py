@@ -105,6 +105,7 @@ class Result:
     min_places: int
     max_places: int
     inferred_rules: int
+    title: str = "部门整体支出绩效自评"  # the report title the policy declares (policy.report_title)
 
     def nodes(self) -> tuple[IndicatorScore, ...]:
         """Every node of the tree, depth first in policy order."""
