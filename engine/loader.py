@@ -128,13 +128,21 @@ def policy_from_text(text: str, name: str, read_parent: Callable[[str], SourceDo
 def _template(doc: SourceDoc) -> CompiledPolicy:
     """A project-form template: compiled alone (its fixed part), and able to instantiate a project's policy."""
     alone, _ = project_form.expand(doc, None)
+    compiled = compile_policy(validate_policy(alone), alone)
+    return dataclasses.replace(compiled, instantiate=_Instantiator(doc))
 
-    def instantiate(facts: SourceDoc) -> tuple[CompiledPolicy, SourceDoc]:
-        policy_doc, facts_doc = project_form.expand(doc, facts)
+
+class _Instantiator:
+    """A template's fact document → its project's compiled policy and the document with one fact per row."""
+
+    def __init__(self, doc: SourceDoc) -> None:
+        self.doc = doc
+        self.form = project_form.ProjectForm.model_validate(doc.value["project_form"])  # validated already
+
+    def __call__(self, facts: SourceDoc) -> tuple[CompiledPolicy, SourceDoc]:
+        policy_doc, facts_doc = project_form.expand(self.doc, facts)
         assert facts_doc is not None
         return compile_policy(validate_policy(policy_doc), policy_doc), facts_doc
-
-    return dataclasses.replace(compile_policy(validate_policy(alone), alone), instantiate=instantiate)
 
 
 def read_document(path: str | Path) -> SourceDoc:
