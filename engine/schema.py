@@ -185,10 +185,12 @@ class FactsDocument(Model):
     department: str
     fiscal_year: int | None = None
     policy: str | None = None
+    policy_version: str | None = None  # checked against the policy by engine.identity
     note: str | None = None
     indicator_names: dict[str, str] = {}
     facts: dict[str, FactEntry] = {}
     rows: tuple[FormRow, ...] = ()
+    claimed: dict[str, Decimal] | None = None  # the form's own scores; read by engine.claims
 
     @model_validator(mode="before")
     @classmethod
