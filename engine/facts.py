@@ -85,6 +85,7 @@ class Facts:
     indicator_names: Mapping[str, str]
     digest: str
     policy: Any = None  # for a project-form template: the project's own compiled policy (engine.project_form)
+    document: Any = None  # ... and the fact document with one fact per row, which that policy validates
 
     def __getitem__(self, name: str) -> FactValue:
         return self.values[name]
@@ -465,7 +466,7 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
         digest = facts_digest(doc.value) if digest is None else digest
         project, doc = instantiate(doc)
         facts = validate_facts(doc, project.facts, project.indicator_ids(), digest, project.constraints)
-        return dataclasses.replace(facts, policy=project)
+        return dataclasses.replace(facts, policy=project, document=doc)
     return validate_facts(doc, policy.facts, policy.indicator_ids(),
                           facts_digest(doc.value) if digest is None else digest, policy.constraints)
 

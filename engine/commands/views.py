@@ -89,7 +89,10 @@ def _emit(fmt: str, page: Callable[[], Page], as_json: Callable[[], str], output
 def _load(policy: Path, facts: Path) -> tuple[engine.CompiledPolicy, FactFile]:
     compiled = engine.load_policy(policy)
     doc = read_document(facts)
-    return compiled, FactFile(doc, validate_against(compiled, doc))
+    validated = validate_against(compiled, doc)
+    if validated.policy is not None:  # a project-form template: the views work on the project's own policy
+        return validated.policy, FactFile(validated.document, validated)
+    return compiled, FactFile(doc, validated)
 
 
 @click.command(name="explain")
