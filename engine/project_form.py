@@ -169,8 +169,11 @@ def expand(template: SourceDoc, facts: SourceDoc | None) -> tuple[SourceDoc, Sou
     builder = _Builder(template, form)
     builder.execution()
     if facts is not None:
-        rows = facts.value.get("rows") if isinstance(facts.value, dict) else None
-        builder.rows(facts, rows if isinstance(rows, list) else [])
+        rows = facts.value.get("rows", []) if isinstance(facts.value, dict) else []
+        if isinstance(rows, list):
+            builder.rows(facts, rows)
+        else:
+            builder.fail(facts, ErrorCode.FACTS_SCHEMA, ("rows",), "rows 应为指标行的列表（每行一个映射）")
     if builder.problems:
         raise PolicyErrors(builder.problems)
     return builder.policy_doc(), builder.facts_doc(facts) if facts is not None else None
