@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from decimal import Decimal
 
 from engine import expr
@@ -103,6 +104,8 @@ class CompiledPolicy:
     rules: Mapping[str, Rule]
     inferred_rules: int
     branch_of: Mapping[str, Mapping[str, Branch]]
+    # a project-form template (engine.project_form): a fact document → (its project's policy, the document)
+    instantiate: Callable[[SourceDoc], tuple[CompiledPolicy, SourceDoc]] | None = field(default=None, compare=False)
 
     def nodes(self) -> Iterator[CompiledIndicator]:
         """Every node, depth first in policy order."""
@@ -121,9 +124,27 @@ class CompiledPolicy:
 
 def policy_digest(policy: Policy) -> str:
     """SHA-256 of the canonical JSON of the validated policy."""
-    canonical = json.dumps(policy.model_dump(mode="json"), ensure_ascii=False, sort_keys=True,
+    canonical = json.dumps(_without_later_defaults(policy.model_dump(mode="json")), ensure_ascii=False, sort_keys=True,
                            separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _without_later_defaults(dumped: dict[str, Any]) -> dict[str, Any]:
+    """The dump without keys added later at their defaults, so a policy that does not use them keeps its digest."""
+    if dumped.get("project_form") is None:
+        dumped.pop("project_form", None)
+    if dumped["policy"].get("report_title") == "部门整体支出绩效自评":
+        dumped["policy"].pop("report_title")
+
+    def walk(nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            rule = node.get("rule")
+            if isinstance(rule, dict) and rule.get("kind") == "judgement" and rule.get("points") is None:
+                rule.pop("points", None)
+            walk(node.get("children") or [])
+
+    walk(dumped["indicators"])
+    return dumped
 
 
 def compile_policy(policy: Policy, doc: SourceDoc) -> CompiledPolicy:

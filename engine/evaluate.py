@@ -44,6 +44,8 @@ def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = 
         JixiaoError: a value no rule case covers (``eval.*``) or a firing failure (``firing.*``).
     """
     backend = backend or default_backend()
+    if policy.instantiate is not None and facts.policy is not None:  # a project-form template's project
+        policy = facts.policy
     with decimal.localcontext() as ctx:
         ctx.prec = 34
         ctx.rounding = decimals.ROUNDING_MODES[policy.rounding.mode]
@@ -85,6 +87,7 @@ class _Run:
             findings=self.facts.findings,
             declared_max=self.policy.total.max if self.policy.total.weights_note else None,
             weights_note=self.policy.total.weights_note,
+            title=meta.report_title,
         )
 
     def node(self, node: CompiledIndicator) -> IndicatorScore:

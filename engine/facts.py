@@ -7,6 +7,7 @@ rounding and checked against a value the file states for them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -88,6 +89,8 @@ class Facts:
     indicator_names: Mapping[str, str]
     digest: str
     findings: tuple[Finding, ...] = ()
+    policy: Any = None  # for a project-form template: the project's own compiled policy (engine.project_form)
+    document: Any = None  # ... and the fact document with one fact per row, which that policy validates
 
     def __getitem__(self, name: str) -> FactValue:
         return self.values[name]
@@ -475,6 +478,13 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
     """
     if not isinstance(doc.value, dict):
         raise PolicyErrors([Problem(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))])
+    instantiate = getattr(policy, "instantiate", None)
+    if instantiate is not None:  # a project-form template: the rows make the project's own policy
+        digest = facts_digest(doc.value) if digest is None else digest
+        project, doc = instantiate(doc)
+        found = validate_facts(doc, project.facts, project.indicator_ids(), digest, project.constraints)
+        _check_reads(project, doc, found)
+        return dataclasses.replace(found, policy=project, document=doc)
     facts = validate_facts(doc, policy.facts, policy.indicator_ids(),
                            facts_digest(doc.value) if digest is None else digest, policy.constraints)
     _check_reads(policy, doc, facts)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import Field, model_validator
 
 from engine.decimals import RoundingMode
+from engine.project_form import FormRow, ProjectForm
 from engine.rules import KINDS, kind_of
 from engine.rules.base import Model, RuleBase
 
@@ -49,6 +50,7 @@ class Meta(Model):
     version: str
     sources: tuple[SourceRef, ...] = ()
     note: str | None = None
+    report_title: str = Field(default="部门整体支出绩效自评", description="报告标题（如 项目支出绩效自评）")
 
 
 class Rounding(Model):
@@ -178,6 +180,7 @@ class Policy(Model):
     facts: dict[str, FactSpec]
     constraints: tuple[Constraint, ...] = ()
     indicators: tuple[Indicator, ...] = Field(min_length=1)
+    project_form: ProjectForm | None = None
 
 
 class TargetItem(Model):
@@ -210,7 +213,8 @@ class FactsDocument(Model):
     policy_version: str | None = None  # checked against the policy by engine.identity
     note: str | None = None
     indicator_names: dict[str, str] = {}
-    facts: dict[str, FactEntry]
+    facts: dict[str, FactEntry] = {}
+    rows: tuple[FormRow, ...] = ()
     claimed: dict[str, Decimal] | None = None  # the form's own scores; read by engine.claims
 
     @model_validator(mode="before")

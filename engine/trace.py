@@ -152,6 +152,7 @@ class Result:
     findings: tuple[Finding, ...] = ()
     declared_max: Decimal | None = None
     weights_note: str | None = None
+    title: str = "部门整体支出绩效自评"  # the report title the policy declares (policy.report_title)
 
     def unseen(self) -> Decimal:
         """Points of the total whose score is unknown (``unseen`` nodes): the total is at least ``total``."""

@@ -96,8 +96,10 @@ def _checked(facts: Facts, strict: bool) -> Facts:
 def _load(policy: Path, facts: Path, strict: bool) -> tuple[engine.CompiledPolicy, FactFile]:
     compiled = engine.load_policy(policy)
     doc = read_document(facts)
-    found = validate_against(compiled, doc)
-    return compiled, FactFile(doc, _checked(found, strict))
+    validated = validate_against(compiled, doc)
+    if validated.policy is not None:  # a project-form template: the views work on the project's own policy
+        return validated.policy, FactFile(validated.document, _checked(validated, strict))
+    return compiled, FactFile(doc, _checked(validated, strict))
 
 
 @click.command(name="explain")

@@ -25,7 +25,7 @@ __all__ = ["render_markdown"]
 def render_markdown(result: Result) -> str:
     """The report as Markdown; the same result always gives the same bytes."""
     lines = [
-        f"# {result.department} 部门整体支出绩效自评得分",
+        f"# {result.department} {result.title}得分",
         "",
         f"- 指标体系：{result.policy_name}（`{result.policy_id}` 版本 {result.policy_version}，"
         f"摘要 `{result.policy_digest[:16]}`）",

@@ -33,7 +33,7 @@ def score_page(result: Result) -> Page:
     sections = [*findings_section(result), _tree(result), _deductions(result, lost)]
     if gained:
         sections.append(Section("加减分", entries=tuple(_entry(result, d, "加") for d in gained)))
-    return Page("score", f"{result.department} 部门整体支出绩效自评得分", header, tuple(sections), SIGNATURES)
+    return Page("score", f"{result.department} {result.title}得分", header, tuple(sections), SIGNATURES)
 
 
 def _tree(result: Result) -> Section:

@@ -34,7 +34,7 @@ def render_text(result: Result) -> str:
 
 def _header(result: Result) -> list[str]:
     lines = [
-        f"{result.department} 部门整体支出绩效自评得分",
+        f"{result.department} {result.title}得分",
         f"指标体系：{result.policy_name}",
         f"          {result.policy_id} 版本 {result.policy_version}，摘要 {result.policy_digest[:16]}",
         f"事实文件：{result.facts_file}",
