@@ -2,50 +2,34 @@
 
 Only the document boundary uses pydantic; later stages work on frozen dataclasses.
 Numbers reach these models as ``Decimal`` already (``engine.source``), never as floats.
+Each rule kind's model lives in its module (``engine.rules``); :data:`Rule` is their union.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from engine.decimals import RoundingMode
+from engine.project_form import FormRow, ProjectForm
+from engine.rules import KINDS, kind_of
+from engine.rules.base import Model, RuleBase
 
 __all__ = [
-    "AdjustmentRule",
-    "Band",
-    "BandsRule",
-    "ChecklistItem",
-    "ChecklistRule",
-    "ComparisonCase",
-    "ComparisonRule",
     "Constraint",
     "FactEntry",
     "FactSpec",
     "FactsDocument",
     "Grading",
     "Indicator",
-    "JudgementRule",
-    "PerCountRule",
-    "PerPointRule",
     "Policy",
-    "ProportionalRule",
     "Rule",
-    "StepRule",
     "TargetItem",
-    "TargetsRule",
 ]
 
-Provenance = Literal["official", "inferred"]
 FactType = Literal["decimal", "integer", "boolean", "enum", "targets"]
-
-
-class Model(BaseModel):
-    """Frozen, no unknown keys."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class SourceRef(Model):
@@ -66,6 +50,7 @@ class Meta(Model):
     version: str
     sources: tuple[SourceRef, ...] = ()
     note: str | None = None
+    report_title: str = Field(default="部门整体支出绩效自评", description="报告标题（如 项目支出绩效自评）")
 
 
 class Rounding(Model):
@@ -92,8 +77,12 @@ class ScoreRounding(Model):
 class Total(Model):
     """The total: its declared maximum and whether bonus points may lift it above a cap."""
 
-    max: Decimal
-    cap: Decimal | None = None
+    max: Decimal = Field(description="总分满分；一级指标分值（加减分项除外）之和必须等于它，"
+                                     "否则写 weights_note 说明原因")
+    cap: Decimal | None = Field(default=None, description="加分后总分的上限")
+    weights_note: str | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="一级指标分值之和不等于 max 的原因（如原表只公开了一部分指标）；写了才不报 policy.total")
 
 
 class Grade(Model):
@@ -127,159 +116,28 @@ class FactSpec(Model):
     on_division_by_zero: Decimal | None = None
 
 
+Severity = Literal["error", "warning"]
+
+
 class Constraint(Model):
-    """A condition every fact file must meet (e.g. 已实现目标数 ≤ 申报目标数)."""
+    """A condition every fact file must meet (e.g. 已实现目标数 ≤ 申报目标数).
 
-    when: str
-    message: str
+    ``severity: warning`` makes a broken constraint a finding: reported beside the score instead
+    of refusing the file (``--strict`` turns findings back into errors).
+    """
 
-
-class RuleBase(Model):
-    """What every rule has: id, official wording (规则原文), provenance, applicability."""
-
-    id: str
-    wording: str
-    provenance: Provenance
-    note: str | None = None
-    source: str | None = None
-    applicable_if: str | None = None
-    not_applicable: Literal["full_marks", "exclude"] = "full_marks"
-    monotonic: Literal["increasing", "decreasing"] | None = None
-
-    @model_validator(mode="after")
-    def _inferred_needs_note(self) -> RuleBase:
-        if self.provenance == "inferred" and not self.note:
-            raise ValueError("provenance 为 inferred 的规则必须写 note，说明推断依据")
-        return self
+    when: str = Field(description="必须成立的比较，如 `已实现绩效目标数 <= 申报绩效目标数`")
+    message: str = Field(description="不成立时给出的中文说明")
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    severity: Severity = Field(
+        default="error", exclude_if=lambda v: v == "error",
+        description="error（默认）：不成立则拒绝事实文件；warning：作为发现（finding）与得分一并报告，不阻止评分")
 
 
-class ProportionalRule(RuleBase):
-    """得分 = 分值 × 事实 ÷ full_at, capped at full marks."""
-
-    kind: Literal["proportional"]
-    fact: str
-    full_at: Decimal = Field(default=Decimal(100), gt=0)
-    unit: str | None = None
-
-
-class PerPointRule(RuleBase):
-    """每超过/低于 ``per`` 个单位扣 ``points`` 分 from ``threshold``, floor (扣完为止)."""
-
-    kind: Literal["per_point"]
-    fact: str
-    threshold: Decimal
-    direction: Literal["above", "below"]
-    points: Decimal = Field(gt=0)
-    per: Decimal = Field(default=Decimal(1), gt=0)
-    counting: Literal["fractional", "whole", "partial"] = "fractional"
-    floor: Decimal | None = Decimal(0)
-    unit: str | None = None
-
-
-class StepRule(PerPointRule):
-    """每低于5%扣2分: a per-point rule whose step is declared with its counting."""
-
-    kind: Literal["step"]  # type: ignore[assignment]
-    per: Decimal = Field(gt=0)
-    counting: Literal["whole", "partial"]  # type: ignore[assignment]
-
-
-class PerCountRule(RuleBase):
-    """每出现一例扣 ``points`` 分，扣完为止."""
-
-    kind: Literal["per_count"]
-    fact: str
-    points: Decimal = Field(gt=0)
-    floor: Decimal | None = Decimal(0)
-    unit: str | None = None
-
-
-class Band(Model):
-    """One band (档次): an interval and the points it earns."""
-
-    when: str
-    points: Decimal
-    label: str | None = None
-
-
-class BandsRule(RuleBase):
-    """Bands over one fact; exactly one band must contain the value."""
-
-    kind: Literal["bands"]
-    fact: str
-    bands: tuple[Band, ...] = Field(min_length=1)
-    unit: str | None = None
-
-
-class ChecklistItem(Model):
-    """One checklist item earned when its boolean fact is true."""
-
-    id: str
-    fact: str
-    points: Decimal = Field(ge=0)
-    wording: str
-
-
-class ChecklistRule(RuleBase):
-    """Additive checklist: ①…1分；②…1分."""
-
-    kind: Literal["checklist"]
-    items: tuple[ChecklistItem, ...] = Field(min_length=1)
-
-
-class ComparisonCase(Model):
-    """A case: a comparison of facts (and literals) and the points it earns."""
-
-    when: str
-    points: Decimal
-    label: str | None = None
-
-
-class ComparisonRule(RuleBase):
-    """Cases over two (or more) facts; the first case that holds wins."""
-
-    kind: Literal["comparison"]
-    cases: tuple[ComparisonCase, ...] = Field(min_length=1)
-    otherwise: Decimal | None = None
-
-
-class Tier(Model):
-    """A judgement tier and the coefficient range (%) an evaluator may choose in it."""
-
-    name: str
-    range: str
-
-
-class JudgementRule(RuleBase):
-    """得分 = 分值 × 评定系数; the coefficient is stated, checked against its tier, not recomputed."""
-
-    kind: Literal["judgement"]
-    coefficient: str
-    tier: str | None = None
-    tiers: tuple[Tier, ...] = ()
-
-
-class AdjustmentRule(RuleBase):
-    """加减分 outside the weighted tree, capped both ways."""
-
-    kind: Literal["adjustment"]
-    fact: str
-    max_bonus: Decimal = Field(ge=0)
-    max_penalty: Decimal = Field(ge=0)
-
-
-class TargetsRule(RuleBase):
-    """Per-department targets: 完成指标值得满分，未完成按完成值与指标值的比例计分."""
-
-    kind: Literal["targets"]
-    fact: str
-
-
-Rule = Annotated[
-    ProportionalRule | PerPointRule | StepRule | PerCountRule | BandsRule | ChecklistRule
-    | ComparisonRule | JudgementRule | AdjustmentRule | TargetsRule,
-    Field(discriminator="kind"),
-]
+if TYPE_CHECKING:
+    Rule = RuleBase
+else:  # the discriminated union of every registered kind's model, in registry order
+    Rule = Annotated[Union[tuple(kind.model for kind in KINDS)], Field(discriminator="kind")]  # noqa: UP007
 
 
 class Indicator(Model):
@@ -290,14 +148,24 @@ class Indicator(Model):
     max: Decimal | None = Field(default=None, ge=0)
     rule: Rule | None = None
     children: tuple[Indicator, ...] = ()
-    weights_note: str | None = None
+    weights_note: str | None = Field(
+        default=None,
+        description="下级指标分值之和不等于本指标分值的原因；写了才不报 policy.weights_sum，差额在各输出中列明")
     note: str | None = None
+    unseen: bool = Field(
+        default=False, exclude_if=lambda v: not v,
+        description="原表在此被截断、看不到这一指标：它的分值计入满分，得分未知（输出中写“未见”）；"
+                    "不写 rule 和 children")
 
     @model_validator(mode="after")
     def _leaf_or_inner(self) -> Indicator:
+        if self.unseen:
+            if self.rule is not None or self.children or self.max is None:
+                raise ValueError("未见（unseen）指标只写 id、name、max，不写 rule 和 children")
+            return self
         if (self.rule is None) == (not self.children):
             raise ValueError("指标必须二选一：叶子指标写 rule，上级指标写 children")
-        if self.max is None and not isinstance(self.rule, AdjustmentRule):
+        if self.max is None and not (self.rule is not None and kind_of(self.rule).adjusts_total):
             raise ValueError("除加减分项外，每个指标都必须声明分值 max")
         return self
 
@@ -312,6 +180,7 @@ class Policy(Model):
     facts: dict[str, FactSpec]
     constraints: tuple[Constraint, ...] = ()
     indicators: tuple[Indicator, ...] = Field(min_length=1)
+    project_form: ProjectForm | None = None
 
 
 class TargetItem(Model):
@@ -341,9 +210,12 @@ class FactsDocument(Model):
     department: str
     fiscal_year: int | None = None
     policy: str | None = None
+    policy_version: str | None = None  # checked against the policy by engine.identity
     note: str | None = None
     indicator_names: dict[str, str] = {}
-    facts: dict[str, FactEntry]
+    facts: dict[str, FactEntry] = {}
+    rows: tuple[FormRow, ...] = ()
+    claimed: dict[str, Decimal] | None = None  # the form's own scores; read by engine.claims
 
     @model_validator(mode="before")
     @classmethod
@@ -354,16 +226,64 @@ class FactsDocument(Model):
         return data
 
 
-def json_schema(kind: Literal["policy", "facts"]) -> str:
-    """The JSON Schema of a policy or fact file, generated from these models (for editors).
+def json_schema(kind: Literal["policy", "facts", "extends"]) -> str:
+    """The JSON Schema of a policy, a fact file or a policy that ``extends`` a parent (for editors).
 
     >>> '"title": "jixiao 指标体系"' in json_schema("policy")
     True
     """
     import json
 
+    if kind == "extends":
+        schema = _extends_schema()
+        schema["title"] = "jixiao 继承的指标体系（extends）"
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     model = Policy if kind == "policy" else FactsDocument
     schema = model.model_json_schema()
     schema["title"] = "jixiao 指标体系" if kind == "policy" else "jixiao 事实文件"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _extends_schema() -> dict[str, Any]:
+    """The policy schema made partial, in the shape ``engine.extend`` merges: every key optional (a child
+    states only what changes), indicators and facts as mappings by id / name (``null`` removes),
+    ``parent``/``after`` on an indicator, constraints appended. Rules match any kind (``kind`` may be
+    left out when it does not change), so an editor reports no false errors."""
+    schema = Policy.model_json_schema()
+    defs: dict[str, Any] = schema["$defs"]
+    for definition in defs.values():
+        definition.pop("required", None)
+    indicator = defs["Indicator"]
+    indicator["properties"]["rule"] = {"anyOf": [*({"$ref": f"#/$defs/{kind.model.__name__}"} for kind in KINDS),
+                                                 {"type": "null"}]}
+    change = {**indicator, "properties": {
+        **indicator["properties"],
+        "parent": {"anyOf": [{"type": "string"}, {"type": "null"}],
+                   "description": "新指标或移动：上级指标 id（顶层写 null）"},
+        "after": {"type": "string", "description": "新指标或移动：排在这个同级指标之后（默认最后）"}}}
+    change["title"] = "IndicatorChange"
+    defs["IndicatorChange"] = change
+    def nullable(name: str) -> dict[str, Any]:
+        return {"anyOf": [{"$ref": f"#/$defs/{name}"}, {"type": "null"}]}
+
+    return {
+        "$defs": defs,
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["extends"],
+        "properties": {
+            "extends": {"type": "string", "description": "父指标体系的文件名（相对本文件所在目录）"},
+            "policy": {"$ref": "#/$defs/Meta", "description": "逐键覆盖父文件的 policy"},
+            "rounding": {"$ref": "#/$defs/ScoreRounding", "description": "逐键覆盖"},
+            "total": {"$ref": "#/$defs/Total", "description": "逐键覆盖"},
+            "grading": {"$ref": "#/$defs/Grading", "description": "逐键覆盖"},
+            "facts": {"type": "object", "additionalProperties": nullable("FactSpec"),
+                      "description": "按事实名：新名字新增，已有的逐键覆盖，null 删除"},
+            "constraints": {"type": "array", "items": {"$ref": "#/$defs/Constraint"},
+                            "description": "追加在父文件的约束之后"},
+            "indicators": {"type": "object", "additionalProperties": nullable("IndicatorChange"),
+                           "description": "按指标 id：已有 id 逐键覆盖，新 id 写 parent，null 删除（连同下级）"},
+        },
+    }

@@ -15,6 +15,7 @@ from engine.views.diff import PolicyChange, PolicyDiff, ScoreDiff
 from engine.views.explain import Comparison, Explanation, Fail, deduction_key
 from engine.facts import FactValue
 from engine.views.recover import Recovery, Suggestion
+from engine.render.common import finding_dicts
 from engine.render.json import deduction_dict
 from engine.trace import Result
 from engine.views.whatif import Sweep, WhatIf
@@ -47,9 +48,12 @@ def _value(value: Any) -> Any:
 
 
 def _identity(result: Result) -> dict[str, Any]:
-    return {"policy": {"id": result.policy_id, "version": result.policy_version, "digest": result.policy_digest},
-            "department": result.department, "facts": {"file": result.facts_file, "digest": result.facts_digest},
-            "max": _score(result, result.max), "total": _score(result, result.total)}
+    out = {"policy": {"id": result.policy_id, "version": result.policy_version, "digest": result.policy_digest},
+           "department": result.department, "facts": {"file": result.facts_file, "digest": result.facts_digest},
+           "max": _score(result, result.max), "total": _score(result, result.total)}
+    if result.findings:
+        out["findings"] = finding_dicts(result)
+    return out
 
 
 def explain_json(view: Explanation, recovery: Recovery | None = None) -> str:

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 import engine
 from engine.facts import Facts
+from engine.identity import IdentityMismatch, check_identity, forced_records
 from engine.loader import facts_from_document
 from engine.render.json import dump_result, result_dict
 from engine.service import models, responses
@@ -48,27 +49,31 @@ async def score(policy_id: str, body: models.ScoreRequest, request: Request, sta
 def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: bytes,
            actor: str) -> models.Decision:
     entry = find_entry(state.registry, policy_id, body.version)
-    scored = score_and_record(state, entry, facts_document(state.config, body, raw), actor)
-    return responses.decision(scored.record, with_facts=False, shown=scored.shown)
+    scored = score_and_record(state, entry, facts_document(state.config, body, raw), actor, force=body.force)
+    decision = responses.decision(scored.record, with_facts=False, shown=scored.shown)
+    return decision.model_copy(update={"forced": forced_records(scored.forced)}) if scored.forced else decision
 
 
 @dataclass(frozen=True, slots=True)
 class Scored:
-    """An evaluation and the decision it was recorded under."""
+    """An evaluation, the decision it was recorded under, and the identity mismatches ``force`` let through."""
 
     facts: Facts
     result: Result
     record: DecisionRecord
     shown: dict[str, object]
+    forced: tuple[IdentityMismatch, ...]
 
 
-def score_and_record(state: ServiceState, entry: Entry, doc: SourceDoc, actor: str) -> Scored:
-    """Validate and score a fact document, then record the decision: the API's and the workbench's one path.
+def score_and_record(state: ServiceState, entry: Entry, doc: SourceDoc, actor: str, *, force: bool = False) -> Scored:
+    """Check, validate and score a fact document, then record the decision: the API's and the workbench's one path.
 
     Raises:
+        PolicyErrors: ``facts.identity`` when the file names another policy, version or year (unless ``force``).
         JixiaoError: the facts do not fit the policy, or the department name does not fit the log.
         ApiError: the answer would exceed the response limit (nothing is recorded).
     """
+    forced = check_identity(doc, entry.policy, force=force)
     facts = facts_from_document(doc, entry.policy)
     result = engine.evaluate(entry.policy, facts, backend=state.config.backend)
     check_department(result.department, doc)
@@ -80,7 +85,7 @@ def score_and_record(state: ServiceState, entry: Entry, doc: SourceDoc, actor: s
         policy_digest=result.policy_digest, facts_digest=facts.digest,
         result_digest=hashlib.sha256(exact).hexdigest(), total=str(result.total),
         facts=json.dumps(doc.value, ensure_ascii=False, sort_keys=True, default=_plain), result=exact.decode())
-    return Scored(facts, result, record, shown)
+    return Scored(facts, result, record, shown, forced)
 
 
 def _within_response_limit(state: ServiceState, shown: dict[str, object]) -> None:
