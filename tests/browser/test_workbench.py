@@ -7,16 +7,18 @@ an Excel workbook, pasted text and a broken file. Every figure is the engine's (
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 from click.testing import CliRunner
 
 from engine.commands.main import main
-from tests.conftest import GZ_FACTS, GZ_POLICY
+from tests.conftest import GZ_FACTS, GZ_POLICY, ROOT
 from tests.excel.fill import fill_workbook
 
 VARIANCE = "财政拨款收入预决算差异率"
@@ -119,9 +121,17 @@ def test_the_report_downloads_with_the_decision_id(browser, server):
         page.locator("#report-json").click()
     body = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert (body["id"], body["total"]) == (decision, "94.622")
+    with page.expect_download() as info:
+        page.locator("#report-xlsx").click()
+    assert info.value.suggested_filename == f"jixiao-广州市科学技术局-{decision}.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))  # the path has no suffix
+    assert book.sheetnames == ["自评表", "扣分明细", "事实"]
+    assert next(row for row in book["自评表"].iter_rows(values_only=True) if "总分" in row)[3] == 94.622
+    expect(page.locator("#total")).to_have_text("94.622")  # the page stayed where it was
     report = browser.page()  # the downloaded file is self-contained: shown as it is, it loads nothing
     report.set_content(html)
-    expect(report.locator("h1")).to_have_text("广州市科学技术局：绩效自评得分")
+    expect(report.locator("h1")).to_have_text("广州市科学技术局 部门整体支出绩效自评得分")
+    expect(report.locator(".signatures")).to_contain_text("复核人")
     browser.screenshot(report, "07-report", full_page=True)
 
 
@@ -163,3 +173,13 @@ def test_pasted_facts_score_and_a_broken_file_is_located(browser, server):
     expect(problems).to_contain_text("粘贴的事实.yaml:18")
     expect(problems).to_contain_text("facts.type")
     browser.screenshot(page, "06-problem")
+
+
+def test_claimed_scores_are_reviewed_in_their_tab(browser, server):
+    page = score(browser, server, ROOT / "facts" / "gz-kjj-2021-claimed.yaml")
+    page.get_by_role("link", name="复核填报得分").click()
+    page.locator("#review").get_by_role("button", name="复核").click()
+    panel = page.locator("#panel")
+    expect(panel.locator("h2")).to_have_text("广州市科学技术局：自评得分复核")
+    expect(panel).to_contain_text("一致")
+    browser.screenshot(page, "10-review")

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.service.app import create_app
-from tests.conftest import GZ_FACTS
+from tests.conftest import GZ_FACTS, ROOT
 from tests.service.conftest import GZ_FACTS_TEXT, READER_TOKEN, SCORER_TOKEN
 
 HTMX = {"HX-Request": "true"}
@@ -195,3 +195,58 @@ def test_downloads_of_a_decision(client):
 
 def test_the_bundled_facts_file_is_the_one_uploaded(client):
     assert 'id="total">94.622<' in upload(client, GZ_FACTS.read_text(encoding="utf-8"), GZ_FACTS.name).text
+
+
+def test_findings_are_shown_beside_the_score(client):
+    from tests.service.conftest import AS_ADMIN
+
+    policy = (ROOT / "tests" / "policies" / "findings" / "ah-project.yaml").read_text(encoding="utf-8")
+    assert client.post("/policies", json={"text": policy, "name": "ah.yaml"}, headers=AS_ADMIN).status_code == 201
+    facts = (ROOT / "tests" / "facts" / "ah-tangxi-cunji-2022.yaml").read_text(encoding="utf-8")
+    page = client.post("/workbench/score", data={"policy": "ah-project-findings@1"},
+                       files={"facts_file": ("ah.yaml", facts.encode())}, headers=HTMX)
+    assert page.status_code == 200 and 'id="total">26.00<' in page.text
+    findings = page.text[page.text.index('id="findings"'):page.text.index('id="scores"')]
+    assert "共 1 项" in findings and "年度资金总额应不少于其中的本年财政拨款" in findings
+    assert "ah.yaml:6:24" in findings and "facts.constraint" in findings
+
+
+def test_a_file_for_another_policy_needs_force(client):
+    form = {"policy": "gz-dept-2021-r1p@1.0.0-r1p", "facts_text": GZ_FACTS_TEXT}
+    refused = client.post("/workbench/score", data=form, headers=HTMX)
+    assert refused.status_code == 422 and problem(refused)[0] == "facts.identity"
+    forced = client.post("/workbench/score", data={**form, "force": "1"}, headers=HTMX)
+    assert forced.status_code == 200 and "已用 --force 忽略事实文件身份不符" in forced.text
+    assert state_of(forced.text)["force"] == "1"
+
+
+def test_claimed_scores_get_a_review_tab(client):
+    plain = upload(client)
+    assert 'id="review"' not in plain.text
+    claimed = (ROOT / "facts" / "gz-kjj-2021-claimed.yaml").read_text(encoding="utf-8")
+    page = upload(client, claimed, "claimed.yaml")
+    assert 'href="#review"' in page.text
+    review = client.post("/workbench/review", data=state_of(page.text), headers=HTMX)
+    assert review.status_code == 200
+    assert "广州市科学技术局：自评得分复核" in review.text and "结论" in review.text and "一致" in review.text
+    missing = client.post("/workbench/review", data=state_of(plain.text), headers=HTMX)
+    assert missing.status_code == 422 and problem(missing)[0] == "facts.missing"
+
+
+def test_the_xlsx_report_is_the_decisions(client):
+    import io
+
+    import openpyxl
+
+    page = upload(client)
+    state = state_of(page.text)
+    response = client.post("/workbench/report.xlsx", data=state)
+    assert response.status_code == 200
+    assert state["decision"] in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["自评表", "扣分明细", "事实"]
+    totals = [row for row in book["自评表"].iter_rows(values_only=True) if "总分" in row]
+    assert totals == [(None, "总分", 100, 94.622, None, None)]
+    changed = base64.b64encode(GZ_FACTS_TEXT.replace("value: 11.44", "value: 5").encode()).decode()
+    other = client.post("/workbench/report.xlsx", data={**state, "facts_b64": changed}, headers=HTMX)
+    assert other.status_code == 409 and problem(other)[0] == "decision.mismatch"

@@ -38,6 +38,7 @@ class Draft:
     version: str
     facts_name: str
     data: bytes
+    force: bool = False  # score although the file names another policy, version or year (``--force``)
 
     def fields(self) -> dict[str, str]:
         """The hidden form fields that carry this draft.
@@ -46,7 +47,7 @@ class Draft:
         and the file must come back exactly as it was uploaded.
         """
         return {"policy": self.policy_id, "version": self.version, "facts_name": self.facts_name,
-                "facts_b64": base64.b64encode(self.data).decode("ascii")}
+                "facts_b64": base64.b64encode(self.data).decode("ascii"), "force": "1" if self.force else ""}
 
     def document(self, config: ServiceConfig) -> SourceDoc:
         """The fact document, parsed with positions in the reviewer's file, within the fact-count limit.
@@ -97,15 +98,16 @@ async def draft_from_upload(form: FormData) -> Draft:
     policy_id, version = policy_choice(_text(form, "policy"))
     if not policy_id:
         raise ApiError(400, "request.policy", "请选择指标体系")
+    force = bool(_text(form, "force"))
     upload = form.get("facts_file")
     if isinstance(upload, UploadFile) and upload.filename:
-        return Draft(policy_id, version, _name(upload.filename, "facts.yaml"), await upload.read())
+        return Draft(policy_id, version, _name(upload.filename, "facts.yaml"), await upload.read(), force)
     text = _text(form, "facts_text")
     if not text.strip():
         raise ApiError(400, "request.facts",
                        "请选择事实文件（YAML、JSON 或 Excel .xlsx），或把事实文件的内容粘贴到文本框")
     name = PASTED_JSON if text.lstrip().startswith("{") else PASTED_YAML
-    return Draft(policy_id, version, name, text.encode("utf-8"))
+    return Draft(policy_id, version, name, text.encode("utf-8"), force)
 
 
 def draft_from_form(form: FormData) -> Draft:
@@ -122,4 +124,4 @@ def draft_from_form(form: FormData) -> Draft:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise ApiError(400, "request.facts", "页面携带的事实已损坏：请回到首页重新上传事实文件") from None
-    return Draft(policy_id, version, _name(_text(form, "facts_name"), PASTED_YAML), data)
+    return Draft(policy_id, version, _name(_text(form, "facts_name"), PASTED_YAML), data, bool(_text(form, "force")))

@@ -1,25 +1,23 @@
 """A recorded decision → the report a reviewer downloads from the workbench (edge; pure).
 
-One :class:`engine.render.page.Page`, laid out by the reports' own HTML renderer: the decision it was
-recorded under, the whole score tree with 分值 / 得分 / 扣分, every deduction with its trace (the
-explain report's entries), and the facts with their source, quote and note as the file states them.
-Everything comes from the stored decision, so the report can be downloaded again at any time and
-says the same thing.
+The score report of ``jixiao score --format html`` (:func:`engine.render.page_score.score_page`: the
+whole 自评表 with 分值 / 得分 / 扣分, findings, every deduction with its trace, the A4 print styles and
+the 评价人 / 复核人 / 日期 block), headed by the decision it was recorded under and followed by the
+facts with their source, quote and note as the file states them. Everything comes from the stored
+decision, so the report can be downloaded again at any time and says the same thing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from engine.render.common import walk
 from engine.render.json import load_result
-from engine.render.page import Entry, Page, Row, Section, Table, identity, score
-from engine.render.page_explain import explain_page
+from engine.render.page import Entry, Page, Section
+from engine.render.page_score import score_page
 from engine.service.store import DecisionRecord
-from engine.trace import Result
-from engine.views.explain import fails
 
 __all__ = ["decision_page"]
 
@@ -29,24 +27,10 @@ def decision_page(record: DecisionRecord, order: Sequence[str] = ()) -> Page:
 
     The decision log keeps the fact document with its keys sorted, so the policy gives the order back.
     """
-    result = load_result(record.result)
-    explained = explain_page(fails(result))
+    page = score_page(load_result(record.result))
     header = (("决定编号", record.id), ("记录时间", record.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
-              ("评分人", record.actor), *identity(result),
-              ("总分", f"{score(result, result.total)} / {score(result, result.max)}"
-                      + (f"，等级 {result.grade}" if result.grade else "")))
-    sections = (_tree(result), *explained.sections[1:], _facts(record, order))
-    return Page("report", f"{result.department}：绩效自评得分", header, sections)
-
-
-def _tree(result: Result) -> Section:
-    rows = [Row((n.name, n.id, score(result, n.max), score(result, n.score),
-                 score(result, n.lost()) if n.lost() else ""), depth, n.max is not None and n.score < n.max)
-            for n, depth in walk(result.indicators)]  # the text report's columns: 扣分 is Σ deductions below
-    rows.append(Row(("总分", "", score(result, result.max), score(result, result.total),
-                     score(result, result.max - result.total)), 0, True))
-    note = "标出的行未得满分。" if any(r.emphasis for r in rows[:-1]) else "各项指标均得满分。"
-    return Section("得分表", (note,), Table(("指标", "id", "分值", "得分", "扣分"), tuple(rows)))
+              ("评分人", record.actor), *page.header)
+    return dataclasses.replace(page, header=header, sections=(*page.sections, _facts(record, order)))
 
 
 def _facts(record: DecisionRecord, order: Sequence[str]) -> Section:

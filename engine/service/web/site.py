@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from engine.service.web import downloads, login, pages
 from engine.service.web.docs import install_docs
-from engine.service.web.pages import router
 
 __all__ = ["STATIC", "install_web"]
 
@@ -17,4 +17,5 @@ def install_web(app: FastAPI) -> None:
     """The workbench at ``/`` with its static files, and ``/docs`` and ``/redoc`` served offline."""
     app.mount(STATIC, StaticFiles(packages=[("engine.service.web", "static")]), name="workbench-static")
     install_docs(app)
-    app.include_router(router)
+    for router in (pages.router, downloads.router, login.router):
+        app.include_router(router)

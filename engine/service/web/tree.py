@@ -15,7 +15,7 @@ from typing import Any
 from engine.compile import CompiledPolicy
 from engine.errors import SourceLocation
 from engine.excel.cells import CellLocation
-from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, flags, value_text
+from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, flags, node_score, value_text
 from engine.render.page import points, score
 from engine.source import SourceDoc
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
@@ -25,7 +25,8 @@ from engine.views.recover import Recovery, Suggestion
 __all__ = ["DeductionLink", "EditableFact", "FactLine", "FactRow", "Node", "Trace", "editable_facts", "fact_rows",
            "fact_text_of", "place", "traces", "tree"]
 
-STATUS = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED: "不适用，不计分", Status.ADJUSTMENT: "加减分"}
+STATUS = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED: "不适用，不计分", Status.ADJUSTMENT: "加减分",
+          Status.UNSEEN: "原表未见，得分未知"}
 EDITABLE = ("decimal", "integer", "boolean", "enum")
 
 
@@ -63,10 +64,10 @@ def tree(result: Result) -> tuple[Node, ...]:
 
 def _node(result: Result, node: IndicatorScore, depth: int) -> Node:
     lost = node.lost()  # Σ deductions below: the text report's 扣分 column (a bonus counts negative)
-    below = node.max is not None and node.score < node.max
+    below = node.status is not Status.UNSEEN and node.max is not None and node.score + node.unseen() < node.max
     links = tuple(DeductionLink(d.indicator_id, d.item or "", _badge(result, d.points), d.wording, d.points < 0)
                   for d in node.deductions if d.points)
-    return Node(node.id, node.name, score(result, node.max), score(result, node.score),
+    return Node(node.id, node.name, score(result, node.max), node_score(result, node),
                 score(result, lost) if lost else "", STATUS.get(node.status, ""), below, depth,
                 tuple(_node(result, c, depth + 1) for c in node.children), links)
 
@@ -157,9 +158,9 @@ def _entry(doc: SourceDoc, name: str) -> Mapping[str, Any]:
 def _fact_line(read: FactRead, doc: SourceDoc, editable: Mapping[str, EditableFact]) -> FactLine:
     entry = _entry(doc, read.name)
     where = place(read.location)
-    quote = read.quote or _str(entry.get("quote"))
     return FactLine(read.name, fact_text_of(read.value, read.unit), where, read.derivation or "",
-                    _str(entry.get("source")), quote, _str(entry.get("note")), editable.get(read.name))
+                    read.source or _str(entry.get("source")), read.quote or _str(entry.get("quote")),
+                    read.note or _str(entry.get("note")), editable.get(read.name))
 
 
 def place(location: SourceLocation | None) -> str:
