@@ -288,7 +288,7 @@ def _containing(name: str, pool: _Pool) -> list[str]:
 
 
 def _closest(name: str, pool: _Pool) -> list[str]:
-    """difflib's close matches, keeping only those nearly as close as the best one.
+    """The close matches ``difflib`` finds, keeping only those nearly as close as the best one.
 
     difflib's ratio costs tens of microseconds a pair, and a file with a thousand unknown names
     against a thousand declared ones would ask for a million pairs; so the candidates are first
@@ -328,7 +328,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
     >>> did_you_mean("ｂ", ["a", "b"])
     '，是否为「b」？'
-    """
+    """  # noqa: RUF002 - the doctest's name is a full-width letter
     if len(name) > SUGGEST_CHARS:
         return ""
     pool = _pool(tuple(candidates))

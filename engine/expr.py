@@ -15,7 +15,7 @@ evaluation cannot fail on the shape of an expression.
 Names are compared exactly as written, as everywhere else in jixiao: Python's parser folds an
 identifier to NFKC (``Ａ`` → ``A``), so the name is read back from the source text instead, and
 ``Ａ类资金`` can only mean the fact declared as ``Ａ类资金``.
-"""
+"""  # noqa: RUF002 - the paragraph is about a full-width letter
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ FUNCTIONS = ("abs", "max", "min", "round", "trunc")
 _QUOTED = re.compile(r"「([^」]+)」")
 _LITERAL = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _SIGNS = re.compile(r"[-+](?:\s*[-+])*")
-_WORD = re.compile(r"[\w.．]+")
+_WORD = re.compile(r"[\w.．]+")  # noqa: RUF001 - a full-width point inside a number is reported
 _ARITY = {"abs": (1, 1, "恰好 1 个参数"), "max": (2, None, "至少 2 个参数"), "min": (2, None, "至少 2 个参数"),
           "round": (2, 2, "恰好 2 个参数（值, 小数位数）"), "trunc": (2, 2, "恰好 2 个参数（值, 小数位数）")}
 _BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
@@ -157,7 +157,7 @@ def parse(text: str, where: SourceLocation, names: Iterable[str], *, field: str 
 
 
 def _check_digits(source: str, where: SourceLocation, field: str) -> None:
-    """A number written with full-width or other-script digits (``１００``), before Python's tokenizer sees it."""
+    """A number written with full-width or other-script digits (``１００``), before Python's tokenizer sees it."""  # noqa: RUF002
     for word in _WORD.finditer(source):
         head = word.group()[0]
         if not head.isascii() and unicodedata.decimal(head, None) is not None:

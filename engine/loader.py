@@ -17,8 +17,8 @@ import pydantic
 
 from engine import decimals, extend, input_limits, names
 from engine.compile import CompiledPolicy, compile_policy
-from engine.excel import reader as workbook
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
+from engine.excel import reader as workbook
 from engine.facts import Facts, facts_digest, validate_against
 from engine.schema import Policy
 from engine.schema_errors import model_field_names, pydantic_problems

@@ -52,8 +52,8 @@ def check_policy_size(doc: SourceDoc) -> None:
     for path, items in lists:
         if isinstance(items, list) and len(items) > input_limits.LIST_ITEMS:
             where = (*path, input_limits.LIST_ITEMS)
-            raise JixiaoError(ErrorCode.LIMIT_LIST_ITEMS, f"「{field_path(path)}」有 {len(items)} 项，超过上限 "
-                                                          f"{input_limits.LIST_ITEMS}", doc.locate(where), field_path(path))
+            message = f"「{field_path(path)}」有 {len(items)} 项，超过上限 {input_limits.LIST_ITEMS}"
+            raise JixiaoError(ErrorCode.LIMIT_LIST_ITEMS, message, doc.locate(where), field_path(path))
 
 
 _RULE_LISTS = ("bands", "cases", "items", "tiers")

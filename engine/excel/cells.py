@@ -180,9 +180,9 @@ def _scaled(value: Decimal, cell: Cell, unit: str | None) -> Decimal:
 
 
 def _is_percent(number_format: str) -> bool:
-    """A number format that multiplies by 100 (a % outside quotes, escapes and brackets).
+    r"""A number format that multiplies by 100 (a % outside quotes, escapes and brackets).
 
-    >>> _is_percent("0.00%"), _is_percent("General"), _is_percent('0.00"%"'), _is_percent("0\\\\%")
+    >>> _is_percent("0.00%"), _is_percent("General"), _is_percent('0.00"%"'), _is_percent("0\\%")
     (True, False, False, False)
     """
     return "%" in _QUOTED.sub("", number_format)

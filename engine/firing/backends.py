@@ -23,8 +23,8 @@ from typing import Any, Protocol
 import durable_rules_engine as _dre
 
 from engine.compile import CompiledPolicy
-from engine.firing.conditions import Branch, Test
 from engine.errors import ErrorCode, JixiaoError
+from engine.firing.conditions import Branch, Test
 
 __all__ = ["Backend", "DurableBackend", "FiringError", "Message", "NativeBackend", "default_backend",
            "last_session", "session_alive"]

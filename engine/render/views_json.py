@@ -11,12 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from engine import decimals
-from engine.views.diff import PolicyChange, PolicyDiff, ScoreDiff
-from engine.views.explain import Comparison, Explanation, Fail, deduction_key
 from engine.facts import FactValue
-from engine.views.recover import Recovery, Suggestion
 from engine.render.json import deduction_dict
 from engine.trace import Result
+from engine.views.diff import PolicyChange, PolicyDiff, ScoreDiff
+from engine.views.explain import Comparison, Explanation, Fail, deduction_key
+from engine.views.recover import Recovery, Suggestion
 from engine.views.whatif import Sweep, WhatIf
 
 __all__ = ["diff_json", "explain_json", "recover_json", "sweep_json", "whatif_json"]

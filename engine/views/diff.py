@@ -18,10 +18,10 @@ from typing import Any
 from engine.compile import CompiledIndicator, CompiledPolicy
 from engine.errors import SourceLocation
 from engine.evaluate import evaluate, facts_read
-from engine.views.explain import Comparison, NodeChange, compare
 from engine.facts import Facts
 from engine.firing.backends import Backend
 from engine.schema import Rule
+from engine.views.explain import Comparison, NodeChange, compare
 
 __all__ = ["Cause", "ChangeKind", "PolicyChange", "PolicyDiff", "ScoreDiff", "diff", "diff_scores"]
 

@@ -18,13 +18,13 @@ from engine import decimals, expr
 from engine.compile import CompiledPolicy, LeafPlan
 from engine.errors import JixiaoError
 from engine.evaluate import evaluate
-from engine.views.explain import Explanation, Fail, NodeChange, compare, fails
 from engine.facts import FactDecl, Facts
 from engine.firing.backends import Backend
-from engine.views.invert import Change, Plain, invert
-from engine.views.scenario import Override, run, with_fact
 from engine.source import SourceDoc
 from engine.trace import Result
+from engine.views.explain import Explanation, Fail, NodeChange, compare, fails
+from engine.views.invert import Change, Plain, invert
+from engine.views.scenario import Override, run, with_fact
 
 __all__ = ["Check", "Recovery", "Suggestion", "recover"]
 
