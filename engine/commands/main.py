@@ -22,7 +22,7 @@ from rich.console import Console
 import engine
 from engine.commands import batch as jixiao_batch
 from engine.commands.failures import Commands, DataError
-from engine.commands.output import OutputTarget
+from engine.commands.output import OutputTarget, check_output, write_output
 from engine.commands.views import BACKENDS, VIEW_COMMANDS, emit, output_option
 from engine.errors import ErrorCode, JixiaoError
 from engine.firing.backends import Backend
@@ -267,21 +267,14 @@ def template_command(policy: Path, xlsx_path: Path) -> None:
     if xlsx_path.suffix.lower() != ".xlsx":
         raise click.BadParameter(f"文件名应以 .xlsx 结尾：{xlsx_path}", param_hint="--xlsx")
     try:
+        target = check_output("--xlsx", str(xlsx_path))
         data = fact_workbook(engine.load_policy(policy))
     except JixiaoError as err:
         raise DataError(err) from None
-    directory = xlsx_path.resolve().parent
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{xlsx_path.name}.", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            Path(tmp).replace(xlsx_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as err:
-        raise click.ClickException(f"无法写入 {xlsx_path}：{err.strerror or err}") from None
+        write_output(target, data)
+    except JixiaoError as err:
+        raise DataError(err) from None
     click.echo(f"已写入 {xlsx_path}（{len(data)} 字节）：填写后运行 jixiao score {policy} {xlsx_path}", err=True)
 
 

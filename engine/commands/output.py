@@ -107,14 +107,14 @@ def _check_directory(target: OutputTarget, shown: str) -> None:
         raise target.fail(ErrorCode.OUTPUT_UNWRITABLE, f"无法写入 {shown}：没有在目录 {directory} 中创建文件的权限")
 
 
-def write_output(target: OutputTarget, text: str) -> None:
-    """Write ``text`` (UTF-8) to the checked target atomically.
+def write_output(target: OutputTarget, text: str | bytes) -> None:
+    """Write ``text`` (UTF-8; bytes as they are) to the checked target atomically.
 
     Raises:
         JixiaoError: ``output.unwritable`` (disk full, permission, …) or ``output.not_regular`` when the
             target changed since it was checked; the target is then unchanged.
     """
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     fd, tmp = _temporary(target)
     try:
         try:
