@@ -11,7 +11,6 @@ import functools
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
