@@ -11,7 +11,6 @@ Deselect them while iterating with ``-m "not guards"``.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import os
 import subprocess
@@ -65,23 +64,3 @@ def test_import_contracts() -> None:
     run = _run(sys.executable, "-c", script, "--no-logo", "--cache-dir", str(_cache_dir("import-linter")))
     _check(run, "lint-imports")
     assert "0 broken" in run.stdout, run.stdout
-
-
-def _reexport_uses(path: Path) -> list[str]:
-    """Imports of names that ``engine/__init__.py`` re-exports, rather than of their defining module."""
-    submodules = {p.stem for p in (ROOT / "engine").iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import) and any(alias.name == "engine" for alias in node.names):
-            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: import engine")
-        elif isinstance(node, ast.ImportFrom) and node.module == "engine" and node.level == 0:
-            found += [f"{path.relative_to(ROOT)}:{node.lineno}: from engine import {alias.name}"
-                      for alias in node.names if alias.name not in submodules]
-    return found
-
-
-def test_engine_imports_from_the_defining_module() -> None:
-    # STYLE §1: inside engine/, import from the defining module, never a name re-exported by engine/__init__.py
-    modules = [p for p in sorted((ROOT / "engine").rglob("*.py")) if p != ROOT / "engine" / "__init__.py"]
-    found = [line for path in modules for line in _reexport_uses(path)]
-    assert not found, "\n".join(found)
