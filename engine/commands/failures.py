@@ -63,7 +63,7 @@ def _snippet(problem: Problem, arguments: dict[str, list[str]]) -> list[str]:
         return []
     try:
         lines = arguments.get(loc.file) or _file_lines(loc.file)
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (JixiaoError, OSError, UnicodeDecodeError, ValueError):
         return []
     if not 1 <= loc.line <= len(lines):
         return []
@@ -74,10 +74,10 @@ def _snippet(problem: Problem, arguments: dict[str, list[str]]) -> list[str]:
 
 
 def _file_lines(name: str) -> list[str]:
-    path = Path(name)
-    if not path.is_file() or path.stat().st_size > 50_000_000:  # never block on a FIFO or read a huge file
-        return []
-    return path.read_text(encoding="utf-8").splitlines()
+    """The file's lines, read as the loader reads inputs: never blocking on a FIFO or reading a device."""
+    from engine.loader import read_bytes
+
+    return read_bytes(name).decode("utf-8").splitlines()
 
 
 def _columns(text: str) -> int:
