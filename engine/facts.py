@@ -13,12 +13,13 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 import pydantic
 
 from engine import decimals, expr, input_limits
 from engine.errors import ERROR_LIMIT, ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
+from engine.json_values import DocValue
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
@@ -195,18 +196,18 @@ class _Checker:
             return False
         return True
 
-    def check_type(self, name: str, raw: Any, spec: FactSpec, path: Path) -> Any:
+    def check_type(self, name: str, raw: object, spec: FactSpec, path: Path) -> FactScalar | tuple[Target, ...] | None:
         expected = {"decimal": "数值", "integer": "整数", "boolean": "布尔值 true/false",
                     "enum": "枚举值", "targets": "目标清单"}[spec.type]
         value = _coerce(raw, spec)
         if value is None:
             self.add(ErrorCode.FACTS_TYPE, path, f"事实「{name}」应为{expected}，得到 {_given(raw)}{_hint(raw, spec)}")
             return None
-        if spec.type == "targets":
-            return self.check_targets(name, raw, path)
+        if isinstance(value, list):  # spec.type == "targets"
+            return self.check_targets(name, value, path)
         return value
 
-    def check_targets(self, name: str, raw: list[Any], path: Path) -> tuple[Target, ...] | None:
+    def check_targets(self, name: str, raw: list[object], path: Path) -> tuple[Target, ...] | None:
         targets: list[Target] = []
         seen: dict[str, int] = {}
         for i, item in enumerate(raw):
@@ -268,7 +269,7 @@ class _Checker:
         return True
 
 
-def _given(raw: Any) -> str:
+def _given(raw: object) -> str:
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, Decimal):
@@ -278,12 +279,17 @@ def _given(raw: Any) -> str:
     return f"「{_shown(raw)}」" if isinstance(raw, str) else _shown(str(raw))
 
 
+def _stated(value: FactScalar | tuple[Target, ...]) -> str:
+    """A value the file states for a derived fact, as a message shows it (a number, if the spec is numeric)."""
+    return decimals.fmt(value) if isinstance(value, Decimal) else str(value)
+
+
 def _shown(text: str, size: int = 40) -> str:
     """Text from a file as a message quotes it: at most ``size`` characters, so messages stay small."""
     return text if len(text) <= size else text[:size] + "…"
 
 
-def _hint(raw: Any, spec: FactSpec) -> str:
+def _hint(raw: object, spec: FactSpec) -> str:
     text = raw.strip() if isinstance(raw, str) else ""
     if text.endswith("%"):
         return "；百分数请写数值并写 unit: \"%\"，如 84.48"
@@ -324,7 +330,7 @@ def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[Const
             where, f"facts.{names[0]}"))
 
 
-def _coerce(raw: Any, spec: FactSpec) -> Any:
+def _coerce(raw: object, spec: FactSpec) -> FactScalar | list[object] | None:
     if spec.type == "boolean":
         return raw if isinstance(raw, bool) else None
     if spec.type == "enum":
@@ -352,12 +358,14 @@ def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
             continue
         stated = values.get(decl.name)
         path: Path = ("facts", decl.name, "value") if stated else ("facts",)
-        if not checker.check_range(decl.name, derived.value, decl.spec, path):  # type: ignore[arg-type]
+        number = derived.value
+        assert isinstance(number, Decimal)  # _derive_one makes numbers only
+        if not checker.check_range(decl.name, number, decl.spec, path):
             continue
-        if stated is not None and stated.value != derived.value:
+        if stated is not None and stated.value != number:
             checker.add(ErrorCode.FACTS_DERIVED_MISMATCH, ("facts", decl.name, "value"),
-                        f"事实「{decl.name}」填报为 {decimals.fmt(stated.value)}，"  # type: ignore[arg-type]
-                        f"按公式计算为 {decimals.fmt(derived.value)}：{derived.derivation}")  # type: ignore[arg-type]
+                        f"事实「{decl.name}」填报为 {_stated(stated.value)}，"
+                        f"按公式计算为 {decimals.fmt(number)}：{derived.derivation}")
             continue
         values[decl.name] = FactValue(decl.name, derived.value, decl.spec.unit,
                                       stated.location if stated else None,
@@ -365,16 +373,16 @@ def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
     return values
 
 
-def _overflow(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Checker) -> None:
+def _overflow(decl: FactDecl, derive: expr.Expr, inputs: Mapping[str, FactValue], checker: _Checker) -> None:
     """A derived value beyond the number range: located at its largest input, which is what to look at."""
-    numbers = {n: v for n, v in inputs.items() if isinstance(v.value, Decimal)}
-    largest = max(numbers.items(), key=lambda kv: abs(kv[1].value), default=None)  # type: ignore[arg-type]
+    numbers = [(n, v, v.value) for n, v in inputs.items() if isinstance(v.value, Decimal)]
+    largest = max(numbers, key=lambda item: abs(item[2]), default=None)
     location = largest[1].location if largest and largest[1].location else decl.location
-    shown = "、".join(f"「{n}」= {v.value}" for n, v in numbers.items())
+    shown = "、".join(f"「{n}」= {number}" for n, _, number in numbers)
     limit = input_limits.NUMBER_EXPONENT
     checker.problems.append(Problem(
         ErrorCode.EVAL_OVERFLOW,
-        f"派生事实「{decl.name}」= {expr.render(decl.derive)}（{decl.location}）的计算结果超出允许范围"  # type: ignore[arg-type]
+        f"派生事实「{decl.name}」= {expr.render(derive)}（{decl.location}）的计算结果超出允许范围"
         f"（绝对值应小于 1e{limit + 1}）：{shown}",
         location, f"facts.{largest[0]}" if largest else f"facts.{decl.name}.derive"))
 
@@ -404,7 +412,7 @@ def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Check
     except ArithmeticError:  # the limits keep every value far from the context's bounds; defence in depth
         exact = None
     if not isinstance(exact, Decimal) or not decimals.in_range(exact):
-        _overflow(decl, inputs, checker)
+        _overflow(decl, decl.derive, inputs, checker)
         return None
     if decl.spec.rounding is None:
         return FactValue(decl.name, exact, decl.spec.unit, None, None, f"{shown} = {decimals.show(exact)}")
@@ -462,7 +470,7 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
                           facts_digest(doc.value) if digest is None else digest, policy.constraints)
 
 
-def facts_digest(value: Any) -> str:
+def facts_digest(value: DocValue) -> str:
     """SHA-256 of the canonical JSON of a fact document (formatting and comments do not count).
 
     >>> facts_digest({"b": Decimal("1.50"), "a": True}) == facts_digest({"a": True, "b": Decimal("1.50")})
