@@ -1,7 +1,8 @@
 """Whole-policy static checks: Policy → sorted problems (stage: check; pure).
 
 Children's maxima add up to the parent's (unless ``weights_note`` says why not), ids are unique,
-every fact a rule reads is declared with a type the rule can use.
+every fact a rule reads is declared with a type the rule can use (each kind names its facts:
+``Kind.fact_refs``). Checks of a rule's own numbers run when compile plans it (``engine.rules``).
 """
 
 from __future__ import annotations
@@ -11,24 +12,12 @@ from decimal import Decimal
 
 from engine import decimals
 from engine.errors import ErrorCode, Problem, did_you_mean
-from engine.schema import (
-    AdjustmentRule,
-    BandsRule,
-    ChecklistRule,
-    Indicator,
-    JudgementRule,
-    PerCountRule,
-    PerPointRule,
-    Policy,
-    ProportionalRule,
-    Rule,
-    TargetsRule,
-)
+from engine.rules import kind_of
+from engine.rules.base import FactRef
+from engine.schema import Indicator, Policy, Rule
 from engine.source import Path, SourceDoc, field_path
 
 __all__ = ["check_policy", "indicator_paths", "rule_fact_refs"]
-
-_NUMERIC = ("decimal", "integer")
 
 
 def indicator_paths(policy: Policy) -> Iterator[tuple[Path, Indicator, tuple[Indicator, ...]]]:
@@ -44,26 +33,11 @@ def indicator_paths(policy: Policy) -> Iterator[tuple[Path, Indicator, tuple[Ind
     return walk(policy.indicators, ("indicators",), ())
 
 
-def rule_fact_refs(rule: Rule) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-    """``(field, fact, allowed types)`` for every fact a rule names directly."""
+def rule_fact_refs(rule: Rule) -> Iterator[FactRef]:
+    """Every fact a rule names directly (its applicability first), with the types it may have."""
     if rule.applicable_if:
-        yield "applicable_if", rule.applicable_if, ("boolean",)
-    match rule:
-        case ProportionalRule() | PerPointRule() | BandsRule():
-            yield "fact", rule.fact, _NUMERIC
-        case PerCountRule():
-            yield "fact", rule.fact, ("integer",)
-        case AdjustmentRule():
-            yield "fact", rule.fact, ("decimal",)
-        case TargetsRule():
-            yield "fact", rule.fact, ("targets",)
-        case ChecklistRule():
-            for i, item in enumerate(rule.items):
-                yield f"items[{i}].fact", item.fact, ("boolean",)
-        case JudgementRule():
-            yield "coefficient", rule.coefficient, ("decimal",)
-            if rule.tier:
-                yield "tier", rule.tier, ("enum",)
+        yield FactRef(("applicable_if",), rule.applicable_if, ("boolean",))
+    yield from kind_of(rule).fact_refs(rule)
 
 
 def check_policy(policy: Policy, doc: SourceDoc) -> list[Problem]:
@@ -100,7 +74,8 @@ def _check_ids(node: Indicator, path: Path, seen: dict[str, Path], doc: SourceDo
 def _check_weights(node: Indicator, path: Path, doc: SourceDoc) -> list[Problem]:
     if not node.children or node.max is None or node.weights_note:
         return []
-    weighted = [c.max for c in node.children if c.max is not None and not isinstance(c.rule, AdjustmentRule)]
+    weighted = [c.max for c in node.children
+                if c.max is not None and not (c.rule is not None and kind_of(c.rule).adjusts_total)]
     total = sum(weighted, Decimal(0))
     if total == node.max:
         return []
@@ -112,8 +87,8 @@ def _check_weights(node: Indicator, path: Path, doc: SourceDoc) -> list[Problem]
 
 def _check_facts(policy: Policy, rule: Rule, path: Path, doc: SourceDoc) -> list[Problem]:
     problems = []
-    for field, fact, allowed in rule_fact_refs(rule):
-        where = (*path, *_split(field))
+    for ref in rule_fact_refs(rule):
+        where, fact, allowed = (*path, *ref.path), ref.fact, ref.types
         spec = policy.facts.get(fact)
         if spec is None:
             problems.append(_problem(doc, ErrorCode.POLICY_UNKNOWN_FACT, where,
@@ -123,13 +98,3 @@ def _check_facts(policy: Policy, rule: Rule, path: Path, doc: SourceDoc) -> list
                                      f"规则 {rule.id}（{rule.kind}）要求事实「{fact}」的类型为 "
                                      f"{'/'.join(allowed)}，声明的是 {spec.type}"))
     return problems
-
-
-def _split(field: str) -> Path:
-    parts: list[str | int] = []
-    for piece in field.replace("]", "").split("."):
-        name, _, index = piece.partition("[")
-        parts.append(name)
-        if index:
-            parts.append(int(index))
-    return tuple(parts)

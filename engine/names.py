@@ -1,11 +1,11 @@
 """Names a policy must not repeat or blur, and its size (stage: validate; pure).
 
-Indicator and rule ids are checked with the rest of the policy (``engine.check``); these are the
-names inside one rule or one list that nothing else looked at: checklist item ids (they name a
-firing probe each, so a repeat made two probes one), judgement tier names, grade names, enum
-values, and fact names that differ only in full-width / half-width or other compatibility forms
-(``Ａ类资金`` beside ``A类资金``): every lookup in jixiao compares names exactly, so two such facts are
-two facts, and an author reading them would not see which is which.
+Indicator and rule ids are checked with the rest of the policy (``engine.check``), names inside one
+rule (checklist item ids, judgement tier names) by the rule's kind (``engine.rules``); these are the
+names inside one list that nothing else looked at: grade names, enum values, and fact names that
+differ only in full-width / half-width or other compatibility forms (``Ａ类资金`` beside ``A类资金``):
+every lookup in jixiao compares names exactly, so two such facts are two facts, and an author reading
+them would not see which is which.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from engine import input_limits
-from engine.check import indicator_paths
 from engine.errors import ErrorCode, JixiaoError, Problem
-from engine.schema import ChecklistRule, JudgementRule, Policy
+from engine.schema import Policy
 from engine.source import Path, SourceDoc, field_path
 
 __all__ = ["check_names", "check_policy_size", "look_alike"]
@@ -92,16 +91,7 @@ def check_names(policy: Policy, doc: SourceDoc) -> list[Problem]:
     for name, spec in policy.facts.items():
         problems += _repeats(doc, ((("facts", name, "values", i), v) for i, v in enumerate(spec.values)),
                              ErrorCode.POLICY_DUPLICATE_NAME, f"事实「{name}」的可选值")
-    for path, node, _ in indicator_paths(policy):
-        rule = node.rule
-        here = (*path, "rule")
-        if isinstance(rule, ChecklistRule):
-            problems += _repeats(doc, (((*here, "items", i, "id"), item.id) for i, item in enumerate(rule.items)),
-                                 ErrorCode.POLICY_DUPLICATE_ID, f"规则 {rule.id} 的检查项 id")
-        elif isinstance(rule, JudgementRule):
-            problems += _repeats(doc, (((*here, "tiers", i, "name"), t.name) for i, t in enumerate(rule.tiers)),
-                                 ErrorCode.POLICY_DUPLICATE_NAME, f"规则 {rule.id} 的评定档次")
-    return problems
+    return problems  # names inside one rule (checklist item ids, tier names): its kind checks them (engine.rules)
 
 
 def _repeats(doc: SourceDoc, named: Iterable[tuple[Path, str]], code: ErrorCode, what: str) -> list[Problem]:

@@ -2,50 +2,33 @@
 
 Only the document boundary uses pydantic; later stages work on frozen dataclasses.
 Numbers reach these models as ``Decimal`` already (``engine.source``), never as floats.
+Each rule kind's model lives in its module (``engine.rules``); :data:`Rule` is their union.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from engine.decimals import RoundingMode
+from engine.rules import KINDS, kind_of
+from engine.rules.base import Model, RuleBase
 
 __all__ = [
-    "AdjustmentRule",
-    "Band",
-    "BandsRule",
-    "ChecklistItem",
-    "ChecklistRule",
-    "ComparisonCase",
-    "ComparisonRule",
     "Constraint",
     "FactEntry",
     "FactSpec",
     "FactsDocument",
     "Grading",
     "Indicator",
-    "JudgementRule",
-    "PerCountRule",
-    "PerPointRule",
     "Policy",
-    "ProportionalRule",
     "Rule",
-    "StepRule",
     "TargetItem",
-    "TargetsRule",
 ]
 
-Provenance = Literal["official", "inferred"]
 FactType = Literal["decimal", "integer", "boolean", "enum", "targets"]
-
-
-class Model(BaseModel):
-    """Frozen, no unknown keys."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class SourceRef(Model):
@@ -134,152 +117,10 @@ class Constraint(Model):
     message: str
 
 
-class RuleBase(Model):
-    """What every rule has: id, official wording (规则原文), provenance, applicability."""
-
-    id: str
-    wording: str
-    provenance: Provenance
-    note: str | None = None
-    source: str | None = None
-    applicable_if: str | None = None
-    not_applicable: Literal["full_marks", "exclude"] = "full_marks"
-    monotonic: Literal["increasing", "decreasing"] | None = None
-
-    @model_validator(mode="after")
-    def _inferred_needs_note(self) -> RuleBase:
-        if self.provenance == "inferred" and not self.note:
-            raise ValueError("provenance 为 inferred 的规则必须写 note，说明推断依据")
-        return self
-
-
-class ProportionalRule(RuleBase):
-    """得分 = 分值 × 事实 ÷ full_at, capped at full marks."""
-
-    kind: Literal["proportional"]
-    fact: str
-    full_at: Decimal = Field(default=Decimal(100), gt=0)
-    unit: str | None = None
-
-
-class PerPointRule(RuleBase):
-    """每超过/低于 ``per`` 个单位扣 ``points`` 分 from ``threshold``, floor (扣完为止)."""
-
-    kind: Literal["per_point"]
-    fact: str
-    threshold: Decimal
-    direction: Literal["above", "below"]
-    points: Decimal = Field(gt=0)
-    per: Decimal = Field(default=Decimal(1), gt=0)
-    counting: Literal["fractional", "whole", "partial"] = "fractional"
-    floor: Decimal | None = Decimal(0)
-    unit: str | None = None
-
-
-class StepRule(PerPointRule):
-    """每低于5%扣2分: a per-point rule whose step is declared with its counting."""
-
-    kind: Literal["step"]  # type: ignore[assignment]
-    per: Decimal = Field(gt=0)
-    counting: Literal["whole", "partial"]  # type: ignore[assignment]
-
-
-class PerCountRule(RuleBase):
-    """每出现一例扣 ``points`` 分，扣完为止."""
-
-    kind: Literal["per_count"]
-    fact: str
-    points: Decimal = Field(gt=0)
-    floor: Decimal | None = Decimal(0)
-    unit: str | None = None
-
-
-class Band(Model):
-    """One band (档次): an interval and the points it earns."""
-
-    when: str
-    points: Decimal
-    label: str | None = None
-
-
-class BandsRule(RuleBase):
-    """Bands over one fact; exactly one band must contain the value."""
-
-    kind: Literal["bands"]
-    fact: str
-    bands: tuple[Band, ...] = Field(min_length=1)
-    unit: str | None = None
-
-
-class ChecklistItem(Model):
-    """One checklist item earned when its boolean fact is true."""
-
-    id: str
-    fact: str
-    points: Decimal = Field(ge=0)
-    wording: str
-
-
-class ChecklistRule(RuleBase):
-    """Additive checklist: ①…1分；②…1分."""
-
-    kind: Literal["checklist"]
-    items: tuple[ChecklistItem, ...] = Field(min_length=1)
-
-
-class ComparisonCase(Model):
-    """A case: a comparison of facts (and literals) and the points it earns."""
-
-    when: str
-    points: Decimal
-    label: str | None = None
-
-
-class ComparisonRule(RuleBase):
-    """Cases over two (or more) facts; the first case that holds wins."""
-
-    kind: Literal["comparison"]
-    cases: tuple[ComparisonCase, ...] = Field(min_length=1)
-    otherwise: Decimal | None = None
-
-
-class Tier(Model):
-    """A judgement tier and the coefficient range (%) an evaluator may choose in it."""
-
-    name: str
-    range: str
-
-
-class JudgementRule(RuleBase):
-    """得分 = 分值 × 评定系数; the coefficient is stated, checked against its tier, not recomputed."""
-
-    kind: Literal["judgement"]
-    coefficient: str
-    tier: str | None = None
-    tiers: tuple[Tier, ...] = ()
-
-
-class AdjustmentRule(RuleBase):
-    """加减分 outside the weighted tree, capped both ways."""
-
-    kind: Literal["adjustment"]
-    fact: str
-    max_bonus: Decimal = Field(ge=0)
-    max_penalty: Decimal = Field(ge=0)
-
-
-class TargetsRule(RuleBase):
-    """Per-department targets: 完成指标值得满分，未完成按完成值与指标值的比例计分."""
-
-    kind: Literal["targets"]
-    fact: str
-
-
-Rule = Annotated[
-    ProportionalRule | PerPointRule | StepRule | PerCountRule | BandsRule | ChecklistRule
-    | ComparisonRule | JudgementRule | AdjustmentRule | TargetsRule,
-    Field(discriminator="kind"),
-]
+if TYPE_CHECKING:
+    Rule = RuleBase
+else:  # the discriminated union of every registered kind's model, in registry order
+    Rule = Annotated[Union[tuple(kind.model for kind in KINDS)], Field(discriminator="kind")]  # noqa: UP007
 
 
 class Indicator(Model):
@@ -297,7 +138,7 @@ class Indicator(Model):
     def _leaf_or_inner(self) -> Indicator:
         if (self.rule is None) == (not self.children):
             raise ValueError("指标必须二选一：叶子指标写 rule，上级指标写 children")
-        if self.max is None and not isinstance(self.rule, AdjustmentRule):
+        if self.max is None and not (self.rule is not None and kind_of(self.rule).adjusts_total):
             raise ValueError("除加减分项外，每个指标都必须声明分值 max")
         return self
 

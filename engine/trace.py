@@ -12,22 +12,7 @@ from enum import StrEnum
 
 from engine.errors import SourceLocation
 
-__all__ = ["Deduction", "FactRead", "IndicatorScore", "Result", "RuleKind", "Status"]
-
-
-class RuleKind(StrEnum):
-    """Rule kinds of the policy language (plus ``rounding`` for a rounding residue)."""
-
-    PROPORTIONAL = "proportional"
-    PER_POINT = "per_point"
-    STEP = "step"
-    PER_COUNT = "per_count"
-    BANDS = "bands"
-    CHECKLIST = "checklist"
-    COMPARISON = "comparison"
-    JUDGEMENT = "judgement"
-    ADJUSTMENT = "adjustment"
-    TARGETS = "targets"
+__all__ = ["Deduction", "FactRead", "IndicatorScore", "Result", "Status"]
 
 
 class Status(StrEnum):
@@ -53,12 +38,16 @@ class FactRead:
 
 @dataclass(frozen=True, slots=True)
 class Deduction:
-    """Points lost (positive) or gained by a bonus (negative), with the reason."""
+    """Points lost (positive) or gained by a bonus (negative), with the reason.
+
+    ``rule_kind`` is the name of the rule's kind (``engine.rules``); ``residue`` marks the difference
+    left by rounding each part of a rule separately (it goes when the other parts are recovered).
+    """
 
     indicator_id: str
     ancestors: tuple[str, ...]
     rule_id: str
-    rule_kind: RuleKind
+    rule_kind: str
     wording: str
     provenance: str
     facts: tuple[FactRead, ...]
@@ -71,6 +60,7 @@ class Deduction:
     item: str | None = None
     judgement: bool = False
     note: str | None = None
+    residue: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,9 @@ from engine.errors import JixiaoError
 from engine.evaluate import evaluate
 from engine.facts import Facts, FactValue
 from engine.firing.backends import Backend, DurableBackend, Fired, Message, NativeBackend
+from engine.firing.conditions import Marker
 from engine.render.json import dump_result, load_result, render_json
-from engine.schema import AdjustmentRule, BandsRule, PerCountRule, PerPointRule, ProportionalRule, Rule
+from engine.rules.base import Direction
 from engine.trace import IndicatorScore, Result, Status
 
 __all__ = ["INVARIANTS", "RecordingBackend", "Violation", "check_invariants", "direction_of"]
@@ -58,18 +59,9 @@ class RecordingBackend:
         return fired
 
 
-def direction_of(rule: Rule) -> str | None:
-    """The declared monotonicity, or the natural one of single-fact rule kinds."""
-    if rule.monotonic:
-        return rule.monotonic
-    match rule:
-        case ProportionalRule() | AdjustmentRule():
-            return "increasing"
-        case PerPointRule():
-            return "decreasing" if rule.direction == "above" else "increasing"
-        case PerCountRule():
-            return "decreasing"
-    return None
+def direction_of(plan: LeafPlan) -> Direction | None:
+    """The declared monotonicity, or the natural one of the rule's kind."""
+    return plan.rule.monotonic or plan.plan.direction()
 
 
 def check_invariants(policy: CompiledPolicy, facts: Facts) -> list[Violation]:
@@ -126,59 +118,33 @@ def _boundaries(policy: CompiledPolicy, facts: Facts, fired: list[tuple[str, fro
                 result: Result) -> Iterator[Violation]:
     by_key = dict(fired)
     for node, plan in _leaves(policy):
-        value = _scalar(plan.rule, facts)
-        names = by_key.get(plan.probes[0], frozenset()) - {"seen"}
-        if value is None or "na" in names or (result.node(node.id).status != Status.SCORED and \
-                not isinstance(plan.rule, AdjustmentRule)):
+        value = _scalar(plan, facts)
+        names = by_key.get(plan.probes[0], frozenset()) - {Marker.SEEN}
+        if value is None or Marker.NOT_APPLICABLE in names or not _scored(node, plan, result):
             continue
-        want = expected_branch(node, plan, value)
+        want = plan.plan.expected(value)
         if want is not None and names != {want}:
             yield Violation("boundary", f"规则 {plan.rule.id}：值 {decimals.fmt(value)} 应命中分支 {want}，"
                                         f"规则引擎命中 {sorted(names)}")
 
 
-def _scalar(rule: Rule, facts: Facts) -> Decimal | None:
-    name = getattr(rule, "fact", None)
-    fact = facts.values.get(name) if isinstance(name, str) else None
+def _scored(node: CompiledIndicator, plan: LeafPlan, result: Result) -> bool:
+    """Whether the rule was scored (applicable; 加减分 always counts)."""
+    return plan.kind.adjusts_total or result.node(node.id).status == Status.SCORED
+
+
+def _scalar(plan: LeafPlan, facts: Facts) -> Decimal | None:
+    name = plan.plan.scalar()
+    fact = facts.values.get(name) if name is not None else None
     return fact.value if fact is not None and isinstance(fact.value, Decimal) else None
-
-
-def expected_branch(node: CompiledIndicator, plan: LeafPlan, value: Decimal) -> str | None:
-    """The branch exact decimal comparison selects for ``value`` (None for multi-fact rules)."""
-    rule = plan.rule
-    match rule:
-        case ProportionalRule():
-            return "full" if value >= rule.full_at else "partial"
-        case AdjustmentRule():
-            return "above_cap" if value > rule.max_bonus else "below_floor" if value < -rule.max_penalty \
-                else "within"
-        case BandsRule():
-            return next(f"band:{i}" for i, iv in enumerate(plan.intervals) if iv.contains(value))
-        case PerPointRule() | PerCountRule():
-            return _per_unit_branch(rule, plan, value)
-    return None
-
-
-def _per_unit_branch(rule: PerPointRule | PerCountRule, plan: LeafPlan, value: Decimal) -> str:
-    threshold = rule.threshold if isinstance(rule, PerPointRule) else ZERO
-    above = not isinstance(rule, PerPointRule) or rule.direction == "above"
-    excess = value - threshold if above else threshold - value
-    if excess <= 0:
-        return "within"
-    if plan.zero_at is None:
-        return "over"
-    partial = isinstance(rule, PerPointRule) and rule.counting == "partial"
-    reached = excess > plan.zero_at if partial else excess >= plan.zero_at
-    return "zeroed" if reached else "over"
 
 
 def _monotonic(policy: CompiledPolicy, facts: Facts, result: Result) -> Iterator[Violation]:
     for node, plan in _leaves(policy):
-        direction = direction_of(plan.rule)
-        value = _scalar(plan.rule, facts)
-        name = getattr(plan.rule, "fact", None)
-        if direction is None or value is None or not isinstance(name, str) or \
-                (result.node(node.id).status != Status.SCORED and not isinstance(plan.rule, AdjustmentRule)):
+        direction = direction_of(plan)
+        value = _scalar(plan, facts)
+        name = plan.plan.scalar()
+        if direction is None or value is None or name is None or not _scored(node, plan, result):
             continue
         spec = next(d.spec for d in policy.facts if d.name == name)
         step = Decimal(1).scaleb(-(spec.places if spec.places is not None else 2))

@@ -8,7 +8,8 @@ edge a rule reads, and one step either side at the fact's precision.
 - A derived rate ``a / b * k`` is reached through its inputs: the rate is drawn, a positive
   denominator ``b``, and the numerator ``a`` that gives the rate, nudged so that the derived value
   (with its declared rounding) stays in its range; so its band edges are hit too.
-- A judgement rule's tier is drawn first and its coefficient inside that tier's range.
+- A judgement rule's tier is drawn first and its coefficient inside that tier's range (the kind's
+  ``RulePlan.choices``); each kind gives the edges its rule changes branch at (``RulePlan.edges``).
 - An optional fact is left out only when no applicable rule reads it (its rule's ``applicable_if``
   is false), so leaving it out is never an error.
 - A constraint ``x <= y`` (or ``<``, ``>=``, ``>``) between two plain facts is met by moving ``x``.
@@ -21,7 +22,7 @@ of another shape) is left to validation: ``jixiao fuzz`` counts such a document 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,16 +34,7 @@ from engine.compile import CompiledPolicy
 from engine.evaluate import facts_read
 from engine.facts import FactDecl
 from engine.intervals import Interval
-from engine.schema import (
-    AdjustmentRule,
-    BandsRule,
-    ComparisonRule,
-    JudgementRule,
-    PerCountRule,
-    PerPointRule,
-    ProportionalRule,
-    Tier,
-)
+from engine.rules.base import Choice
 
 __all__ = ["edges", "fact_documents", "numbers"]
 
@@ -52,50 +44,13 @@ _UNBOUNDED_SPAN = 1000
 
 
 def edges(policy: CompiledPolicy) -> dict[str, set[Decimal]]:
-    """For each fact, the values at which some rule changes branch."""
+    """For each fact, the values at which some rule changes branch (each kind gives its own edges)."""
     found: dict[str, set[Decimal]] = {}
     for node in policy.nodes():
-        plan = node.leaf
-        if plan is None:
-            continue
-        rule = plan.rule
-        name = getattr(rule, "fact", None)
-        points = set(_rule_edges(rule, plan.intervals, plan.zero_at))
-        if isinstance(name, str):
-            found.setdefault(name, set()).update(points)
-        if isinstance(rule, JudgementRule):
-            found.setdefault(rule.coefficient, set()).update(points)
-        if isinstance(rule, ComparisonRule):
-            for case in plan.cases:
-                for fact, value in _literals(case):
-                    found.setdefault(fact, set()).add(value)
+        if node.leaf is not None:
+            for fact, value in node.leaf.plan.edges():
+                found.setdefault(fact, set()).add(value)
     return found
-
-
-def _rule_edges(rule: object, intervals: tuple[Interval, ...], zero_at: Decimal | None) -> Iterator[Decimal]:
-    match rule:
-        case ProportionalRule():
-            yield rule.full_at
-        case PerPointRule():
-            yield rule.threshold
-            if zero_at is not None:
-                yield rule.threshold + zero_at if rule.direction == "above" else rule.threshold - zero_at
-        case PerCountRule():
-            yield Decimal(0)
-            if zero_at is not None:
-                yield zero_at
-        case BandsRule() | JudgementRule():
-            yield from (v for iv in intervals for v in (iv.lo, iv.hi) if v is not None)
-        case AdjustmentRule():
-            yield from (rule.max_bonus, -rule.max_penalty)
-
-
-def _literals(node: expr.Expr) -> Iterator[tuple[str, Decimal]]:
-    if isinstance(node, expr.Compare) and isinstance(node.left, expr.Name) and isinstance(node.right, expr.Num):
-        yield node.left.name, node.right.value
-    if isinstance(node, expr.BoolOp):
-        for value in node.values:
-            yield from _literals(value)
 
 
 # -- numbers -----------------------------------------------------------------------------------
@@ -167,19 +122,11 @@ def numbers(decl: FactDecl, marks: set[Decimal], within: Interval | None = None,
 
 # -- the shape of a policy's fact files, worked out once -----------------------------------------
 @dataclass(frozen=True, slots=True)
-class _Judgement:
-    tier: str | None
-    coefficient: str
-    tiers: tuple[Tier, ...]
-    intervals: tuple[Interval, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class _Shape:
     decls: Mapping[str, FactDecl]
     marks: Mapping[str, set[Decimal]]
     ratios: tuple[tuple[FactDecl, str, str, Decimal], ...]
-    judgements: tuple[_Judgement, ...]
+    choices: tuple[Choice, ...]
     leaves: tuple[tuple[str | None, frozenset[str]], ...]  # (applicable_if, facts read) per leaf
     constraints: tuple[expr.Expr, ...]
 
@@ -199,15 +146,14 @@ def _shape(policy: CompiledPolicy) -> _Shape:
         found = _ratio(decl)
         if found and all(n in decls and decls[n].derive is None for n in found[:2]) and found[2] > 0:
             ratios.append((decl, *found))
-    judgements, leaves = [], []
+    choices: list[Choice] = []
+    leaves: list[tuple[str | None, frozenset[str]]] = []
     for node in policy.nodes():
         if node.leaf is None:
             continue
-        rule = node.leaf.rule
-        if isinstance(rule, JudgementRule):
-            judgements.append(_Judgement(rule.tier, rule.coefficient, rule.tiers, node.leaf.intervals))
-        leaves.append((rule.applicable_if, frozenset(facts_read(policy, node))))
-    return _Shape(decls, edges(policy), tuple(ratios), tuple(judgements), tuple(leaves),
+        choices.extend(node.leaf.plan.choices())
+        leaves.append((node.leaf.rule.applicable_if, frozenset(facts_read(policy, node))))
+    return _Shape(decls, edges(policy), tuple(ratios), tuple(choices), tuple(leaves),
                   tuple(c.expr for c in policy.constraints))
 
 
@@ -219,8 +165,8 @@ def fact_documents(policy: CompiledPolicy) -> st.SearchStrategy[dict[str, Any]]:
 @st.composite
 def _documents(draw: st.DrawFn, shape: _Shape) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for judgement in shape.judgements:
-        _draw_judgement(draw, shape, judgement, values)
+    for choice in shape.choices:
+        _draw_choice(draw, shape, choice, values)
     for decl, a, b, k in shape.ratios:
         if a not in values:
             _draw_ratio(draw, shape, decl, (a, b, k), values)
@@ -235,25 +181,24 @@ def _documents(draw: st.DrawFn, shape: _Shape) -> dict[str, Any]:
     return {"department": "生成样例", "facts": facts}
 
 
-def _draw_judgement(draw: st.DrawFn, shape: _Shape, judgement: _Judgement, values: dict[str, Any]) -> None:
-    coefficient = shape.decls.get(judgement.coefficient)
-    if coefficient is None or coefficient.derive is not None or judgement.coefficient in values:
+def _draw_choice(draw: st.DrawFn, shape: _Shape, choice: Choice, values: dict[str, Any]) -> None:
+    """Draw the enum (a judgement's tier) first, then the fact (its coefficient) inside that value's interval."""
+    fact = shape.decls.get(choice.fact)
+    if fact is None or fact.derive is not None or choice.fact in values:
         return
-    marks = shape.marks.get(judgement.coefficient, set())
-    if judgement.tier is None or not judgement.tiers:
-        values[judgement.coefficient] = draw(numbers(coefficient, marks))
-        return
-    names = [t.name for t in judgement.tiers]
-    if judgement.tier in values and values[judgement.tier] in names:
-        index = names.index(values[judgement.tier])
-    else:  # a tier in which the coefficient's range leaves some value
-        feasible = [i for i, iv in enumerate(judgement.intervals) if _bounds(coefficient, marks, iv) is not None]
+    marks = shape.marks.get(choice.fact, set())
+    names = [name for name, _ in choice.within]
+    intervals = [interval for _, interval in choice.within]
+    if choice.of in values and values[choice.of] in names:
+        index = names.index(values[choice.of])
+    else:  # a value for which the fact's range leaves some room
+        feasible = [i for i, iv in enumerate(intervals) if _bounds(fact, marks, iv) is not None]
         index = draw(st.sampled_from(feasible or list(range(len(names)))))
-        values[judgement.tier] = names[index]
-    within: Interval | None = judgement.intervals[index]
-    if _bounds(coefficient, marks, within) is None:  # no coefficient fits this tier: evaluation will refuse it
+        values[choice.of] = names[index]
+    within: Interval | None = intervals[index]
+    if _bounds(fact, marks, within) is None:  # no value fits this interval: evaluation will refuse it
         within = None
-    values[judgement.coefficient] = draw(numbers(coefficient, marks, within=within))
+    values[choice.fact] = draw(numbers(fact, marks, within=within))
 
 
 def _draw_ratio(draw: st.DrawFn, shape: _Shape, decl: FactDecl, ratio: tuple[str, str, Decimal],

@@ -27,6 +27,8 @@ from engine.errors import ErrorCode, JixiaoError
 from engine.firing.backends import Backend
 from engine.firing.worker import ProcessBackend
 from engine.render.batch_records import record_line, summarise
+from engine.render.html import render_page_html
+from engine.render.page_score import score_page
 from engine.trace import Result
 
 MAX_JOBS = 256  # each is a process: more than this is a typo, and forking 10⁵ of them would take the machine down
@@ -37,6 +39,7 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
     "text": engine.render_text,
     "json": engine.render_json,
     "markdown": engine.render_markdown,
+    "html": lambda result: render_page_html(score_page(result)),
 }
 
 
@@ -50,7 +53,7 @@ def main() -> None:
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("facts", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
-              help="输出格式：text（中文报告）、json（机器读取）、markdown（贴入自评报告）。")
+              help="输出格式：text（中文报告）、json（机器读取）、markdown（贴入自评报告）、html（单个网页文件）。")
 @output_option()
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
               help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")

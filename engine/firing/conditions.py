@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from enum import StrEnum
+from typing import Literal, Self
 
 from engine.intervals import Interval, gaps
 
-__all__ = ["AnyOf", "Branch", "Input", "Probe", "Test", "bounds", "interval_tests", "scale_pair"]
+__all__ = ["AnyOf", "Branch", "Case", "Input", "Marker", "Probe", "Test", "bounds", "interval_tests", "scale_pair"]
 
 MAX_EXACT = 2**53 - 1
 
@@ -39,12 +40,69 @@ class AnyOf:
     tests: tuple[Test, ...]
 
 
+class Case(StrEnum):
+    """What a branch means: its name in the firing table and its Chinese label.
+
+    Each rule kind declares its cases as a subclass (``BAND = "band", "档次"``); an indexed case
+    (a band, a comparison case, a tier) is named ``band:0``, ``band:1``… in the firing table.
+    """
+
+    label: str
+
+    def __new__(cls, value: str, label: str = "") -> Self:
+        """A member whose value is ``value`` and whose Chinese label is ``label``."""
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+class Marker(Case):
+    """Cases every kind may use: not applicable, a value in no case, an always-true marker."""
+
+    NOT_APPLICABLE = "na", "不适用"
+    GAP = "gap", "空档"
+    SEEN = "seen", "已处理"
+
+
 @dataclass(frozen=True, slots=True)
 class Branch:
-    """One case of a rule: its name and the conjunction that selects it."""
+    """One case of a rule: its name, the conjunction that selects it, and what it means.
+
+    ``case`` and ``index`` say which case of its kind the branch is (``index`` for a band, a
+    comparison case, a tier), so no code parses ``name``.
+    """
 
     name: str
     cond: tuple[Test | AnyOf, ...]
+    case: Case | None = None
+    index: int | None = None
+
+    @classmethod
+    def of(cls, case: Case, cond: tuple[Test | AnyOf, ...], index: int | None = None) -> Branch:
+        """The branch for ``case`` (the ``index``-th one, if indexed).
+
+        >>> Branch.of(Marker.GAP, (), 2).name
+        'gap:2'
+        """
+        return cls(str(case) if index is None else f"{case}:{index}", cond, case, index)
+
+    def label(self) -> str:
+        """The Chinese label of the branch's case, numbered from 1 when indexed.
+
+        >>> Branch.of(Marker.GAP, (), 2).label(), Branch("x", ()).label()
+        ('空档 3', 'x')
+        """
+        head = self.case.label if self.case is not None else self.name
+        return head if self.index is None else f"{head} {self.index + 1}"
+
+    def is_marker(self) -> bool:
+        """Whether this branch only marks a message as handled (no case of the rule)."""
+        return self.case is Marker.SEEN
+
+    def is_gap(self) -> bool:
+        """Whether this branch holds for a value no case covers."""
+        return self.case is Marker.GAP
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,15 +6,12 @@ import unicodedata
 from decimal import Decimal
 
 from engine import decimals
+from engine.rules import KINDS
 from engine.trace import Deduction, FactRead, IndicatorScore, Result
 
 __all__ = ["fact_text", "pad", "score", "width"]
 
-KIND_NAMES = {
-    "proportional": "按比例", "per_point": "每点扣分", "step": "阶梯扣分", "per_count": "按次扣分",
-    "bands": "分档", "checklist": "逐项", "comparison": "比较", "judgement": "评定", "adjustment": "加减分",
-    "targets": "目标完成",
-}
+KIND_NAMES = {kind.name: kind.label for kind in KINDS}  # each kind names itself in Chinese (engine.rules)
 PROVENANCE_NAMES = {"official": "官方原文", "inferred": "推断"}
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from engine.errors import did_you_mean
-from engine.trace import Deduction, IndicatorScore, Result, RuleKind, Status
+from engine.trace import Deduction, IndicatorScore, Result, Status
 
 __all__ = [
     "ChangeStatus", "Comparison", "DeductionChange", "Explanation", "Fail", "NodeChange", "UnknownIndicator",
@@ -23,7 +23,6 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
-RESIDUE = "舍入差额"
 
 
 class UnknownIndicator(LookupError):
@@ -86,8 +85,8 @@ def fails(result: Result, indicator: str | None = None) -> Explanation:
     scope = find(result, indicator) if indicator is not None else None
     roots = (scope,) if scope is not None else result.indicators
     found = [f for root in roots for f in _fails(root, _ancestors(result, root))]
-    lost = [f for f in found if f.deduction.rule_kind != RuleKind.ADJUSTMENT and f.points]
-    adjustments = [f for f in found if f.deduction.rule_kind == RuleKind.ADJUSTMENT]
+    lost = [f for f in found if f.node.status != Status.ADJUSTMENT and f.points]
+    adjustments = [f for f in found if f.node.status == Status.ADJUSTMENT]
     below = tuple((n, d) for root in roots for n, d in _depths(root, 0) if is_below_full(n))
     return Explanation(result, scope, below, tuple(sorted(lost, key=lambda f: -f.points)), tuple(adjustments))
 
@@ -207,7 +206,7 @@ def compare(before: Result, after: Result) -> Comparison:
 
 def deduction_key(d: Deduction) -> tuple[str, str, bool]:
     """What identifies a deduction across two results: indicator, item, and whether it is a rounding residue."""
-    return d.indicator_id, d.item or "", d.note == RESIDUE
+    return d.indicator_id, d.item or "", d.residue
 
 
 def _deduction_changes(before: Result, after: Result, names: dict[str, str]) -> Iterator[DeductionChange]:

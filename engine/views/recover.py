@@ -20,10 +20,11 @@ from engine.errors import JixiaoError
 from engine.evaluate import evaluate
 from engine.facts import FactDecl, Facts
 from engine.firing.backends import Backend
+from engine.rules.inversion import Change, Plain
 from engine.source import SourceDoc
 from engine.trace import Result
 from engine.views.explain import Explanation, Fail, NodeChange, compare, fails
-from engine.views.invert import Change, Plain, invert
+from engine.views.invert import invert
 from engine.views.scenario import Override, run, with_fact
 
 __all__ = ["Check", "Recovery", "Suggestion", "recover"]

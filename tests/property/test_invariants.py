@@ -90,7 +90,8 @@ def test_fuzz_runs_clean_on_every_policy(path):
 def test_a_judgement_coefficient_lies_in_its_tier(path):
     policy = engine.load_policy(path)
     (leaf,) = [n.leaf for n in policy.nodes() if n.leaf is not None]
-    tiers = {t.name: iv for t, iv in zip(leaf.rule.tiers, leaf.intervals, strict=True)}
+    (choice,) = leaf.plan.choices()  # the judgement kind's tiers, each with its coefficient range
+    tiers = dict(choice.within)
     seen = set()
 
     @given(fact_documents(policy))

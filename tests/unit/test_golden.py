@@ -91,7 +91,7 @@ def test_seed_markdown():
     assert "| 　资金管理 | 20.00 | 13.932 | 6.068 |" in run.output
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html"])
 def test_same_input_same_bytes(fmt, tmp_path):
     runner = CliRunner()
     outs = []

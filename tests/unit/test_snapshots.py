@@ -1,4 +1,4 @@
-"""Rendered reports for people, snapshot-tested: HTML and Markdown of explain, recover, what-if, sweep and diff.
+"""Rendered reports for people, snapshot-tested: HTML and Markdown of score, explain, recover, what-if, sweep, diff.
 
 The snapshots live in ``__snapshots__/test_snapshots/`` as ``.html`` and ``.md`` files one can open. They
 change only with ``pytest --snapshot-update``, never by hand. Paths are relative to the repository, so
@@ -18,6 +18,7 @@ POLICY, R1P = "policies/gz-dept-2021.yaml", "policies/gz-dept-2021-r1p.yaml"
 FACTS, VARIANT = "facts/gz-kjj-2021.yaml", "facts/gz-kjj-2021-variance-7pct.yaml"
 
 CASES = {
+    "score": ["score", POLICY, FACTS],
     "explain": ["explain", POLICY, FACTS],
     "recover": ["recover", POLICY, FACTS],
     "whatif": ["whatif", POLICY, FACTS, "--set", "财政拨款收入预决算差异率=5", "--set", "实际在用固定资产总额=11000"],

@@ -1,0 +1,111 @@
+"""Facts → the firing engine's messages: exact integers, booleans and enum strings (stage: evaluate; pure).
+
+A decimal fact travels as the pair ``floor(v·10**K)``, ``ceil(v·10**K)`` at the policy's scale; a pair of
+facts compared with each other as integers at their common exact scale; a targets fact as one message
+per target. No ``Decimal`` is ever turned into a ``float`` (``engine.firing.conditions``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from engine.errors import ErrorCode, JixiaoError, SourceLocation
+from engine.facts import Facts, FactScalar, Target
+from engine.firing.conditions import Probe, bounds, scale_pair
+
+if TYPE_CHECKING:
+    from engine.compile import CompiledPolicy
+    from engine.firing.backends import Message
+
+__all__ = ["Messages", "Sent"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One message: the probe it was sent for and, for a targets probe, the target."""
+
+    probe: Probe
+    target: Target | None = None
+
+
+class Messages:
+    """Facts → one exact message per probe (per target for a targets probe), and what each was sent for.
+
+    Raises:
+        JixiaoError: a fact the policy needs is missing (``facts.missing``) or too large to compare
+            exactly (``firing.precision``).
+    """
+
+    def __init__(self, policy: CompiledPolicy, facts: Facts) -> None:
+        self.policy, self.facts = policy, facts
+        self.messages: list[Message] = []
+        self.sent: list[Sent] = []
+        for probe in policy.probes:
+            if probe.key != "grade":
+                self.add(probe)
+
+    def add(self, probe: Probe) -> None:
+        rule = self.policy.rules[probe.rule_id]
+        app = self.value(rule.applicable_if, rule.id) if rule.applicable_if else None
+        assert app is None or isinstance(app, bool)
+        base: dict[str, object] = {} if app is None else {"app": app}
+        if app is False:
+            self.send(probe, base)
+        elif probe.each_target:
+            items = self.value(probe.each_target, rule.id)
+            assert isinstance(items, tuple)
+            for item in items:
+                self.send(probe, {**base, **self.target_fields(item)}, item)
+        else:
+            self.send(probe, {**base, **self.fields(probe, rule.id)})
+
+    def send(self, probe: Probe, fields: dict[str, object], target: Target | None = None) -> None:
+        self.messages.append((probe.key, fields))
+        self.sent.append(Sent(probe, target))
+
+    def value(self, name: str, rule_id: str) -> FactScalar | tuple[Target, ...]:
+        found = self.facts.values.get(name)
+        if found is None:
+            raise JixiaoError(ErrorCode.FACTS_MISSING, f"规则 {rule_id} 需要事实「{name}」，事实文件未填报",
+                              SourceLocation(self.facts.file, 1, 1), f"facts.{name}")
+        return found.value
+
+    def fields(self, probe: Probe, rule_id: str) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for item in probe.inputs:
+            if item.field == "app":
+                continue
+            value = self.value(item.fact, rule_id)
+            if item.encoding == "bounds":
+                assert isinstance(value, Decimal)
+                pair = bounds(value, self.policy.scale)
+                if pair is None:
+                    raise self.too_large(item.fact)
+                out[f"{item.field}_lo"], out[f"{item.field}_hi"] = pair
+            elif item.encoding == "pair":
+                assert item.other is not None
+                other = self.value(item.other, rule_id)
+                assert isinstance(value, Decimal) and isinstance(other, Decimal)
+                scaled = scale_pair(value, other)
+                if scaled is None:
+                    raise self.too_large(item.fact)
+                out[f"{item.field}_l"], out[f"{item.field}_r"] = scaled
+            else:
+                out[item.field] = value
+        return out
+
+    def target_fields(self, item: Target) -> dict[str, object]:
+        scaled = scale_pair(item.actual, item.target)
+        if scaled is None:
+            raise JixiaoError(ErrorCode.FIRING_PRECISION, f"目标「{item.name}」的数值超出精确比较范围",
+                              item.location)
+        return {"d": item.direction, "a": scaled[0], "t": scaled[1]}
+
+    def too_large(self, name: str) -> JixiaoError:
+        fact = self.facts.values[name]
+        return JixiaoError(ErrorCode.FIRING_PRECISION,
+                           f"事实「{name}」的值 {fact.value} 在 {self.policy.scale} 位小数下"
+                           "超出规则引擎的精确整数范围（2^53）",
+                           fact.location, f"facts.{name}")

@@ -1,0 +1,61 @@
+"""The score report → :class:`Page` (stage: render; pure): the score tree, then every deduction.
+
+The same page the other views build, so ``jixiao score --format html`` lays it out with the same
+templates; it says what the text report (``engine.render.text``) says.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from engine.render.common import path_text, walk
+from engine.render.page import Entry, Page, Row, Section, Table, deduction_lines, identity, score
+from engine.trace import Deduction, Result, Status
+
+__all__ = ["score_page"]
+
+STATUS_NOTES = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED: "不适用，不计分", Status.ADJUSTMENT: "加减分"}
+
+
+def score_page(result: Result) -> Page:
+    """The whole score report: header with the total, the score tree, the deductions, 加减分 apart."""
+    total = f"{score(result, result.total)} / {score(result, result.max)}"
+    grade = ("等级", result.grade) if result.grade else ("等级", "只评分，不评等级")
+    header = (*identity(result), ("总分", total), grade)
+    if result.inferred_rules:
+        note = f"有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文，见各扣分项的依据说明。"
+        header += (("注意", note),)
+    found = result.deductions()
+    lost = [d for d in found if d.points > 0]
+    gained = [d for d in found if d.points < 0]
+    sections = [_tree(result), _deductions(result, lost)]
+    if gained:
+        sections.append(Section("加减分", entries=tuple(_entry(result, d, "加") for d in gained)))
+    return Page("score", f"{result.department} 部门整体支出绩效自评得分", header, tuple(sections))
+
+
+def _tree(result: Result) -> Section:
+    rows = []
+    for node, depth in walk(result.indicators):
+        lost = node.lost()
+        note = STATUS_NOTES.get(node.status)
+        rows.append(Row((f"{node.name}（{note}）" if note else node.name, node.id, score(result, node.max),
+                         score(result, node.score), score(result, lost) if lost else ""), depth))
+    rows.append(Row(("总分", "", score(result, result.max), score(result, result.total), ""), 0, True))
+    return Section("得分表", table=Table(("指标", "id", "分值", "得分", "扣分"), tuple(rows)))
+
+
+def _deductions(result: Result, lost: list[Deduction]) -> Section:
+    total = sum((d.points for d in lost), Decimal(0))
+    heading = f"扣分明细（共 {len(lost)} 项，合计 {score(result, total)} 分）"
+    if not lost:
+        return Section(heading, ("无：各项指标均得满分。",))
+    return Section(heading, entries=tuple(_entry(result, d, "扣") for d in lost))
+
+
+def _entry(result: Result, d: Deduction, verb: str) -> Entry:
+    names = {n.id: n.name for n in result.nodes()}
+    item = f"（{d.item}）" if d.item else ""
+    title = f"{path_text(d, names[d.indicator_id])}{item}（{d.indicator_id}）"
+    badge = f"{verb} {score(result, abs(d.points))} 分"
+    return Entry(title, badge, deduction_lines(d), (), "gain" if d.points < 0 else "lost")

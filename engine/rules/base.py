@@ -1,0 +1,242 @@
+"""What every rule kind provides, and the plain data kinds and stages exchange (stage: rules).
+
+A rule kind is one module of ``engine/rules/``: its pydantic model (a :class:`RuleBase`), a
+:class:`Kind` that plans one rule at compile time, and the frozen :class:`RulePlan` it returns. A plan
+keeps the source location of every band, case, item and tier it parsed (once) and answers the stages'
+small questions with plain data: its firing conditions (:class:`~engine.firing.conditions.Probe`s that
+the firing engine decides), its score with ``Decimal``, its inversion for recover, its edges for
+fuzzing and its expected branch (the independent oracle of the invariants).
+
+Kind modules never import hypothesis, jinja2, click, fastapi or durable_rules. They name the fact
+and policy types (``Facts``, ``FactSpec``) for the type checker only: ``engine.schema`` builds its
+rule union from the registry, so kinds sit below it at run time.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from engine import expr
+from engine.errors import ErrorCode, SourceLocation
+from engine.firing.conditions import Branch, Case, Probe
+from engine.intervals import Interval
+from engine.scoring import Outcome, Part
+from engine.source import Path
+from engine.trace import Deduction, FactRead
+
+if TYPE_CHECKING:
+    from engine.facts import Facts, Target
+    from engine.rules.inversion import Change, Known, Plain
+    from engine.schema import FactSpec
+
+__all__ = [
+    "NUMERIC", "Ambiguous", "Choice", "Compiling", "Direction", "FactRef", "Fired", "Firing", "Kind", "Model",
+    "NoMatch",
+    "RuleBase", "RulePlan", "number", "one", "only", "unit",
+]
+
+Direction = Literal["increasing", "decreasing"]
+NUMERIC = ("decimal", "integer")
+
+
+class Model(BaseModel):
+    """Frozen, no unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RuleBase(Model):
+    """What every rule has: id, official wording (规则原文), provenance, applicability."""
+
+    id: str
+    wording: str
+    provenance: Literal["official", "inferred"]
+    note: str | None = None
+    source: str | None = None
+    applicable_if: str | None = None
+    not_applicable: Literal["full_marks", "exclude"] = "full_marks"
+    monotonic: Direction | None = None
+    kind: str
+
+    @model_validator(mode="after")
+    def _inferred_needs_note(self) -> RuleBase:
+        if self.provenance == "inferred" and not self.note:
+            raise ValueError("provenance 为 inferred 的规则必须写 note，说明推断依据")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class FactRef:
+    """A fact a rule names directly: where (relative to the rule), which, and the types it may have."""
+
+    path: Path
+    fact: str
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Two facts a fact file states together: for each value of the enum ``of``, the interval ``fact`` lies in.
+
+    A judgement's tier and coefficient: fuzzing draws the tier first, then the coefficient inside its range.
+    """
+
+    of: str
+    fact: str
+    within: tuple[tuple[str, Interval], ...]
+
+
+class Compiling(Protocol):
+    """What compile offers a kind while it plans one rule; paths are relative to the rule."""
+
+    @property
+    def weight(self) -> Decimal | None:
+        """The indicator's maximum (分值), ``None`` for 加减分."""
+        ...
+
+    def locate(self, path: Path) -> SourceLocation:
+        """Where ``path`` is in the policy file."""
+        ...
+
+    def interval(self, text: str, path: Path) -> Interval | None:
+        """``text`` parsed as an interval; ``None`` (already reported) if it is not one."""
+        ...
+
+    def expression(self, text: str, path: Path) -> expr.Expr | None:
+        """``text`` parsed as an expression; ``None`` (already reported) if it is not one."""
+        ...
+
+    def fact(self, name: str) -> FactSpec | None:
+        """The declared fact, ``None`` if undeclared (already reported)."""
+        ...
+
+    def problem(self, code: ErrorCode, path: Path, message: str) -> None:
+        """Report a problem at ``path``."""
+        ...
+
+
+Firing = tuple["Target | None", tuple[Branch, ...]]
+Fired = Sequence[Sequence[Firing]]  # per probe of the rule, per message: the branches that fired
+
+
+class NoMatch(Exception):
+    """No case of the rule holds for the facts (evaluate reports it with the facts read)."""
+
+
+class Ambiguous(Exception):
+    """Several cases of the rule hold at once (overlapping bands: a bug the checks should prevent)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        """Name the branches that fired."""
+        self.names = tuple(sorted(names))
+        super().__init__("、".join(self.names))
+
+
+class RulePlan(ABC):
+    """One rule compiled once: what every stage asks of a rule kind, answered with plain data."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def probes(self) -> tuple[Probe, ...]:
+        """The firing conditions (unscaled, before applicability): one probe per message kind."""
+
+    @abstractmethod
+    def reads(self) -> tuple[str, ...]:
+        """The facts the rule reads directly, in a stable order (applicability aside)."""
+
+    @abstractmethod
+    def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
+        """The exact score from the branches that fired (per probe, per message).
+
+        Raises:
+            NoMatch: no case holds. Ambiguous: several do.
+        """
+
+    @abstractmethod
+    def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
+        """The smallest change of one fact that recovers ``deduction``, or why there is none."""
+
+    @abstractmethod
+    def edges(self) -> Iterator[tuple[str, Decimal]]:
+        """``(fact, value)`` at which the rule changes branch (for fuzzing)."""
+
+    @abstractmethod
+    def scalar(self) -> str | None:
+        """The one numeric fact the branch depends on, if there is exactly one."""
+
+    @abstractmethod
+    def expected(self, value: Decimal) -> str | None:
+        """The branch exact ``Decimal`` comparison selects for ``value`` of :meth:`scalar` (the oracle)."""
+
+    @abstractmethod
+    def direction(self) -> Direction | None:
+        """The rule's natural monotonicity in :meth:`scalar`, if it has one."""
+
+    def choices(self) -> tuple[Choice, ...]:
+        """Facts a valid fact file must choose together (for fuzzing); most kinds have none."""
+        return ()
+
+    def part_reads(self, part: Part, reads: tuple[FactRead, ...], facts: Facts) -> tuple[FactRead, ...]:
+        """The facts one deduction shows (an item shows only its own fact)."""
+        return reads
+
+    def label(self, branch: Branch) -> str:
+        """A Chinese label for a branch (coverage)."""
+        return branch.label()
+
+
+class Kind(ABC):
+    """A rule kind: its name, Chinese label, pydantic model, cases, and how to plan one rule."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    model: ClassVar[type[RuleBase]]
+    cases: ClassVar[type[Case]]
+    adjusts_total: ClassVar[bool] = False  # 加减分: outside the weighted tree, a gain is a negative deduction
+
+    @abstractmethod
+    def fact_refs(self, rule: RuleBase) -> Iterator[FactRef]:
+        """Every fact the rule names directly, with the types it may have (applicability aside)."""
+
+    @abstractmethod
+    def plan(self, rule: RuleBase, ctx: Compiling) -> RulePlan | None:
+        """Parse, check and plan one rule; ``None`` when a part failed to parse (already reported)."""
+
+
+def only(fired: Fired) -> tuple[Branch, ...]:
+    """The branches that fired for the one message of a one-probe rule."""
+    ((_, branches),) = fired[0]
+    return branches
+
+
+def one(branches: tuple[Branch, ...]) -> Branch:
+    """The single case that holds.
+
+    Raises:
+        NoMatch: none holds, or only a gap does. Ambiguous: several hold.
+    """
+    cases = [b for b in branches if not b.is_marker()]
+    if not cases or any(b.is_gap() for b in cases):
+        raise NoMatch
+    if len(cases) > 1:
+        raise Ambiguous(b.name for b in cases)
+    return cases[0]
+
+
+def number(facts: Facts, name: str) -> Decimal:
+    """A numeric fact's value."""
+    value = facts.values[name].value
+    assert isinstance(value, Decimal)
+    return value
+
+
+def unit(facts: Facts, name: str) -> str:
+    """The unit a computation shows right after a number: ``%`` or nothing."""
+    return "%" if facts.values[name].unit == "%" else ""
