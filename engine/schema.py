@@ -183,7 +183,7 @@ class FactsDocument(Model):
     fiscal_year: int | None = None
     policy: str | None = None
     note: str | None = None
-    indicator_names: dict[str, str] = {}
+    indicator_names: dict[str, str] = {}  # noqa: RUF012 - pydantic copies a default for every instance
     facts: dict[str, FactEntry]
 
     @model_validator(mode="before")

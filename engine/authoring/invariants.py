@@ -167,8 +167,10 @@ _DIRECTIONS = {"increasing": "单调递增", "decreasing": "单调递减"}
 
 
 def _score_with(policy: CompiledPolicy, facts: Facts, name: str, value: Decimal, indicator: str) -> Decimal | None:
-    """The indicator's score with one fact moved; None when the engine refuses the moved value (a judgement
-    coefficient one step outside its tier): monotonicity says nothing about a value that cannot be scored.
+    """The indicator's score with one fact moved, or None when the engine refuses the moved value.
+
+    A judgement coefficient one step outside its tier is refused: monotonicity says nothing about a
+    value that cannot be scored.
     """
     values = dict(facts.values)
     values[name] = FactValue(name, value, values[name].unit, values[name].location)
