@@ -10,24 +10,24 @@ summary can be computed from any results file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from engine.errors import Problem, problem_dict
+from engine.json_values import JsonObject, JsonValue
 from engine.render.json import result_dict
 from engine.trace import Result
 
 __all__ = ["LostPoints", "Summary", "error_record", "record_line", "result_record", "summarise"]
 
 
-def result_record(result: Result) -> dict[str, Any]:
+def result_record(result: Result) -> JsonObject:
     """The record of a scored fact file: its JSON result."""
     return result_dict(result)
 
 
-def error_record(file: str, problem: Problem) -> dict[str, Any]:
+def error_record(file: str, problem: Problem) -> JsonObject:
     r"""The record of a fact file that could not be scored: the file and the error, located.
 
     >>> from engine.errors import ErrorCode, SourceLocation
@@ -42,7 +42,7 @@ def error_record(file: str, problem: Problem) -> dict[str, Any]:
     return {"file": file, "error": problem_dict(problem)}
 
 
-def record_line(record: Mapping[str, Any]) -> str:
+def record_line(record: Mapping[str, JsonValue]) -> str:
     """One JSON line (UTF-8 unescaped, key order kept)."""
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
@@ -70,7 +70,7 @@ class Summary:
     most_lost: tuple[LostPoints, ...]
 
 
-def summarise(records: Iterable[Mapping[str, Any]], top: int = 5) -> Summary:
+def summarise(records: Iterable[Mapping[str, JsonValue]], top: int = 5) -> Summary:
     """Summarise batch records; the mean is rounded to 3 places (half up).
 
     >>> leaf = {"id": "A1", "name": "资金", "lost": "1.5", "children": []}
@@ -81,19 +81,18 @@ def summarise(records: Iterable[Mapping[str, Any]], top: int = 5) -> Summary:
 points=Decimal('3.0'), files=2))
     """
     totals: list[Decimal] = []
-    lost: dict[str, list[Any]] = {}
+    lost: dict[str, tuple[str, Decimal, int]] = {}  # indicator id → name, points, files
     count = 0
     for record in records:
         count += 1
         if "error" in record:
             continue
-        totals.append(Decimal(record["total"]))
+        totals.append(Decimal(_text(record, "total")))
         for node in _leaves(record["indicators"]):
-            points = Decimal(node["lost"])
+            points = Decimal(_text(node, "lost"))
             if points > 0:
-                entry = lost.setdefault(node["id"], [node["name"], Decimal(0), 0])
-                entry[1] += points
-                entry[2] += 1
+                name, sum_so_far, files = lost.get(_text(node, "id"), (_text(node, "name"), Decimal(0), 0))
+                lost[_text(node, "id")] = (name, sum_so_far + points, files + 1)
     ranked = sorted(lost.items(), key=lambda item: (-item[1][1], item[0]))[:top]
     mean = (sum(totals, Decimal(0)) / len(totals)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP) \
         if totals else None
@@ -101,9 +100,19 @@ points=Decimal('3.0'), files=2))
                    max(totals, default=None), tuple(LostPoints(i, e[0], e[1], e[2]) for i, e in ranked))
 
 
-def _leaves(nodes: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
-    for node in nodes:
+def _leaves(nodes: JsonValue) -> Iterator[Mapping[str, JsonValue]]:
+    for node in nodes if isinstance(nodes, list) else ():
+        if not isinstance(node, dict):
+            raise TypeError(f"an indicator of a result record is not an object: {node!r}")
         if node["children"]:
             yield from _leaves(node["children"])
         else:
             yield node
+
+
+def _text(node: Mapping[str, JsonValue], key: str) -> str:
+    """A text field of a record (scores are text in a result's JSON)."""
+    value = node[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key} of a result record is not text: {value!r}")
+    return value

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
 
 from pydantic import TypeAdapter
 
 from engine import decimals
+from engine.json_values import JsonObject
 from engine.render.common import score
 from engine.trace import Deduction, FactRead, IndicatorScore, Result
 
@@ -32,7 +32,7 @@ def render_json(result: Result) -> str:
     return json.dumps(result_dict(result), ensure_ascii=False, indent=2) + "\n"
 
 
-def result_dict(result: Result) -> dict[str, Any]:
+def result_dict(result: Result) -> JsonObject:
     """The JSON shape of a result as plain dicts, lists and strings."""
     return {
         "policy": {"id": result.policy_id, "name": result.policy_name, "version": result.policy_version,
@@ -47,7 +47,7 @@ def result_dict(result: Result) -> dict[str, Any]:
     }
 
 
-def _node(result: Result, node: IndicatorScore) -> dict[str, Any]:
+def _node(result: Result, node: IndicatorScore) -> JsonObject:
     return {
         "id": node.id,
         "name": node.name,
@@ -61,7 +61,7 @@ def _node(result: Result, node: IndicatorScore) -> dict[str, Any]:
     }
 
 
-def deduction_dict(result: Result, d: Deduction) -> dict[str, Any]:
+def deduction_dict(result: Result, d: Deduction) -> JsonObject:
     """The JSON shape of one deduction."""
     return {
         "indicator": d.indicator_id,
@@ -83,10 +83,10 @@ def deduction_dict(result: Result, d: Deduction) -> dict[str, Any]:
     }
 
 
-def fact_dict(read: FactRead) -> dict[str, Any]:
+def fact_dict(read: FactRead) -> JsonObject:
     """The JSON shape of one fact as a rule read it."""
     value = read.value
-    shown: Any = decimals.fmt(value) if isinstance(value, Decimal) else value
+    shown = decimals.fmt(value) if isinstance(value, Decimal) else value
     return {
         "name": read.name,
         "value": shown,

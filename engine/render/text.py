@@ -13,7 +13,7 @@ from engine.render.common import (
     walk,
     width,
 )
-from engine.trace import Result, Status
+from engine.trace import Deduction, Result, Status
 
 __all__ = ["render_text"]
 
@@ -75,7 +75,7 @@ def _deductions(result: Result) -> list[str]:
     return lines
 
 
-def _deduction_lines(result: Result, i: int, d, name: str, verb: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _deduction_lines(result: Result, i: int, d: Deduction, name: str, verb: str) -> list[str]:
     item = f"（{d.item}）" if d.item else ""
     flag = flags(d)
     lines = [
