@@ -14,7 +14,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+
+from engine.json_values import JsonObject, JsonValue
 
 __all__ = [
     "ErrorCode",
@@ -147,7 +148,7 @@ class Problem:
         return (loc.file, loc.line, loc.col, self.message) if loc else ("", 0, 0, self.message)
 
 
-class LocationJson(dict[str, Any]):
+class LocationJson(dict[str, JsonValue]):
     """A location as JSON, ``{"file", "line", "col"}``; printed, ``file:line:col`` as :class:`SourceLocation` is.
 
     >>> loc = LocationJson(file="f.yaml", line=3, col=5)
@@ -159,7 +160,7 @@ class LocationJson(dict[str, Any]):
         return f"{self['file']}:{self['line']}:{self['col']}"
 
 
-def problem_dict(problem: Problem) -> dict[str, Any]:
+def problem_dict(problem: Problem) -> JsonObject:
     """The one JSON shape of an error, for the HTTP API and for batch records alike.
 
     ``{"code", "message", "location": {"file", "line", "col"} or null, "field"}``; ``field`` is the

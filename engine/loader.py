@@ -11,7 +11,6 @@ import stat
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pydantic
 
@@ -160,7 +159,7 @@ def _display_problems(policy: Policy, doc: SourceDoc) -> Iterator[Problem]:
                       doc.locate(path), field_path(path))
 
 
-def _number_problems(value: Any, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:
+def _number_problems(value: object, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:
     if isinstance(value, Decimal):
         problem = decimals.limit_problem(value)
         if problem is not None:

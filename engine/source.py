@@ -27,7 +27,7 @@ from engine import decimals, input_limits
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.json_values import DocValue
 
-__all__ = ["Path", "SourceDoc", "decode", "field_path", "parse_document"]
+__all__ = ["Path", "SourceDoc", "decode", "field_path", "parse_document", "value_at"]
 
 Path = tuple[str | int, ...]
 
@@ -64,9 +64,7 @@ class SourceDoc:
 
     def sub(self, prefix: Path) -> SourceDoc:
         """The part under ``prefix`` as a document of its own; positions still point into this file."""
-        value = self.value
-        for part in prefix:
-            value = _child(value, part)
+        value = value_at(self.value, prefix)
         size = len(prefix)
 
         def rebase(table: dict[Path, _T]) -> dict[Path, _T]:
@@ -84,13 +82,21 @@ class SourceDoc:
         return SourceLocation(self.file, 1, 1)
 
 
-def _child(value: DocValue, part: str | int) -> DocValue:
-    """The value at key or index ``part``; ``KeyError`` where there is none."""
-    if isinstance(value, dict) and isinstance(part, str):
-        return value[part]
-    if isinstance(value, list) and isinstance(part, int):
-        return value[part]
-    raise KeyError(part)
+def value_at(value: DocValue, path: Path) -> DocValue:
+    """The value at ``path`` inside ``value``; ``KeyError`` (or ``IndexError``) where there is none.
+
+    >>> value_at({"indicators": [{"id": "A"}]}, ("indicators", 0, "id"))
+    'A'
+    """
+    for part in path:
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value[part]
+            continue
+        if isinstance(value, list) and isinstance(part, int):
+            value = value[part]
+            continue
+        raise KeyError(part)
+    return value
 
 
 def field_path(path: Path) -> str:
