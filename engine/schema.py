@@ -182,9 +182,11 @@ class FactsDocument(Model):
     department: str
     fiscal_year: int | None = None
     policy: str | None = None
+    policy_version: str | None = None  # checked against the policy by engine.identity
     note: str | None = None
     indicator_names: dict[str, str] = {}  # noqa: RUF012 - pydantic copies a default for every instance
     facts: dict[str, FactEntry]
+    claimed: dict[str, Decimal] | None = None  # the form's own scores; read by engine.claims
 
     @model_validator(mode="before")
     @classmethod

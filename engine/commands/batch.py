@@ -27,9 +27,11 @@ import engine
 from engine.commands.failures import report_internal
 from engine.errors import ErrorCode, JixiaoError, Problem
 from engine.firing.backends import Backend
+from engine.identity import check_identity, forced_records
+from engine.loader import facts_from_document, read_document
 from engine.render.batch_records import Summary, error_record, result_record
 
-__all__ = ["default_jobs", "expand", "is_batch", "score_files", "summary_table", "with_progress"]
+__all__ = ["default_jobs", "expand", "is_batch", "score_files", "score_task", "summary_table", "with_progress"]
 
 FACT_SUFFIXES = (".yaml", ".yml", ".json")
 _GLOB = frozenset("*?[")
@@ -57,19 +59,30 @@ def expand(args: Sequence[str]) -> list[str]:
     return sorted(found)
 
 
+Task = Callable[[engine.CompiledPolicy, Backend, str], dict[str, Any]]
 _POLICY: engine.CompiledPolicy | None = None
 _BACKEND: Backend | None = None
+_TASK: Task | None = None
 
 
-def _start(policy: engine.CompiledPolicy, backend: Callable[[], Backend]) -> None:
-    global _POLICY, _BACKEND
-    _POLICY, _BACKEND = policy, backend()
+def score_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> dict[str, Any]:
+    """The default task: score one fact file (refusing one meant for another policy or year unless
+    ``force``) and return its record."""
+    doc = read_document(path)
+    forced = check_identity(doc, policy, force=force)
+    record = result_record(engine.evaluate(policy, facts_from_document(doc, policy), backend=backend))
+    return {**record, "forced": forced_records(forced)} if forced else record
+
+
+def _start(policy: engine.CompiledPolicy, backend: Callable[[], Backend], task: Task) -> None:
+    global _POLICY, _BACKEND, _TASK
+    _POLICY, _BACKEND, _TASK = policy, backend(), task
 
 
 def _score(path: str) -> dict[str, Any]:
-    assert _POLICY is not None and _BACKEND is not None
+    assert _POLICY is not None and _BACKEND is not None and _TASK is not None
     try:
-        return result_record(engine.evaluate(_POLICY, engine.read_facts(path, _POLICY), backend=_BACKEND))
+        return _TASK(_POLICY, _BACKEND, path)
     except JixiaoError as err:
         return error_record(path, err.problem)
     except Exception as err:  # a bug must not stop the other files: report it on this file's line, log it
@@ -77,16 +90,21 @@ def _score(path: str) -> dict[str, Any]:
 
 
 def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Callable[[], Backend],
-                jobs: int, progress: Callable[[], None] = lambda: None) -> list[dict[str, Any]]:
-    """Score every file; ``jobs`` processes (1: in this process). Records in the order of ``paths``."""
+                jobs: int, progress: Callable[[], None] = lambda: None,
+                task: Task = score_task) -> list[dict[str, Any]]:
+    """Run ``task`` (default: score) on every file; ``jobs`` processes (1: in this process).
+
+    Records come in the order of ``paths``; ``task`` must be a module-level function (or a
+    ``functools.partial`` of one) so that a worker process can receive it.
+    """
     if jobs <= 1 or len(paths) <= 1:
-        _start(policy, backend)
+        _start(policy, backend, task)
         return [_tick(_score(p), progress) for p in paths]
     records: list[dict[str, Any]] = []
     chunk = max(1, min(16, len(paths) // (jobs * 16)))  # small chunks: no worker idles at the end
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start,
-                             initargs=(policy, backend)) as pool:
+                             initargs=(policy, backend, task)) as pool:
         try:
             for record in pool.map(_score, paths, chunksize=chunk):
                 records.append(_tick(record, progress))

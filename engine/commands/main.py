@@ -8,6 +8,7 @@ The view commands (explain, recover, whatif, diff) are in :mod:`engine.commands.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import os
 import sys
@@ -26,9 +27,12 @@ from engine.commands.views import BACKENDS, VIEW_COMMANDS, emit, output_option
 from engine.errors import ErrorCode, JixiaoError
 from engine.firing.backends import Backend
 from engine.firing.worker import ProcessBackend
+from engine.identity import IdentityMismatch, check_identity, forced_records, forced_text
+from engine.loader import facts_from_document, read_document
 from engine.render.batch_records import record_line, summarise
 from engine.render.html import render_page_html
 from engine.render.page_score import score_page
+from engine.render.json import result_dict
 from engine.trace import Result
 
 MAX_JOBS = 256  # each is a process: more than this is a typo, and forking 10⁵ of them would take the machine down
@@ -64,8 +68,10 @@ def main() -> None:
               callback=lambda _ctx, param, value: _finite(param, value),
               help=f"在单独的工作进程中触发规则，超过此秒数（最多 {MAX_TIMEOUT:g}）即终止并替换该进程"
                    "（firing.timeout）；默认在本进程内执行。")
+@click.option("--force", is_flag=True,
+              help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然打分（结果中注明）。")
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget | None, backend: str,
-          out: OutputTarget | None, jobs: int | None, timeout: float | None) -> None:
+          out: OutputTarget | None, jobs: int | None, timeout: float | None, force: bool) -> None:
     """按指标体系 POLICY 为事实文件 FACTS 打分。
 
     FACTS 可以是多个文件、目录或通配符（如 'facts/*.yaml'）：此时（或给出 --out 时）进入批量模式，
@@ -75,18 +81,29 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget |
     if out is not None or jixiao_batch.is_batch(facts):
         if output is not None or fmt != "text":
             raise click.UsageError("批量模式只输出 JSON Lines：请用 --out 指定结果文件，不要用 --output/--format")
-        _score_batch(policy, facts, out, factory, jobs)
+        _score_batch(policy, facts, out, factory, jobs, force)
         return
     firing = factory()
     try:
         compiled = engine.load_policy(policy)
-        result = engine.evaluate(compiled, engine.read_facts(facts[0], compiled), backend=firing)
+        doc = read_document(facts[0])
+        forced = check_identity(doc, compiled, force=force)
+        result = engine.evaluate(compiled, facts_from_document(doc, compiled), backend=firing)
     except JixiaoError as err:
         raise DataError(err) from None
     finally:
         if isinstance(firing, ProcessBackend):
             firing.close()
-    emit(RENDERERS[fmt](result), output)
+    emit(with_forced(fmt, result, forced) if forced else RENDERERS[fmt](result), output)
+
+
+def with_forced(fmt: str, result: Result, forced: tuple[IdentityMismatch, ...]) -> str:
+    """A score report that says which identity mismatches ``--force`` let through."""
+    if fmt == "json":
+        data = {**result_dict(result), "forced": forced_records(forced)}
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    note = forced_text(forced)
+    return (f"> **注意**：{note}\n\n" if fmt == "markdown" else f"注意：{note}\n") + RENDERERS[fmt](result)
 
 
 def _finite(param: click.Parameter, value: float | None) -> float | None:
@@ -97,7 +114,7 @@ def _finite(param: click.Parameter, value: float | None) -> float | None:
 
 
 def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
-                 jobs: int | None) -> None:
+                 jobs: int | None, force: bool) -> None:
     paths = jixiao_batch.expand(args)
     if not paths:
         raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
@@ -108,7 +125,7 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, 
     console = Console(stderr=True)
     with jixiao_batch.with_progress(console, len(paths)) as tick:
         records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
-                                           tick)
+                                           tick, functools.partial(jixiao_batch.score_task, force=force))
     emit("".join(record_line(r) for r in records), out)
     summary = summarise(records)
     Console(stderr=out is None, soft_wrap=True).print(jixiao_batch.summary_table(summary))
@@ -282,3 +299,9 @@ def template_command(policy: Path, xlsx_path: Path) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- review (engine/commands/review.py) ------------------------------------------------------
+from engine.commands.review import review_command  # noqa: E402  (after the helpers it uses lazily)
+
+main.add_command(review_command)

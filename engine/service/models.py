@@ -129,13 +129,21 @@ class CheckResponse(_Model):
     problems: list[ErrorItem]
 
 
-class ScoreRequest(_Model):
-    """Facts to score: a fact document (``facts``) or fact-file text (``facts_text``)."""
+class FactsRequest(_Model):
+    """Facts for a view: a fact document (``facts``) or fact-file text (``facts_text``)."""
 
     facts: dict[str, Any] | None = Field(default=None, description="事实文件的内容（JSON 对象），数值按书写精确读取")
     facts_text: str | None = Field(default=None, description="事实文件原文（YAML 或 JSON）")
     facts_name: str = Field(default="facts.yaml", max_length=200, description="用于错误定位的文件名")
     version: str | None = Field(default=None, description="指标体系版本；不写则用最新版本")
+
+
+class ScoreRequest(FactsRequest):
+    """Facts to score: a fact document (``facts``) or fact-file text (``facts_text``)."""
+
+    force: bool = Field(default=False, description="事实文件写明的指标体系（policy）、版本（policy_version）或年度"
+                                                   "（fiscal_year）与所用指标体系不符时仍然处理，并在结果中注明"
+                                                   "（默认为错误 facts.identity）")
 
 
 class Decision(_Model):
@@ -151,6 +159,8 @@ class Decision(_Model):
     total: str
     result: dict[str, Any]
     facts: dict[str, Any] | None = None
+    forced: list[dict[str, str]] = Field(default=[], description="force 放行的身份不符（只在评分的响应中；"
+                                                                  "所存事实中仍写着原来的指标体系、版本或年度）")
 
     @field_serializer("created_at")
     def _utc_z(self, moment: datetime) -> str:
@@ -167,18 +177,51 @@ def timestamp(moment: datetime) -> str:
     return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class ExplainRequest(ScoreRequest):
+class ExplainRequest(FactsRequest):
     """Facts to explain: why not full marks, and what would recover the points."""
 
     indicator: str | None = Field(default=None, description="只看这个指标及其下级")
     recover: bool = Field(default=True, description="附上逐条验证过的挽回建议")
 
 
-class WhatIfRequest(ScoreRequest):
+class WhatIfRequest(FactsRequest):
     """Facts and changes: ``set`` as in ``jixiao whatif --set``, or one ``sweep``."""
 
     set: list[str] = Field(default=[], max_length=50, description="NAME=VALUE，值的写法与事实文件相同")
     sweep: str | None = Field(default=None, description="NAME=FROM:TO:STEP")
+
+
+class ReviewRequest(ScoreRequest):
+    """A fact file with its claimed scores (``claimed``) to review, and optionally the reviewer's adjustments."""
+
+    adjustments: dict[str, Any] | None = Field(
+        default=None, description="复核调整（JSON 对象，格式同 --adjustments 文件：reviewer、adjustments 列表）")
+    adjustments_text: str | None = Field(default=None, description="复核调整文件原文（YAML 或 JSON）")
+    adjustments_name: str = Field(default="adjustments.yaml", max_length=200, description="用于错误定位的文件名")
+
+
+class ReviewDecision(_Model):
+    """A recorded review: who reviewed what, under which policy version, with which facts, and the whole review."""
+
+    id: str
+    created_at: datetime = Field(description="UTC，RFC 3339，微秒精度，以 Z 结尾：2021-12-31T08:00:00.000000Z")
+    actor: str
+    department: str
+    policy: PolicyRef
+    facts_digest: str
+    review_digest: str = Field(description="所存复核结果（review）的 JSON 文本的 SHA-256")
+    agrees: bool = Field(description="填报得分与规则得分一致（舍入差异不计）")
+    verdict: str = Field(examples=["有差异：1 项，合计 +0.310 分"])
+    difference: str | None = Field(description="填报总分 − 规则总分")
+    computed_total: str
+    adjusted_total: str = Field(description="复核调整后总分（没有复核调整时等于规则总分）")
+    review: dict[str, Any] = Field(description="完整的复核结果，与 jixiao review --format json 相同")
+    facts: dict[str, Any] | None = None
+    adjustments: dict[str, Any] | None = None
+
+    @field_serializer("created_at")
+    def _utc_z(self, moment: datetime) -> str:
+        return timestamp(moment)
 
 
 class PolicyVersionRef(_Model):

@@ -74,7 +74,7 @@ def raw_body(request: Request) -> bytes:
     return body if isinstance(body, bytes) else b""
 
 
-def facts_document(config: ServiceConfig, body: models.ScoreRequest | models.DiffRequest, raw: bytes) -> SourceDoc:
+def facts_document(config: ServiceConfig, body: models.FactsRequest | models.DiffRequest, raw: bytes) -> SourceDoc:
     """The facts of a request, parsed with positions, within the fact-count limit (every endpoint)."""
     if (body.facts is None) == (body.facts_text is None):
         raise ApiError(400, "request.facts", "请给出 facts（JSON 对象）或 facts_text（事实文件原文）之一")

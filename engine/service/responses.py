@@ -9,9 +9,9 @@ import engine
 from engine.render.json import load_result, result_dict
 from engine.service import models
 from engine.service.registry import Entry
-from engine.service.store import DecisionRecord
+from engine.service.store import DecisionRecord, ReviewRecord
 
-__all__ = ["decision", "detail", "ref", "version_info"]
+__all__ = ["decision", "detail", "ref", "review", "version_info"]
 
 
 def ref(policy: engine.CompiledPolicy) -> models.PolicyRef:
@@ -51,3 +51,15 @@ def decision(record: DecisionRecord, *, with_facts: bool, shown: dict[str, Any] 
         facts_digest=record.facts_digest, result_digest=record.result_digest, total=record.total,
         result=shown if shown is not None else result_dict(load_result(record.result)),
         facts=json.loads(record.facts) if with_facts else None)
+
+
+def review(record: ReviewRecord, *, with_inputs: bool, shown: dict[str, Any] | None = None) -> models.ReviewDecision:
+    """A stored review; its full review JSON is read back unless already at hand (``shown``)."""
+    return models.ReviewDecision(
+        id=record.id, created_at=record.created_at, actor=record.actor, department=record.department,
+        policy=models.PolicyRef(id=record.policy_id, version=record.policy_version, digest=record.policy_digest),
+        facts_digest=record.facts_digest, review_digest=record.review_digest, agrees=record.agrees,
+        verdict=record.verdict, difference=record.difference, computed_total=record.computed_total,
+        adjusted_total=record.adjusted_total, review=shown if shown is not None else json.loads(record.review),
+        facts=json.loads(record.facts) if with_inputs else None,
+        adjustments=json.loads(record.adjustments) if with_inputs and record.adjustments else None)

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, String, Text, create_engine, event, select
+from sqlalchemy import Boolean, DateTime, Engine, String, Text, create_engine, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-__all__ = ["Decision", "PolicyVersion", "Store", "default_url", "utc"]
+__all__ = ["Decision", "PolicyVersion", "Review", "ReviewRecord", "Store", "default_url", "utc"]
 
 
 class Base(DeclarativeBase):
@@ -41,6 +41,31 @@ class Decision(Base):
     total: Mapped[str] = mapped_column(String(40))
     facts: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(Text)
+
+
+class Review(Base):
+    """One review (复核), in the decision log beside the scores: who reviewed which claimed scores, under
+    which policy, with which facts and reviewer's adjustments, and the whole review."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(200))
+    policy_id: Mapped[str] = mapped_column(String(100), index=True)
+    policy_version: Mapped[str] = mapped_column(String(50))
+    policy_digest: Mapped[str] = mapped_column(String(64))
+    facts_digest: Mapped[str] = mapped_column(String(64), index=True)
+    review_digest: Mapped[str] = mapped_column(String(64))
+    agrees: Mapped[bool] = mapped_column(Boolean)
+    verdict: Mapped[str] = mapped_column(String(200))
+    difference: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    computed_total: Mapped[str] = mapped_column(String(40))
+    adjusted_total: Mapped[str] = mapped_column(String(40))
+    facts: Mapped[str] = mapped_column(Text)
+    adjustments: Mapped[str | None] = mapped_column(Text, nullable=True)
+    review: Mapped[str] = mapped_column(Text)
 
 
 class PolicyVersion(Base):
@@ -88,6 +113,29 @@ class DecisionRecord:
     result: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewRecord:
+    """A review as the API returns it."""
+
+    id: str
+    created_at: datetime
+    actor: str
+    department: str
+    policy_id: str
+    policy_version: str
+    policy_digest: str
+    facts_digest: str
+    review_digest: str
+    agrees: bool
+    verdict: str
+    difference: str | None
+    computed_total: str
+    adjusted_total: str
+    facts: str
+    adjustments: str | None
+    review: str
+
+
 class Store:
     """Database access for the service; one instance per process."""
 
@@ -124,6 +172,27 @@ class Store:
             query = query.where(Decision.policy_id == policy_id)
         with self.session() as session:
             return [_record(row) for row in session.scalars(query)]
+
+    def record_review(self, **fields: Any) -> ReviewRecord:
+        """Store a review and return it once the commit is durable."""
+        row = Review(id=uuid.uuid4().hex, created_at=datetime.now(UTC), **fields)
+        with self.session() as session:
+            session.add(row)
+        return _review(row)
+
+    def review(self, review_id: str) -> ReviewRecord | None:
+        """A stored review by id."""
+        with self.session() as session:
+            row = session.get(Review, review_id)
+            return _review(row) if row else None
+
+    def reviews(self, policy_id: str | None, limit: int, offset: int = 0) -> list[ReviewRecord]:
+        """The newest reviews, optionally of one policy, skipping the ``offset`` newest."""
+        query = select(Review).order_by(Review.created_at.desc(), Review.id).offset(offset).limit(limit)
+        if policy_id:
+            query = query.where(Review.policy_id == policy_id)
+        with self.session() as session:
+            return [_review(row) for row in session.scalars(query)]
 
     def add_policy(self, policy_id: str, version: str, digest: str, name: str, text: str, actor: str) -> None:
         """Store a policy version added through the API."""
@@ -180,3 +249,10 @@ def utc(moment: datetime) -> datetime:
 def _record(row: Decision) -> DecisionRecord:
     return DecisionRecord(row.id, utc(row.created_at), row.actor, row.department, row.policy_id, row.policy_version,
                           row.policy_digest, row.facts_digest, row.result_digest, row.total, row.facts, row.result)
+
+
+def _review(row: Review) -> ReviewRecord:
+    return ReviewRecord(row.id, utc(row.created_at), row.actor, row.department, row.policy_id, row.policy_version,
+                        row.policy_digest, row.facts_digest, row.review_digest, row.agrees, row.verdict,
+                        row.difference, row.computed_total, row.adjusted_total, row.facts, row.adjustments,
+                        row.review)

@@ -17,6 +17,7 @@ POLICY_TEXT = (ROOT / "policies" / "gz-dept-2021.yaml").read_text(encoding="utf-
 NEW_VERSION = POLICY_TEXT.replace('version: "1.0.0-r1"', 'version: "1.0.2"')
 DIFF = {"policy_a": {"id": "gz-dept-2021"}, "policy_b": {"id": "gz-dept-2021-r1p"}}
 FACTS = {"facts_text": GZ_FACTS_TEXT}
+CLAIMED_TEXT = (ROOT / "facts" / "gz-kjj-2021-claimed.yaml").read_text(encoding="utf-8")
 
 # (method, path, body, the smallest role allowed, the status that role gets)
 ENDPOINTS = [
@@ -31,6 +32,9 @@ ENDPOINTS = [
     ("POST", "/diff", DIFF, Role.SCORER, 200),
     ("POST", "/checks", {"text": POLICY_TEXT}, Role.SCORER, 200),
     ("POST", "/policies", {"text": NEW_VERSION}, Role.ADMIN, 201),
+    ("GET", "/reviews", None, Role.READER, 200),
+    ("GET", "/reviews/0123", None, Role.READER, 404),
+    ("POST", "/policies/gz-dept-2021/reviews", {"facts_text": CLAIMED_TEXT}, Role.SCORER, 201),
 ]
 HEADERS = {Role.READER: AS_READER, Role.SCORER: AS_SCORER, Role.ADMIN: AS_ADMIN}
 

@@ -21,6 +21,9 @@ from click.testing import CliRunner
 import engine
 from engine.commands.main import main
 from engine.errors import ErrorCode, JixiaoError
+from engine.identity import check_identity
+from engine.loader import facts_from_document, read_document
+from engine.views.review import review_document
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BAD = ROOT / "tests" / "bad"
@@ -39,13 +42,20 @@ INTERNAL = {ErrorCode.EVAL_AMBIGUOUS, ErrorCode.FIRING_NOT_HANDLED, ErrorCode.FI
 def want(case: Path) -> dict[str, str]:
     header = case.with_suffix(".want").read_bytes() if case.suffix == ".json" else case.read_bytes()
     text = header.decode("utf-8", errors="replace")
-    return dict(re.findall(r"^# (case|code|line|message|policy): (.*)$", text, flags=re.MULTILINE))
+    return dict(re.findall(r"^# (case|code|line|message|policy|review): (.*)$", text, flags=re.MULTILINE))
 
 
 def load(case: Path, expected: dict[str, str]) -> None:
-    if "policy" in expected:
+    """A policy (checked and compiled), a fact file (scored, as ``jixiao score`` does, identity included)
+    or, with ``# review:``, a reviewer's adjustments file for that fact file."""
+    if "review" in expected:
         policy = engine.load_policy(case.parent / expected["policy"])
-        engine.evaluate(policy, engine.read_facts(case, policy))
+        review_document(policy, read_document(case.parent / expected["review"]), adjustments=read_document(case))
+    elif "policy" in expected:
+        policy = engine.load_policy(case.parent / expected["policy"])
+        doc = read_document(case)
+        check_identity(doc, policy)
+        engine.evaluate(policy, facts_from_document(doc, policy))
     else:
         engine.load_policy(case)
 
@@ -102,7 +112,10 @@ def test_bad_command_line_is_located(case, tmp_path, monkeypatch):
 def test_cli_reports_without_traceback(case, tmp_path):
     expected = want(case)
     out = tmp_path / "out.json"
-    if "policy" in expected:
+    if "review" in expected:
+        args = ["review", str(case.parent / expected["policy"]), str(case.parent / expected["review"]),
+                "--adjustments", str(case), "--format", "json", "-o", str(out)]
+    elif "policy" in expected:
         args = ["score", str(case.parent / expected["policy"]), str(case), "--format", "json", "-o", str(out)]
     else:
         args = ["check", str(case)]

@@ -1,4 +1,5 @@
-"""Rendered reports for people, snapshot-tested: HTML and Markdown of score, explain, recover, what-if, sweep, diff.
+"""Rendered reports for people, snapshot-tested: HTML and Markdown of score, explain, recover, what-if, sweep,
+diff and review.
 
 The snapshots live in ``__snapshots__/test_snapshots/`` as ``.html`` and ``.md`` files one can open. They
 change only with ``pytest --snapshot-update``, never by hand. Paths are relative to the repository, so
@@ -25,6 +26,9 @@ CASES = {
     "sweep": ["whatif", POLICY, FACTS, "--sweep", "财政拨款收入预决算差异率=0:12:0.5"],
     "diff-seed": ["diff", POLICY, R1P, FACTS],
     "diff-variant": ["diff", POLICY, R1P, VARIANT],
+    "review-row": ["review", POLICY, "facts/gz-kjj-2021-claimed-row.yaml", "--report-only"],
+    "review-adjusted": ["review", POLICY, "facts/gz-kjj-2021-claimed-sum.yaml", "--adjustments",
+                        "reviews/gz-kjj-2021-adjustments.yaml", "--report-only"],
 }
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.service.routes import decisions, health, policies, scoring, views
+from engine.service.routes import decisions, health, policies, reviews, scoring, views
 
 __all__ = ["ROUTERS"]
 
-ROUTERS = (health.router, policies.router, scoring.router, views.router, decisions.router)
+ROUTERS = (health.router, policies.router, scoring.router, views.router, decisions.router, reviews.router)

@@ -13,6 +13,7 @@ from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 import engine
+from engine.identity import check_identity, forced_records
 from engine.loader import facts_from_document
 from engine.render.json import dump_result, result_dict
 from engine.service import models, responses
@@ -44,6 +45,7 @@ def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: 
            actor: str) -> models.Decision:
     entry = find_entry(state.registry, policy_id, body.version)
     doc = facts_document(state.config, body, raw)
+    forced = check_identity(doc, entry.policy, force=body.force)
     facts = facts_from_document(doc, entry.policy)
     result = engine.evaluate(entry.policy, facts, backend=state.config.backend)
     check_department(result.department, doc)
@@ -55,7 +57,8 @@ def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: 
         policy_digest=result.policy_digest, facts_digest=facts.digest,
         result_digest=hashlib.sha256(exact).hexdigest(), total=str(result.total),
         facts=json.dumps(doc.value, ensure_ascii=False, sort_keys=True, default=_plain), result=exact.decode())
-    return responses.decision(record, with_facts=False, shown=shown)
+    decision = responses.decision(record, with_facts=False, shown=shown)
+    return decision.model_copy(update={"forced": forced_records(forced)}) if forced else decision
 
 
 def _within_response_limit(state: ServiceState, shown: Mapping[str, object]) -> None:

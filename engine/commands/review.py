@@ -1,0 +1,116 @@
+"""``jixiao review``: check a self-evaluation's claimed scores against the rules (edge: command line).
+
+One fact file gives the review page (text, Markdown, HTML, JSON); several files, a directory or a
+glob give the batch summary, one row per unit sorted by the size of the difference, as text on
+standard output and, with ``--out``, as JSON Lines (``.jsonl``) or CSV (``.csv``). The batch runs
+on the batch scorer's process pool, so the output is the same bytes for any ``--jobs``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+import engine
+from engine.commands import batch as jixiao_batch
+from engine.commands.failures import DataError
+from engine.commands.output import OutputTarget
+from engine.commands.views import BACKENDS, emit, output_option
+from engine.errors import JixiaoError
+from engine.firing.backends import Backend
+from engine.loader import read_document
+from engine.render.html import render_page_html
+from engine.render.page_markdown import render_page_markdown
+from engine.render.page_review import review_page
+from engine.render.page_text import render_page_text
+from engine.render.review_json import review_json, review_record
+from engine.render.review_records import records_csv, records_jsonl, sort_records, summary_page
+from engine.views.review import review_document
+
+__all__ = ["review_command", "review_task"]
+
+PAGES = {"text": render_page_text, "markdown": render_page_markdown, "html": render_page_html}
+OUT_SUFFIXES = {".jsonl": records_jsonl, ".csv": records_csv}
+MAX_JOBS = 256  # as for batch scoring: each job is a process
+
+
+def review_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> dict[str, Any]:
+    """Review one fact file and return its batch record (run inside a batch worker)."""
+    return review_record(review_document(policy, read_document(path), force=force, backend=backend))
+
+
+@click.command(name="review")
+@click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("facts", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html", "json"]), default="text",
+              show_default=True, help="单个文件的输出格式：text、markdown、html（单个自包含网页）、json。")
+@output_option()
+@click.option("--adjustments", type=click.Path(dir_okay=False, path_type=Path),
+              help="复核调整文件（复核人的酌情扣分或更正系数，附理由和复核人）；只用于单个事实文件。")
+@click.option("--force", is_flag=True,
+              help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然复核（结果中注明）。")
+@click.option("--report-only", is_flag=True, help="有差异时退出码仍为 0（默认有差异时为 1）。")
+@output_option("out", None, "批量模式：把汇总写成 JSON Lines（.jsonl）或 CSV（.csv），原子写入（同 --output 的规则）。")
+@click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=None,
+              help=f"批量模式的进程数（最多 {MAX_JOBS}）；默认用全部 CPU 核。")
+@click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
+              help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")
+def review_command(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget | None,
+                   adjustments: Path | None, force: bool, report_only: bool, out: OutputTarget | None,
+                   jobs: int | None, backend: str) -> None:
+    """复核：把事实文件中填报的得分（claimed）与按指标体系 POLICY 算出的得分逐项对照。
+
+    区分“与规则不符”（规则给出的得分不同，附规则的扣分追踪）和“表内算术”（上级与下级之和、总分与各项之和不符，
+    超过分值或为负），舍入造成的差异单列、不计为差异。有差异时退出码为 1（--report-only 时为 0）。
+    FACTS 为多个文件、目录或通配符时（或给出 --out 时）批量复核，输出每个单位一行的汇总表。
+    """
+    if out is not None or jixiao_batch.is_batch(facts):
+        if output is not None or fmt != "text" or adjustments is not None:
+            raise click.UsageError("批量复核只输出汇总表：请用 --out FILE.jsonl|FILE.csv，不要用 --output/--format/"
+                                   "--adjustments")
+        if out is not None and Path(out.given).suffix not in OUT_SUFFIXES:
+            raise click.UsageError(f"--out 的文件名应以 .jsonl 或 .csv 结尾：{out}")
+        _batch(policy, facts, out, BACKENDS[backend], jobs, force, report_only)
+        return
+    try:
+        compiled = engine.load_policy(policy)
+        extra = read_document(adjustments) if adjustments is not None else None
+        view = review_document(compiled, read_document(facts[0]), adjustments=extra, force=force,
+                               backend=BACKENDS[backend]())
+    except JixiaoError as err:
+        raise DataError(err) from None
+    emit(review_json(view) if fmt == "json" else PAGES[fmt](review_page(view)), output)
+    if not view.agrees and not report_only:
+        sys.exit(1)
+
+
+def _batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
+           jobs: int | None, force: bool, report_only: bool) -> None:
+    paths = jixiao_batch.expand(args)
+    if not paths:
+        raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
+    try:
+        compiled = engine.load_policy(policy)
+    except JixiaoError as err:
+        raise DataError(err) from None
+    task = functools.partial(review_task, force=force)
+    with jixiao_batch.with_progress(Console(stderr=True), len(paths)) as tick:
+        records = sort_records(jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
+                                                        tick, task))
+    if out is not None:
+        emit(OUT_SUFFIXES[Path(out.given).suffix](records), out)
+    click.echo(render_page_text(summary_page(records, f"{compiled.meta.id} 版本 {compiled.meta.version}")), nl=False)
+    for record in records:
+        if "error" in record:
+            error = record["error"]
+            click.echo(f"{error['location'] or record['file']}: {error['code']}: {error['message']}", err=True)
+    failed = any("error" in r for r in records)
+    differs = any(r.get("findings") for r in records)
+    if failed or (differs and not report_only):
+        sys.exit(1)
