@@ -66,8 +66,10 @@ _TASK: Task | None = None
 
 
 def score_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> dict[str, Any]:
-    """The default task: score one fact file (refusing one meant for another policy or year unless
-    ``force``) and return its record."""
+    """The default task: score one fact file and return its record.
+
+    A file meant for another policy or year is refused unless ``force``.
+    """
     doc = read_document(path)
     forced = check_identity(doc, policy, force=force)
     record = result_record(engine.evaluate(policy, facts_from_document(doc, policy), backend=backend))

@@ -31,8 +31,8 @@ from engine.identity import IdentityMismatch, check_identity, forced_records, fo
 from engine.loader import facts_from_document, read_document
 from engine.render.batch_records import record_line, summarise
 from engine.render.html import render_page_html
-from engine.render.page_score import score_page
 from engine.render.json import result_dict
+from engine.render.page_score import score_page
 from engine.trace import Result
 
 MAX_JOBS = 256  # each is a process: more than this is a typo, and forking 10⁵ of them would take the machine down

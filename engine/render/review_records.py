@@ -1,5 +1,4 @@
-"""Batch review, the pure parts: the records of many units, sorted, as a table, JSON Lines or CSV
-(stage: render; pure).
+"""Batch review, the pure parts: many units' records, sorted, as a table, JSON Lines or CSV (stage: render; pure).
 
 A record is :func:`engine.render.review_json.review_record` for a reviewed file or
 ``{"file", "error": {code, message, location}}`` for a file that could not be reviewed. Records are

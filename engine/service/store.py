@@ -44,8 +44,11 @@ class Decision(Base):
 
 
 class Review(Base):
-    """One review (复核), in the decision log beside the scores: who reviewed which claimed scores, under
-    which policy, with which facts and reviewer's adjustments, and the whole review."""
+    """One review (复核), in the decision log beside the scores.
+
+    Who reviewed which claimed scores, under which policy, with which facts and reviewer's
+    adjustments, and the whole review.
+    """
 
     __tablename__ = "reviews"
 
