@@ -29,7 +29,7 @@ from engine.firing.backends import Backend
 from engine.firing.worker import ProcessBackend
 from engine.identity import IdentityMismatch, check_identity, forced_records, forced_text
 from engine.loader import facts_from_document, read_document
-from engine.render.batch_records import record_line, summarise
+from engine.render.batch_records import error_line, record_line, summarise
 from engine.render.html import render_page_html
 from engine.render.json import result_dict
 from engine.render.page_score import score_page
@@ -130,9 +130,8 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, 
     summary = summarise(records)
     Console(stderr=out is None, soft_wrap=True).print(jixiao_batch.summary_table(summary))
     for record in records:
-        if "error" in record:
-            error = record["error"]
-            click.echo(f"{error['location'] or record['file']}: {error['code']}: {error['message']}", err=True)
+        if (line := error_line(record)) is not None:
+            click.echo(line, err=True)
     if summary.failed:
         sys.exit(1)
 

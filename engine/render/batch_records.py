@@ -19,7 +19,7 @@ from engine.json_values import JsonObject, JsonValue
 from engine.render.json import result_dict
 from engine.trace import Result
 
-__all__ = ["LostPoints", "Summary", "error_record", "record_line", "result_record", "summarise"]
+__all__ = ["LostPoints", "Summary", "error_line", "error_record", "record_line", "result_record", "summarise"]
 
 
 def result_record(result: Result) -> JsonObject:
@@ -40,6 +40,21 @@ def error_record(file: str, problem: Problem) -> JsonObject:
     'f.yaml:3:5'
     """
     return {"file": file, "error": problem_dict(problem)}
+
+
+def error_line(record: Mapping[str, JsonValue]) -> str | None:
+    """The line the command line prints for a record of a file that failed, else None.
+
+    >>> from engine.errors import ErrorCode, SourceLocation
+    >>> error_line(error_record("f.yaml", Problem(ErrorCode.FACTS_UNIT, "单位不对", SourceLocation("f.yaml", 3, 5))))
+    'f.yaml:3:5: facts.unit: 单位不对'
+    >>> error_line({"file": "g.yaml", "total": "90"}) is None
+    True
+    """
+    error = record.get("error")
+    if not isinstance(error, dict):
+        return None
+    return f"{error['location'] or record['file']}: {error['code']}: {error['message']}"
 
 
 def record_line(record: Mapping[str, JsonValue]) -> str:
