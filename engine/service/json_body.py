@@ -149,9 +149,9 @@ def _literal_offset(text: str, literal: str) -> int:
     return 0
 
 
-def _has_surrogate(value: Any) -> bool:
+def _has_surrogate(value: object) -> bool:
     """Whether a parsed JSON value holds a lone surrogate in any key or string (walked without recursion)."""
-    stack = [value]
+    stack: list[object] = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
