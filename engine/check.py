@@ -49,6 +49,7 @@ def check_policy(policy: Policy, doc: SourceDoc) -> list[Problem]:
         problems += _check_weights(node, path, doc)
         if node.rule is not None:
             problems += _check_facts(policy, node.rule, (*path, "rule"), doc)
+    problems += _check_total(policy, doc)
     return problems
 
 
@@ -74,8 +75,7 @@ def _check_ids(node: Indicator, path: Path, seen: dict[str, Path], doc: SourceDo
 def _check_weights(node: Indicator, path: Path, doc: SourceDoc) -> list[Problem]:
     if not node.children or node.max is None or node.weights_note:
         return []
-    weighted = [c.max for c in node.children
-                if c.max is not None and not (c.rule is not None and kind_of(c.rule).adjusts_total)]
+    weighted = _weighted(node.children)
     total = sum(weighted, Decimal(0))
     if total == node.max:
         return []
@@ -83,6 +83,25 @@ def _check_weights(node: Indicator, path: Path, doc: SourceDoc) -> list[Problem]
     return [_problem(doc, ErrorCode.POLICY_WEIGHTS_SUM, (*path, "max"),
                      f"指标「{node.name}」分值为 {decimals.fmt(node.max)}，下级指标分值合计 {parts} = "
                      f"{decimals.fmt(total)}，不相等（如确有理由，请写 weights_note 说明）")]
+
+
+def _weighted(nodes: tuple[Indicator, ...]) -> list[Decimal]:
+    return [c.max for c in nodes if c.max is not None and not (c.rule is not None and kind_of(c.rule).adjusts_total)]
+
+
+def _check_total(policy: Policy, doc: SourceDoc) -> list[Problem]:
+    """The top-level indicators add up to ``total.max`` (加减分 aside), unless ``total.weights_note`` says why."""
+    if policy.total.weights_note:
+        return []
+    weighted = _weighted(policy.indicators)
+    total = sum(weighted, Decimal(0))
+    if total == policy.total.max:
+        return []
+    parts = " + ".join(decimals.fmt(w) for w in weighted)
+    return [_problem(doc, ErrorCode.POLICY_TOTAL, ("total", "max"),
+                     f"总分满分 total.max 为 {decimals.fmt(policy.total.max)}，一级指标分值合计 {parts} = "
+                     f"{decimals.fmt(total)}，不相等"
+                     "（如确有理由，如原表只公开了一部分，请写 total.weights_note 说明）")]
 
 
 def _check_facts(policy: Policy, rule: Rule, path: Path, doc: SourceDoc) -> list[Problem]:

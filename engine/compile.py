@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from decimal import Decimal
 
 from engine import expr
@@ -70,6 +71,8 @@ class CompiledIndicator:
     children: tuple[CompiledIndicator, ...]
     leaf: LeafPlan | None
     location: SourceLocation
+    weights_note: str | None = None
+    unseen: bool = False
 
     def walk(self) -> Iterator[CompiledIndicator]:
         """This node and every node below it, depth first."""
@@ -101,6 +104,8 @@ class CompiledPolicy:
     rules: Mapping[str, Rule]
     inferred_rules: int
     branch_of: Mapping[str, Mapping[str, Branch]]
+    # a project-form template (engine.project_form): a fact document → (its project's policy, the document)
+    instantiate: Callable[[SourceDoc], tuple[CompiledPolicy, SourceDoc]] | None = field(default=None, compare=False)
 
     def nodes(self) -> Iterator[CompiledIndicator]:
         """Every node, depth first in policy order."""
@@ -111,12 +116,35 @@ class CompiledPolicy:
         """All indicator ids."""
         return frozenset(n.id for n in self.nodes())
 
+    def rule_reads(self) -> tuple[tuple[str, str | None, tuple[str, ...], SourceLocation], ...]:
+        """Each rule: its id, its ``applicable_if`` fact, the facts it reads directly and its location."""
+        return tuple((n.leaf.rule.id, n.leaf.rule.applicable_if, n.leaf.reads, n.leaf.location)
+                     for n in self.nodes() if n.leaf is not None)
+
 
 def policy_digest(policy: Policy) -> str:
     """SHA-256 of the canonical JSON of the validated policy."""
-    canonical = json.dumps(policy.model_dump(mode="json"), ensure_ascii=False, sort_keys=True,
+    canonical = json.dumps(_without_later_defaults(policy.model_dump(mode="json")), ensure_ascii=False, sort_keys=True,
                            separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _without_later_defaults(dumped: dict[str, Any]) -> dict[str, Any]:
+    """The dump without keys added later at their defaults, so a policy that does not use them keeps its digest."""
+    if dumped.get("project_form") is None:
+        dumped.pop("project_form", None)
+    if dumped["policy"].get("report_title") == "部门整体支出绩效自评":
+        dumped["policy"].pop("report_title")
+
+    def walk(nodes: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            rule = node.get("rule")
+            if isinstance(rule, dict) and rule.get("kind") == "judgement" and rule.get("points") is None:
+                rule.pop("points", None)
+            walk(node.get("children") or [])
+
+    walk(dumped["indicators"])
+    return dumped
 
 
 def compile_policy(policy: Policy, doc: SourceDoc) -> CompiledPolicy:
@@ -254,7 +282,7 @@ def _constraints(parser: _Parser) -> tuple[ConstraintDecl, ...]:
         if not isinstance(parsed, expr.Compare | expr.BoolOp):
             parser.fail(ErrorCode.EXPR_NOT_ALLOWED, path, f"约束「{constraint.when}」应为比较（如 a <= b）")
             continue
-        out.append(ConstraintDecl(parsed, constraint.message, parser.doc.locate(path)))
+        out.append(ConstraintDecl(parsed, constraint.message, parser.doc.locate(path), constraint.severity))
     return tuple(out)
 
 
@@ -277,7 +305,8 @@ class _Tree:
         leaf = self.leaf(node.rule, (*path, "rule"), node.max) if node.rule is not None else None
         if node.max is not None:
             self.maxima.append(node.max)
-        return CompiledIndicator(node.id, node.name, node.max, ancestors, children, leaf, self.parser.doc.locate(path))
+        return CompiledIndicator(node.id, node.name, node.max, ancestors, children, leaf, self.parser.doc.locate(path),
+                                 node.weights_note, node.unseen)
 
     def leaf(self, rule: Rule, path: Path, weight: Decimal | None) -> LeafPlan | None:
         kind = kind_of(rule)

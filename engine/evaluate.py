@@ -44,6 +44,8 @@ def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = 
         JixiaoError: a value no rule case covers (``eval.*``) or a firing failure (``firing.*``).
     """
     backend = backend or default_backend()
+    if policy.instantiate is not None and facts.policy is not None:  # a project-form template's project
+        policy = facts.policy
     with decimal.localcontext() as ctx:
         ctx.prec = 34
         ctx.rounding = decimals.ROUNDING_MODES[policy.rounding.mode]
@@ -82,18 +84,24 @@ class _Run:
             total=decimals.normalise(total), grade=self.grade(total), indicators=roots,
             min_places=self.policy.display.display.min_places,
             max_places=self.policy.display.display.max_places, inferred_rules=self.policy.inferred_rules,
+            findings=self.facts.findings,
+            declared_max=self.policy.total.max if self.policy.total.weights_note else None,
+            weights_note=self.policy.total.weights_note,
+            title=meta.report_title,
         )
 
     def node(self, node: CompiledIndicator) -> IndicatorScore:
         name = self.facts.indicator_names.get(node.id, node.name)
         if node.leaf is not None:
             return self.leaf(node, node.leaf, name)
+        if node.unseen:  # the score is unknown: 0 known points, all of max unseen (IndicatorScore.unseen)
+            return IndicatorScore(node.id, name, node.max, ZERO, Status.UNSEEN, (), (), None, node.location)
         children = tuple(self.node(c) for c in node.children)
         score = sum((c.score for c in children), ZERO)
         excluded = sum(((c_max - (c.max or ZERO)) for c, c_max in _declared(node, children)), ZERO)
         assert node.max is not None
         return IndicatorScore(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
-                              children, (), None, node.location)
+                              children, (), None, node.location, node.weights_note)
 
     def leaf(self, node: CompiledIndicator, plan: LeafPlan, name: str) -> IndicatorScore:
         weight = node.max if node.max is not None else ZERO
@@ -231,7 +239,7 @@ def _plain(value: object) -> str:
 def _read(fact: FactValue) -> FactRead:
     value = fact.value
     shown: Decimal | bool | str = f"{len(value)} 项目标" if isinstance(value, tuple) else value
-    return FactRead(fact.name, shown, fact.unit, fact.location, fact.derivation, fact.quote)
+    return FactRead(fact.name, shown, fact.unit, fact.location, fact.derivation, fact.quote, fact.source, fact.note)
 
 
 def facts_read(policy: CompiledPolicy, node: CompiledIndicator) -> set[str]:

@@ -8,6 +8,7 @@ what changes; :func:`merge` lays it over the parent by stable ids. The format::
     rounding / total / grading: …   # merged key by key (a mapping merges, anything else replaces)
     facts:                          # by fact name: a new name is added, a known one merged,
       某事实: {…}                    #   ``null`` removes it
+    constraints: [{when: …, message: …, severity: warning}]   # added after the parent's
     indicators:                     # by indicator id (a mapping, not a list)
       A1.2: {rule: {…}}             # known id: merged key by key; a rule whose ``kind`` changes
                                     #   is replaced whole, otherwise merged key by key
@@ -36,7 +37,7 @@ from engine.source import Path, SourceDoc, field_path
 __all__ = ["EXTENDS", "merge", "parent_name", "resolve"]
 
 EXTENDS = "extends"
-SECTIONS = ("policy", "rounding", "total", "grading", "facts", "indicators")
+SECTIONS = ("policy", "rounding", "total", "grading", "facts", "constraints", "indicators")
 PLACEMENT = ("parent", "after")
 _NAME_CHARS = 255  # a file name, as most file systems allow
 _READ_FAILURES = (ErrorCode.SOURCE_NOT_FOUND, ErrorCode.SOURCE_UNREADABLE, ErrorCode.LIMIT_FILE_SIZE)
@@ -139,6 +140,8 @@ class _Merger:
                 out[key] = self.indicators(value)
             elif key == "facts":
                 out[key] = self.facts(out.get(key), value)
+            elif key == "constraints":
+                out[key] = self.constraints(out.get(key), value)
             else:
                 out[key] = _merge(out.get(key), value, (key,), (self.child, (key,)), self.origins)
         return out
@@ -157,6 +160,18 @@ class _Merger:
             else:
                 out[name] = _merge(out.get(name, _MISSING), spec, path, (self.child, path), self.origins)
         return out
+
+    # -- constraints ---------------------------------------------------------------------
+    def constraints(self, base: Any, over: Any) -> Any:
+        """The child's constraints are added after the parent's (a child cannot drop a check)."""
+        if not isinstance(over, list):
+            self.fail(("constraints",), "继承文件中的 constraints 应为列表：其中的约束追加在父指标体系的约束之后",
+                      key=False)
+            return base
+        inherited = base if isinstance(base, list) else []
+        for j in range(len(over)):
+            self.origins[("constraints", len(inherited) + j)] = (self.child, ("constraints", j))
+        return [*inherited, *over]
 
     # -- indicators ----------------------------------------------------------------------
     def indicators(self, over: DocValue) -> list[DocValue]:

@@ -7,6 +7,7 @@ rounding and checked against a value the file states for them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -23,9 +24,10 @@ from engine.json_values import DocValue
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
+from engine.trace import Finding
 
 __all__ = ["ConstraintDecl", "FactDecl", "FactFile", "FactRules", "FactValue", "Facts", "Target", "facts_digest",
-           "validate_against", "validate_facts"]
+           "refuse_findings", "validate_against", "validate_facts"]
 
 FactScalar = Decimal | bool | str
 FACT_FIELDS = model_field_names([FactsDocument, TargetItem])
@@ -54,6 +56,8 @@ class FactValue:
     quote: str | None = None
     derivation: str | None = None
     inputs: tuple[str, ...] = ()
+    source: str | None = None  # the fact file's ``source``: where in the report the value is stated
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,7 @@ class ConstraintDecl:
     expr: expr.Expr
     message: str
     location: SourceLocation
+    severity: str = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,9 @@ class Facts:
     values: Mapping[str, FactValue]
     indicator_names: Mapping[str, str]
     digest: str
+    findings: tuple[Finding, ...] = ()
+    policy: Any = None  # for a project-form template: the project's own compiled policy (engine.project_form)
+    document: Any = None  # ... and the fact document with one fact per row, which that policy validates
 
     def __getitem__(self, name: str) -> FactValue:
         return self.values[name]
@@ -111,7 +119,7 @@ def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: f
     values = dict(checker.check_all(parsed))
     if not checker.problems:
         values = _derive_all(values, decls, checker)
-        _check_constraints(values, constraints, checker)
+        findings = _check_constraints(values, constraints, checker)
     names = dict(parsed.indicator_names)
     unknown = [iid for iid in names if iid not in indicator_ids]
     for count, iid in enumerate(unknown, start=1):  # as for unknown facts: suggest only where it can be shown
@@ -119,7 +127,7 @@ def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: f
         checker.add(ErrorCode.FACTS_UNKNOWN, ("indicator_names", iid), f"未知指标「{iid}」{hint}", key=True)
     if checker.problems:
         raise PolicyErrors(checker.problems)
-    return Facts(doc.file, parsed.department, values, names, digest)
+    return Facts(doc.file, parsed.department, values, names, digest, findings)
 
 
 def _check_size(doc: SourceDoc) -> None:
@@ -177,7 +185,8 @@ class _Checker:
             return None
         if isinstance(value, Decimal) and not self.check_range(name, value, spec, path):
             return None
-        return FactValue(name, value, spec.unit, self.doc.locate(path), entry.quote)
+        return FactValue(name, value, spec.unit, self.doc.locate(path), entry.quote, source=entry.source,
+                         note=entry.note)
 
     def check_unit(self, name: str, entry: FactEntry, spec: FactSpec) -> bool:
         if spec.unit is None or spec.type in ("boolean", "enum", "targets"):
@@ -310,7 +319,9 @@ _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
 def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[ConstraintDecl, ...],
-                       checker: _Checker) -> None:
+                       checker: _Checker) -> tuple[Finding, ...]:
+    """Check every constraint: a broken ``error`` one is a problem, a broken ``warning`` one a finding."""
+    findings: list[Finding] = []
     for constraint in constraints:
         names = expr.free_names(constraint.expr)
         if any(n not in values for n in names):
@@ -326,10 +337,14 @@ def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[Const
         first = values[names[0]]
         where = first.location or checker.doc.locate(("facts",))
         shown = expr.render(constraint.expr, env)  # type: ignore[arg-type]
-        checker.problems.append(Problem(
-            ErrorCode.FACTS_CONSTRAINT,
-            f"{constraint.message}：{expr.render(constraint.expr)}，即 {shown}，不成立（约束见 {constraint.location}）",
-            where, f"facts.{names[0]}"))
+        message = (f"{constraint.message}：{expr.render(constraint.expr)}，即 {shown}，"
+                   f"不成立（约束见 {constraint.location}）")
+        if constraint.severity == "warning":
+            findings.append(Finding(str(ErrorCode.FACTS_CONSTRAINT), message, where, f"facts.{names[0]}",
+                                    constraint.location))
+            continue
+        checker.problems.append(Problem(ErrorCode.FACTS_CONSTRAINT, message, where, f"facts.{names[0]}"))
+    return tuple(findings)
 
 
 def _coerce(raw: object, spec: FactSpec) -> FactScalar | list[object] | None:
@@ -371,7 +386,8 @@ def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
             continue
         values[decl.name] = FactValue(decl.name, derived.value, decl.spec.unit,
                                       stated.location if stated else None,
-                                      stated.quote if stated else None, derived.derivation, inputs)
+                                      stated.quote if stated else None, derived.derivation, inputs,
+                                      stated.source if stated else None, stated.note if stated else None)
     return values
 
 
@@ -442,6 +458,10 @@ class FactRules(Protocol):
         """Every indicator id (``indicator_names`` may only name these)."""
         ...
 
+    def rule_reads(self) -> tuple[tuple[str, str | None, tuple[str, ...], SourceLocation], ...]:
+        """Each rule: its id, its ``applicable_if`` fact, the facts it reads and its place in the policy."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class FactFile:
@@ -468,8 +488,46 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
     """
     if not isinstance(doc.value, dict):
         raise PolicyErrors([Problem(ErrorCode.FACTS_SCHEMA, "事实文件的顶层应为映射（键: 值）", doc.locate(()))])
-    return validate_facts(doc, policy.facts, policy.indicator_ids(),
-                          facts_digest(doc.value) if digest is None else digest, policy.constraints)
+    instantiate = getattr(policy, "instantiate", None)
+    if instantiate is not None:  # a project-form template: the rows make the project's own policy
+        digest = facts_digest(doc.value) if digest is None else digest
+        project, doc = instantiate(doc)
+        found = validate_facts(doc, project.facts, project.indicator_ids(), digest, project.constraints)
+        _check_reads(project, doc, found)
+        return dataclasses.replace(found, policy=project, document=doc)
+    facts = validate_facts(doc, policy.facts, policy.indicator_ids(),
+                           facts_digest(doc.value) if digest is None else digest, policy.constraints)
+    _check_reads(policy, doc, facts)
+    return facts
+
+
+def _check_reads(policy: FactRules, doc: SourceDoc, facts: Facts) -> None:
+    """A rule that would score needs every fact it reads: an optional fact the file leaves out is found
+    here, located at the file's ``facts`` and the rule, not when the rule fires."""
+    problems = []
+    for rule_id, applicable_if, reads, location in policy.rule_reads():
+        if applicable_if is not None and facts.values.get(applicable_if, None) is not None \
+                and facts.values[applicable_if].value is False:
+            continue  # not applicable: the rule reads nothing else
+        for name in reads:
+            if name not in facts.values:
+                problems.append(Problem(
+                    ErrorCode.FACTS_MISSING, f"规则 {rule_id}（{location}）需要事实「{name}」，事实文件未填报"
+                    f"（该事实声明为可选，但这条规则要用它）", doc.locate(("facts",), key=True), f"facts.{name}"))
+    if problems:
+        raise PolicyErrors(problems)
+
+
+def refuse_findings(facts: Facts) -> Facts:
+    """``--strict``: the facts unchanged when they have no findings, else every finding as an error.
+
+    Raises:
+        PolicyErrors: one located problem per finding, with the code it carries.
+    """
+    if facts.findings:
+        raise PolicyErrors([Problem(ErrorCode(f.code), f"{f.message}（--strict：发现按错误处理）", f.location, f.field)
+                            for f in facts.findings])
+    return facts
 
 
 def facts_digest(value: DocValue) -> str:

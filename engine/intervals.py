@@ -62,6 +62,16 @@ class Interval:
         hi, hi_closed = _min_hi((self.hi, self.hi_closed), (other.hi, other.hi_closed))
         return Interval(lo, lo_closed, hi, hi_closed)
 
+    def scaled(self, factor: Decimal) -> Interval:
+        """The interval with both bounds multiplied by a positive ``factor``.
+
+        >>> str(parse_interval("[60, 80]").scaled(Decimal("0.1")))
+        '[6, 8]'
+        """
+        lo = None if self.lo is None else self.lo * factor
+        hi = None if self.hi is None else self.hi * factor
+        return Interval(lo, self.lo_closed, hi, self.hi_closed)
+
     def witness(self) -> Decimal:
         """A value inside the (non-empty) interval, for messages and tests.
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import stat
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pydantic
 
-from engine import decimals, extend, input_limits, names
+from engine import decimals, extend, input_limits, names, project_form
 from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
 from engine.excel import reader as workbook
@@ -118,7 +119,29 @@ def policy_from_text(text: str, name: str, read_parent: Callable[[str], SourceDo
     confined to its own policy folder).
     """
     doc = extend.resolve(parse_document(text, name), read_parent or read_document)
+    if project_form.is_template(doc):
+        return _template(doc)
     return compile_policy(validate_policy(doc), doc)
+
+
+def _template(doc: SourceDoc) -> CompiledPolicy:
+    """A project-form template: compiled alone (its fixed part), and able to instantiate a project's policy."""
+    alone, _ = project_form.expand(doc, None)
+    compiled = compile_policy(validate_policy(alone), alone)
+    return dataclasses.replace(compiled, instantiate=_Instantiator(doc))
+
+
+class _Instantiator:
+    """A template's fact document → its project's compiled policy and the document with one fact per row."""
+
+    def __init__(self, doc: SourceDoc) -> None:
+        self.doc = doc
+        self.form = project_form.ProjectForm.model_validate(doc.value["project_form"])  # validated already
+
+    def __call__(self, facts: SourceDoc) -> tuple[CompiledPolicy, SourceDoc]:
+        policy_doc, facts_doc = project_form.expand(self.doc, facts)
+        assert facts_doc is not None
+        return compile_policy(validate_policy(policy_doc), policy_doc), facts_doc
 
 
 def read_document(path: str | Path) -> SourceDoc:
@@ -137,6 +160,9 @@ def validate_policy(doc: SourceDoc) -> Policy:
     if not isinstance(doc.value, dict):
         raise JixiaoError(ErrorCode.POLICY_SCHEMA, "指标体系文件的顶层应为映射（键: 值）", doc.locate(()))
     names.check_policy_size(doc)
+    review = list(_needs_review(doc.value.get("indicators"), ("indicators",), doc))
+    if review:
+        raise PolicyErrors(review)
     try:
         policy = Policy.model_validate(doc.value)
     except pydantic.ValidationError as err:
@@ -146,6 +172,23 @@ def validate_policy(doc: SourceDoc) -> Policy:
     if problems:
         raise PolicyErrors(problems)
     return policy
+
+
+def _needs_review(nodes: Any, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:
+    """A draft from ``jixiao import`` marks each rule it could not read ``needs_review``: refused until resolved."""
+    if not isinstance(nodes, list):
+        return
+    for i, node in enumerate(nodes):
+        if not isinstance(node, dict):
+            continue
+        rule = node.get("rule")
+        if isinstance(rule, dict) and "needs_review" in rule:
+            where = (*path, i, "rule", "needs_review")
+            yield Problem(ErrorCode.POLICY_NEEDS_REVIEW,
+                          f"指标「{node.get('name', node.get('id', ''))}」的规则仍标记为待复核（needs_review："
+                          f"{rule['needs_review']}）：按评分标准写出规则类型和参数后删去 needs_review",
+                          doc.locate(where), field_path(where))
+        yield from _needs_review(node.get("children"), (*path, i, "children"), doc)
 
 
 def _display_problems(policy: Policy, doc: SourceDoc) -> Iterator[Problem]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import Field, model_validator
 
 from engine.decimals import RoundingMode
+from engine.project_form import FormRow, ProjectForm
 from engine.rules import KINDS, kind_of
 from engine.rules.base import Model, RuleBase
 
@@ -49,6 +50,7 @@ class Meta(Model):
     version: str
     sources: tuple[SourceRef, ...] = ()
     note: str | None = None
+    report_title: str = Field(default="部门整体支出绩效自评", description="报告标题（如 项目支出绩效自评）")
 
 
 class Rounding(Model):
@@ -75,8 +77,12 @@ class ScoreRounding(Model):
 class Total(Model):
     """The total: its declared maximum and whether bonus points may lift it above a cap."""
 
-    max: Decimal
-    cap: Decimal | None = None
+    max: Decimal = Field(description="总分满分；一级指标分值（加减分项除外）之和必须等于它，"
+                                     "否则写 weights_note 说明原因")
+    cap: Decimal | None = Field(default=None, description="加分后总分的上限")
+    weights_note: str | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="一级指标分值之和不等于 max 的原因（如原表只公开了一部分指标）；写了才不报 policy.total")
 
 
 class Grade(Model):
@@ -110,11 +116,22 @@ class FactSpec(Model):
     on_division_by_zero: Decimal | None = None
 
 
-class Constraint(Model):
-    """A condition every fact file must meet (e.g. 已实现目标数 ≤ 申报目标数)."""
+Severity = Literal["error", "warning"]
 
-    when: str
-    message: str
+
+class Constraint(Model):
+    """A condition every fact file must meet (e.g. 已实现目标数 ≤ 申报目标数).
+
+    ``severity: warning`` makes a broken constraint a finding: reported beside the score instead
+    of refusing the file (``--strict`` turns findings back into errors).
+    """
+
+    when: str = Field(description="必须成立的比较，如 `已实现绩效目标数 <= 申报绩效目标数`")
+    message: str = Field(description="不成立时给出的中文说明")
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    severity: Severity = Field(
+        default="error", exclude_if=lambda v: v == "error",
+        description="error（默认）：不成立则拒绝事实文件；warning：作为发现（finding）与得分一并报告，不阻止评分")
 
 
 if TYPE_CHECKING:
@@ -131,11 +148,21 @@ class Indicator(Model):
     max: Decimal | None = Field(default=None, ge=0)
     rule: Rule | None = None
     children: tuple[Indicator, ...] = ()
-    weights_note: str | None = None
+    weights_note: str | None = Field(
+        default=None,
+        description="下级指标分值之和不等于本指标分值的原因；写了才不报 policy.weights_sum，差额在各输出中列明")
     note: str | None = None
+    unseen: bool = Field(
+        default=False, exclude_if=lambda v: not v,
+        description="原表在此被截断、看不到这一指标：它的分值计入满分，得分未知（输出中写“未见”）；"
+                    "不写 rule 和 children")
 
     @model_validator(mode="after")
     def _leaf_or_inner(self) -> Indicator:
+        if self.unseen:
+            if self.rule is not None or self.children or self.max is None:
+                raise ValueError("未见（unseen）指标只写 id、name、max，不写 rule 和 children")
+            return self
         if (self.rule is None) == (not self.children):
             raise ValueError("指标必须二选一：叶子指标写 rule，上级指标写 children")
         if self.max is None and not (self.rule is not None and kind_of(self.rule).adjusts_total):
@@ -153,6 +180,7 @@ class Policy(Model):
     facts: dict[str, FactSpec]
     constraints: tuple[Constraint, ...] = ()
     indicators: tuple[Indicator, ...] = Field(min_length=1)
+    project_form: ProjectForm | None = None
 
 
 class TargetItem(Model):
@@ -184,8 +212,9 @@ class FactsDocument(Model):
     policy: str | None = None
     policy_version: str | None = None  # checked against the policy by engine.identity
     note: str | None = None
-    indicator_names: dict[str, str] = {}  # noqa: RUF012 - pydantic copies a default for every instance
-    facts: dict[str, FactEntry]
+    indicator_names: dict[str, str] = {}
+    facts: dict[str, FactEntry] = {}
+    rows: tuple[FormRow, ...] = ()
     claimed: dict[str, Decimal] | None = None  # the form's own scores; read by engine.claims
 
     @model_validator(mode="before")
@@ -197,16 +226,64 @@ class FactsDocument(Model):
         return data
 
 
-def json_schema(kind: Literal["policy", "facts"]) -> str:
-    """The JSON Schema of a policy or fact file, generated from these models (for editors).
+def json_schema(kind: Literal["policy", "facts", "extends"]) -> str:
+    """The JSON Schema of a policy, a fact file or a policy that ``extends`` a parent (for editors).
 
     >>> '"title": "jixiao 指标体系"' in json_schema("policy")
     True
     """
     import json
 
+    if kind == "extends":
+        schema = _extends_schema()
+        schema["title"] = "jixiao 继承的指标体系（extends）"
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     model = Policy if kind == "policy" else FactsDocument
     schema = model.model_json_schema()
     schema["title"] = "jixiao 指标体系" if kind == "policy" else "jixiao 事实文件"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _extends_schema() -> dict[str, Any]:
+    """The policy schema made partial, in the shape ``engine.extend`` merges: every key optional (a child
+    states only what changes), indicators and facts as mappings by id / name (``null`` removes),
+    ``parent``/``after`` on an indicator, constraints appended. Rules match any kind (``kind`` may be
+    left out when it does not change), so an editor reports no false errors."""
+    schema = Policy.model_json_schema()
+    defs: dict[str, Any] = schema["$defs"]
+    for definition in defs.values():
+        definition.pop("required", None)
+    indicator = defs["Indicator"]
+    indicator["properties"]["rule"] = {"anyOf": [*({"$ref": f"#/$defs/{kind.model.__name__}"} for kind in KINDS),
+                                                 {"type": "null"}]}
+    change = {**indicator, "properties": {
+        **indicator["properties"],
+        "parent": {"anyOf": [{"type": "string"}, {"type": "null"}],
+                   "description": "新指标或移动：上级指标 id（顶层写 null）"},
+        "after": {"type": "string", "description": "新指标或移动：排在这个同级指标之后（默认最后）"}}}
+    change["title"] = "IndicatorChange"
+    defs["IndicatorChange"] = change
+    def nullable(name: str) -> dict[str, Any]:
+        return {"anyOf": [{"$ref": f"#/$defs/{name}"}, {"type": "null"}]}
+
+    return {
+        "$defs": defs,
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["extends"],
+        "properties": {
+            "extends": {"type": "string", "description": "父指标体系的文件名（相对本文件所在目录）"},
+            "policy": {"$ref": "#/$defs/Meta", "description": "逐键覆盖父文件的 policy"},
+            "rounding": {"$ref": "#/$defs/ScoreRounding", "description": "逐键覆盖"},
+            "total": {"$ref": "#/$defs/Total", "description": "逐键覆盖"},
+            "grading": {"$ref": "#/$defs/Grading", "description": "逐键覆盖"},
+            "facts": {"type": "object", "additionalProperties": nullable("FactSpec"),
+                      "description": "按事实名：新名字新增，已有的逐键覆盖，null 删除"},
+            "constraints": {"type": "array", "items": {"$ref": "#/$defs/Constraint"},
+                            "description": "追加在父文件的约束之后"},
+            "indicators": {"type": "object", "additionalProperties": nullable("IndicatorChange"),
+                           "description": "按指标 id：已有 id 逐键覆盖，新 id 写 parent，null 删除（连同下级）"},
+        },
+    }

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from engine.errors import SourceLocation
 
-__all__ = ["Deduction", "FactRead", "IndicatorScore", "Result", "Status"]
+__all__ = ["Deduction", "FactRead", "Finding", "IndicatorScore", "Result", "Status"]
 
 
 class Status(StrEnum):
@@ -22,6 +22,7 @@ class Status(StrEnum):
     NOT_APPLICABLE = "not_applicable"
     EXCLUDED = "excluded"
     ADJUSTMENT = "adjustment"
+    UNSEEN = "unseen"  # declared ``unseen``: the source is cut off; its max counts, its score is unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,27 @@ class FactRead:
     location: SourceLocation | None
     derivation: str | None = None
     quote: str | None = None
+    source: str | None = None  # the fact file's ``source`` (where the report states it), not the file:line
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A cross-check that failed without blocking the score (a ``severity: warning`` constraint).
+
+    ``code`` is the error code it would carry as an error (``--strict``); ``location`` is where
+    in the fact file to look, ``rule_location`` the check in the policy.
+    """
+
+    code: str
+    message: str
+    location: SourceLocation | None
+    field: str
+    rule_location: SourceLocation | None = None
+
+    def text(self) -> str:
+        """One line: ``file:line:col: code: message``."""
+        return f"{self.location}: {self.code}: {self.message}" if self.location else f"{self.code}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +98,28 @@ class IndicatorScore:
     deductions: tuple[Deduction, ...]
     computation: str | None
     location: SourceLocation
+    weights_note: str | None = None
+
+    def gap(self) -> Decimal:
+        """Points of this node's max that its children do not carry (declared with ``weights_note``)."""
+        if not self.children or self.max is None:
+            return Decimal(0)
+        return self.max - sum((c.max or Decimal(0) for c in self.children), Decimal(0))
+
+    def unseen(self) -> Decimal:
+        """Points of max below this node whose score is unknown (``unseen`` nodes)."""
+        if self.status is Status.UNSEEN:
+            return self.max or Decimal(0)
+        return sum((c.unseen() for c in self.children), Decimal(0))
+
+    def unscored(self) -> Decimal:
+        """Points of max below this node that no rule scores: weights gaps and unseen nodes.
+
+        ``lost() == max − score − unscored()`` holds at every node (the ``lost`` invariant).
+        """
+        if self.status is Status.UNSEEN:
+            return self.max or Decimal(0)
+        return self.gap() + sum((c.unscored() for c in self.children), Decimal(0))
 
     def lost(self) -> Decimal:
         """Points lost below this node (bonus counts negative): Σ deductions of the subtree."""
@@ -105,6 +149,25 @@ class Result:
     min_places: int
     max_places: int
     inferred_rules: int
+    findings: tuple[Finding, ...] = ()
+    declared_max: Decimal | None = None
+    weights_note: str | None = None
+    title: str = "部门整体支出绩效自评"  # the report title the policy declares (policy.report_title)
+
+    def unseen(self) -> Decimal:
+        """Points of the total whose score is unknown (``unseen`` nodes): the total is at least ``total``."""
+        return sum((r.unseen() for r in self.indicators), Decimal(0))
+
+    def gaps(self) -> tuple[tuple[str, str, Decimal, str], ...]:
+        """Every declared weights gap: (indicator id or "", name, points not carried, the note), in policy order.
+
+        ``""`` is the total (``total.weights_note``): ``declared_max`` − the top-level maxima.
+        """
+        out: list[tuple[str, str, Decimal, str]] = []
+        if self.weights_note is not None and self.declared_max is not None:
+            out.append(("", "总分", self.declared_max - self.max, self.weights_note))
+        out += [(n.id, n.name, n.gap(), n.weights_note) for n in self.nodes() if n.weights_note is not None]
+        return tuple(out)
 
     def nodes(self) -> tuple[IndicatorScore, ...]:
         """Every node of the tree, depth first in policy order."""

@@ -86,7 +86,7 @@ def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> Fuzz
             report.reject(err)
             return
         report.valid += 1
-        violations = check_invariants(policy, facts)
+        violations = check_invariants(facts.policy or policy, facts)  # a template's project: its own policy
         if violations:
             report.document, report.violations = document, violations
             raise AssertionError(violations[0].message)

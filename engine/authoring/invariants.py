@@ -4,7 +4,8 @@ Checked on one (policy, facts) pair, they are what ``jixiao fuzz`` and the prope
 
 - ``oracle``: durable_rules and the native oracle give the identical result, deductions included;
 - ``bounds``: 0 ≤ score ≤ max at every node (bonus/penalty within its cap);
-- ``lost``: Σ points lost below a node = max − score;
+- ``lost``: Σ points lost below a node = max − score − the points no rule scores (weights gaps
+  declared with ``weights_note``, ``unseen`` nodes);
 - ``boundary``: the branch that fired is the one exact ``Decimal`` comparison selects, so a value on a
   threshold or band edge lands on its declared side;
 - ``monotonic``: a rule's declared (or natural) monotonicity holds one step either side of the value;
@@ -92,8 +93,9 @@ def _node_invariants(node: IndicatorScore) -> Iterator[Violation]:
     low, high = _bounds(node)
     if not low <= node.score <= high:
         yield Violation("bounds", f"指标 {node.id} 得分 {node.score} 超出 [{low}, {high}]")
-    if node.max is not None and node.lost() != node.max - node.score:
-        yield Violation("lost", f"指标 {node.id} 扣分合计 {node.lost()} ≠ 分值 {node.max} − 得分 {node.score}")
+    if node.max is not None and node.lost() != node.max - node.score - node.unscored():
+        unscored = f" − 未计分 {node.unscored()}" if node.unscored() else ""
+        yield Violation("lost", f"指标 {node.id} 扣分合计 {node.lost()} ≠ 分值 {node.max} − 得分 {node.score}{unscored}")
 
 
 def _bounds(node: IndicatorScore) -> tuple[Decimal, Decimal]:

@@ -32,7 +32,7 @@ from engine import decimals, expr
 from engine.compile import CompiledPolicy
 from engine.evaluate import facts_read
 from engine.facts import FactDecl
-from engine.intervals import Interval
+from engine.intervals import Interval, parse_interval
 from engine.json_values import DocMapping, DocValue
 from engine.rules.base import Choice
 
@@ -129,6 +129,7 @@ class _Shape:
     choices: tuple[Choice, ...]
     leaves: tuple[tuple[str | None, frozenset[str]], ...]  # (applicable_if, facts read) per leaf
     constraints: tuple[expr.Expr, ...]
+    form: Any = None  # a project-form template's form (engine.project_form.ProjectForm): rows are drawn too
 
 
 def _ratio(decl: FactDecl) -> tuple[str, str, Decimal] | None:
@@ -154,7 +155,7 @@ def _shape(policy: CompiledPolicy) -> _Shape:
         choices.extend(node.leaf.plan.choices())
         leaves.append((node.leaf.rule.applicable_if, frozenset(facts_read(policy, node))))
     return _Shape(decls, edges(policy), tuple(ratios), tuple(choices), tuple(leaves),
-                  tuple(c.expr for c in policy.constraints))
+                  tuple(c.expr for c in policy.constraints), getattr(policy.instantiate, "form", None))
 
 
 def fact_documents(policy: CompiledPolicy) -> st.SearchStrategy[DocMapping]:
@@ -177,8 +178,39 @@ def _documents(draw: st.DrawFn, shape: _Shape) -> DocMapping:
     for name in _omittable(shape, values):
         if draw(st.booleans()):
             del values[name]
-    facts: DocMapping = {name: _entry(shape.decls[name], value) for name, value in values.items()}
-    return {"department": "生成样例", "facts": facts}
+    facts = {name: _entry(shape.decls[name], value) for name, value in values.items()}
+    document: dict[str, Any] = {"department": "生成样例", "facts": facts}
+    if shape.form is not None:
+        document["rows"] = draw(_rows(shape.form))
+    return document
+
+
+@st.composite
+def _rows(draw: st.DrawFn, form: Any) -> list[dict[str, Any]]:
+    """Project-form rows: each 一级 weight split over one to three rows of any type (定量 ≥/≤/=, 定性 by tier)."""
+    rows: list[dict[str, Any]] = []
+    for category in form.categories:
+        weight = int(category.weight)
+        count = draw(st.integers(1, min(3, weight)))
+        cuts = sorted(draw(st.permutations(range(1, weight)))[:count - 1])
+        for k, (lo, hi) in enumerate(zip([0, *cuts], [*cuts, weight], strict=True)):
+            sub = draw(st.sampled_from(category.subcategories))
+            rows.append({"category": sub.name, "name": f"{category.id}指标{k + 1}", "weight": Decimal(hi - lo),
+                         **draw(_row_values(form, Decimal(hi - lo)))})
+    return rows
+
+
+@st.composite
+def _row_values(draw: st.DrawFn, form: Any, weight: Decimal) -> dict[str, Any]:
+    if draw(st.booleans()):
+        sign = draw(st.sampled_from(["≥", "≤", "=", ""]))
+        target, actual = draw(st.integers(1, 500)), draw(st.integers(1, 500))
+        return {"target": f"{sign}{target}个", "actual": f"{actual}个"}
+    tier = draw(st.sampled_from(form.qualitative.tiers))
+    bounds = parse_interval(tier.range)
+    lo, hi = int((bounds.lo or 0) * weight), int((bounds.hi or 100) * weight)
+    points = Decimal(draw(st.integers(lo, hi))) / 100
+    return {"target": "效果明显", "tier": tier.name, "score": points}
 
 
 def _draw_choice(draw: st.DrawFn, shape: _Shape, choice: Choice, values: DocMapping) -> None:

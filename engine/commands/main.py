@@ -23,8 +23,10 @@ import engine
 from engine.commands import batch as jixiao_batch
 from engine.commands.failures import Commands, DataError
 from engine.commands.output import OutputTarget, check_output, write_output
+from engine.commands.table import COMMANDS as TABLE_COMMANDS
 from engine.commands.views import BACKENDS, VIEW_COMMANDS, emit, output_option
 from engine.errors import ErrorCode, JixiaoError
+from engine.facts import refuse_findings
 from engine.firing.backends import Backend
 from engine.firing.worker import ProcessBackend
 from engine.identity import IdentityMismatch, check_identity, forced_records, forced_text
@@ -56,12 +58,16 @@ def main() -> None:
 @main.command()
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("facts", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
-              help="输出格式：text（中文报告）、json（机器读取）、markdown（贴入自评报告）、html（单个网页文件）。")
+@click.option("--format", "fmt", type=click.Choice(sorted([*RENDERERS, "xlsx"])), default="text", show_default=True,
+              help="输出格式：text（中文报告）、json（机器读取）、markdown（贴入自评报告）、"
+                   "html（单个网页文件，可按 A4 打印）、"
+                   "xlsx（Excel 工作簿：自评表、扣分明细、事实；须用 --output 指定文件；批量模式写 --out）。")
 @output_option()
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
               help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")
-@output_option("out", None, "批量模式：每个事实文件一行 JSON（按路径排序），原子写入此文件（同 --output 的规则）。")
+@output_option("out", None, "批量模式：每个事实文件一行 JSON（按路径排序），原子写入此文件（同 --output 的规则）；"
+                           "文件名以 .xlsx 结尾（或给出 --format xlsx）时写 Excel 工作簿："
+                           "汇总（按总分排名）、扣分明细。")
 @click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=None,
               help=f"批量模式的进程数（最多 {MAX_JOBS}）；默认用全部 CPU 核。")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=MAX_TIMEOUT), default=None,
@@ -70,8 +76,10 @@ def main() -> None:
                    "（firing.timeout）；默认在本进程内执行。")
 @click.option("--force", is_flag=True,
               help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然打分（结果中注明）。")
+@click.option("--strict", is_flag=True,
+              help="把事实文件的发现（severity: warning 的约束不成立）当作错误：列出并以状态 1 退出。")
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget | None, backend: str,
-          out: OutputTarget | None, jobs: int | None, timeout: float | None, force: bool) -> None:
+          out: OutputTarget | None, jobs: int | None, timeout: float | None, force: bool, strict: bool) -> None:
     """按指标体系 POLICY 为事实文件 FACTS 打分。
 
     FACTS 可以是多个文件、目录或通配符（如 'facts/*.yaml'）：此时（或给出 --out 时）进入批量模式，
@@ -79,21 +87,33 @@ def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget |
     """
     factory = BACKENDS[backend] if timeout is None else functools.partial(ProcessBackend, BACKENDS[backend], timeout)
     if out is not None or jixiao_batch.is_batch(facts):
-        if output is not None or fmt != "text":
-            raise click.UsageError("批量模式只输出 JSON Lines：请用 --out 指定结果文件，不要用 --output/--format")
-        _score_batch(policy, facts, out, factory, jobs, force)
+        xlsx = fmt == "xlsx" or (out is not None and out.given.lower().endswith(".xlsx"))
+        if output is not None or fmt not in ("text", "xlsx") or (xlsx and out is None):
+            raise click.UsageError("批量模式输出 JSON Lines 或 Excel：请用 --out 指定结果文件"
+                                   "（.xlsx 或 --format xlsx 写 Excel），不要用 --output，--format 只可为 xlsx")
+        if strict:
+            raise click.UsageError("批量模式不支持 --strict：发现记录在每一行结果的 findings 中")
+        _score_batch(policy, facts, out, factory, jobs, force, xlsx)
         return
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx 写的是 Excel 工作簿：请用 --output 指定 .xlsx 文件")
     firing = factory()
     try:
         compiled = engine.load_policy(policy)
         doc = read_document(facts[0])
         forced = check_identity(doc, compiled, force=force)
-        result = engine.evaluate(compiled, facts_from_document(doc, compiled), backend=firing)
+        found = facts_from_document(doc, compiled)
+        result = engine.evaluate(compiled, refuse_findings(found) if strict else found, backend=firing)
     except JixiaoError as err:
         raise DataError(err) from None
     finally:
         if isinstance(firing, ProcessBackend):
             firing.close()
+    if fmt == "xlsx":
+        from engine.excel.report import score_workbook
+
+        emit(score_workbook(result, found), output)
+        return
     emit(with_forced(fmt, result, forced) if forced else RENDERERS[fmt](result), output)
 
 
@@ -114,7 +134,7 @@ def _finite(param: click.Parameter, value: float | None) -> float | None:
 
 
 def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
-                 jobs: int | None, force: bool) -> None:
+                 jobs: int | None, force: bool, xlsx: bool = False) -> None:
     paths = jixiao_batch.expand(args)
     if not paths:
         raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
@@ -126,7 +146,12 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, 
     with jixiao_batch.with_progress(console, len(paths)) as tick:
         records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
                                            tick, functools.partial(jixiao_batch.score_task, force=force))
-    emit("".join(record_line(r) for r in records), out)
+    if xlsx:
+        from engine.excel.batch_report import batch_workbook
+
+        emit(batch_workbook(records), out)
+    else:
+        emit("".join(record_line(r) for r in records), out)
     summary = summarise(records)
     Console(stderr=out is None, soft_wrap=True).print(jixiao_batch.summary_table(summary))
     for record in records:
@@ -140,18 +165,29 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, 
 @main.command()
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("facts", type=click.Path(dir_okay=False, path_type=Path), required=False)
-def check(policy: Path, facts: Path | None) -> None:
-    """检查指标体系 POLICY（以及事实文件 FACTS）：结构、分值合计、档次、单位、舍入等，一次报告全部问题。"""
+@click.option("--strict", is_flag=True, help="事实文件的发现（severity: warning 的约束不成立）也算作错误。")
+def check(policy: Path, facts: Path | None, strict: bool) -> None:
+    """检查指标体系 POLICY（以及事实文件 FACTS）：结构、分值合计、档次、单位、舍入等，一次报告全部问题。
+
+    事实文件的发现（severity: warning）列在结果之后，不算失败；--strict 时算作错误。
+    """
+    found = None
     try:
         compiled = engine.load_policy(policy)
         if facts is not None:
-            engine.read_facts(facts, compiled)
+            found = engine.read_facts(facts, compiled)
+            if strict:
+                refuse_findings(found)
     except JixiaoError as err:
         raise DataError(err) from None
     nodes = list(compiled.nodes())
     rules = sum(1 for n in nodes if n.leaf)
     click.echo(f"检查通过：{policy}（{len(nodes)} 个指标、{rules} 条规则、{len(compiled.facts)} 个事实）未发现问题"
                + (f"；事实文件 {facts} 有效" if facts is not None else ""))
+    if found is not None and found.findings:
+        click.echo(f"发现（不影响得分，--strict 时视为错误）：共 {len(found.findings)} 项")
+        for i, finding in enumerate(found.findings, 1):
+            click.echo(f"  {i}. {finding.text()}")
 
 
 @main.command("test")
@@ -260,13 +296,22 @@ def _service_db_url() -> str:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["policy", "facts"]))
-def schema(kind: Literal["policy", "facts"]) -> None:
-    """输出指标体系（policy）或事实文件（facts）格式的 JSON Schema，供编辑器校验和补全。"""
+@click.argument("kind", type=click.Choice(["policy", "facts", "case", "extends"]))
+def schema(kind: Literal["policy", "facts", "case", "extends"]) -> None:
+    """输出指标体系（policy）、事实文件（facts）、金标准用例文件（case）或继承文件（extends）格式的 JSON Schema，
+    供编辑器校验和补全。"""
+    if kind == "case":
+        from engine.authoring.cases import case_schema
+
+        click.echo(case_schema(), nl=False)
+        return
     click.echo(engine.json_schema(kind), nl=False)
 
 
 for _command in VIEW_COMMANDS:
+    main.add_command(_command)
+
+for _command in TABLE_COMMANDS:  # table / import (issue 17): engine/commands/table.py
     main.add_command(_command)
 
 

@@ -16,7 +16,7 @@ import engine
 from engine.commands.failures import DataError
 from engine.commands.output import OutputTarget, check_output, write_output
 from engine.errors import JixiaoError
-from engine.facts import FactFile, validate_against
+from engine.facts import FactFile, Facts, refuse_findings, validate_against
 from engine.firing.backends import Backend, DurableBackend, NativeBackend
 from engine.loader import read_document
 from engine.render.html import render_page_html
@@ -69,8 +69,8 @@ def output_option(name: str = "output", short: str | None = "-o", help_text: str
     return click.option(*flags, name, type=OutputPath(), default=None, help=help_text)
 
 
-def emit(text: str, output: OutputTarget | None) -> None:
-    """Print ``text`` or write it atomically to the checked output file."""
+def emit(text: str | bytes, output: OutputTarget | None) -> None:
+    """Print ``text`` or write it (or bytes: a workbook) atomically to the checked output file."""
     if output is None:
         click.echo(text, nl=False)
         return
@@ -85,6 +85,9 @@ def view_options(command: Callable[..., None]) -> Callable[..., None]:
     command = click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
                            help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")(command)
     command = output_option()(command)
+    command = click.option("--strict", is_flag=True,
+                           help="把事实文件的发现（severity: warning 的约束不成立）当作错误："
+                                "列出并以状态 1 退出。")(command)
     return click.option("--format", "fmt", type=click.Choice(VIEW_FORMATS), default="text", show_default=True,
                         help="输出格式：text（中文）、markdown（贴入自评报告）、html（单个自包含网页）、json。")(command)
 
@@ -93,10 +96,17 @@ def _emit(fmt: str, page: Callable[[], Page], as_json: Callable[[], str], output
     emit(as_json() if fmt == "json" else PAGES[fmt](page()), output)
 
 
-def _load(policy: Path, facts: Path) -> tuple[engine.CompiledPolicy, FactFile]:
+def _checked(facts: Facts, strict: bool) -> Facts:
+    return refuse_findings(facts) if strict else facts
+
+
+def _load(policy: Path, facts: Path, strict: bool) -> tuple[engine.CompiledPolicy, FactFile]:
     compiled = engine.load_policy(policy)
     doc = read_document(facts)
-    return compiled, FactFile(doc, validate_against(compiled, doc))
+    validated = validate_against(compiled, doc)
+    if validated.policy is not None:  # a project-form template: the views work on the project's own policy
+        return validated.policy, FactFile(validated.document, _checked(validated, strict))
+    return compiled, FactFile(doc, _checked(validated, strict))
 
 
 @click.command(name="explain")
@@ -107,10 +117,10 @@ def _load(policy: Path, facts: Path) -> tuple[engine.CompiledPolicy, FactFile]:
               help="为每项扣分附上挽回建议（逐条重新打分验证）。")
 @view_options
 def explain_command(policy: Path, facts: Path, indicator: str | None, with_recover: bool, fmt: str,
-                    output: OutputTarget | None, backend: str) -> None:
+                    output: OutputTarget | None, backend: str, strict: bool) -> None:
     """为什么没有得满分：每项未得满分的指标及其上级、扣分、规则原文、事实（文件:行）和算式。"""
     try:
-        compiled, file = _load(policy, facts)
+        compiled, file = _load(policy, facts, strict)
         result = engine.evaluate(compiled, file.facts, backend=BACKENDS[backend]())
         view = explain.fails(result, indicator)
         found = recover.recover(compiled, file.doc, file.facts, result, indicator=indicator,
@@ -128,10 +138,10 @@ def explain_command(policy: Path, facts: Path, indicator: str | None, with_recov
 @click.option("--indicator", "-i", metavar="ID", help="只看这个指标及其下级（指标 id，如 A2）。")
 @view_options
 def recover_command(policy: Path, facts: Path, indicator: str | None, fmt: str, output: OutputTarget | None,
-                    backend: str) -> None:
+                    backend: str, strict: bool) -> None:
     """挽回扣分：每项扣分所需的最小事实改动，逐条重新打分验证。"""
     try:
-        compiled, file = _load(policy, facts)
+        compiled, file = _load(policy, facts, strict)
         found = recover.recover(compiled, file.doc, file.facts, indicator=indicator, backend=BACKENDS[backend]())
     except explain.UnknownIndicator as err:
         raise click.BadParameter(str(err), param_hint="--indicator") from None
@@ -151,7 +161,7 @@ def recover_command(policy: Path, facts: Path, indicator: str | None, fmt: str, 
                    "列出受影响指标和总分的得分。")
 @view_options
 def whatif_command(policy: Path, facts: Path, sets: tuple[str, ...], sweep_text: str | None, fmt: str,
-                   output: OutputTarget | None, backend: str) -> None:
+                   output: OutputTarget | None, backend: str, strict: bool) -> None:
     """如果事实不同：改动后的得分树、各指标的变化，以及出现、改变或消失的扣分。"""
     if not sets and not sweep_text:
         raise click.UsageError("请至少给出一个 --set NAME=VALUE 或 --sweep NAME=FROM:TO:STEP")
@@ -168,7 +178,7 @@ def whatif_command(policy: Path, facts: Path, sets: tuple[str, ...], sweep_text:
     except scenario.OverrideSyntax as err:
         raise click.BadParameter(str(err), param_hint="--sweep") from None
     try:
-        compiled, file = _load(policy, facts)
+        compiled, file = _load(policy, facts, strict)
         run = BACKENDS[backend]()
         if spec is not None:
             table = whatif.sweep(compiled, file.doc, file.facts, spec, overrides, backend=run)
@@ -186,7 +196,7 @@ def whatif_command(policy: Path, facts: Path, sets: tuple[str, ...], sweep_text:
 @click.argument("facts", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @view_options
 def diff_command(policy_a: Path, policy_b: Path, facts: Path | None, fmt: str, output: OutputTarget | None,
-                 backend: str) -> None:
+                 backend: str, strict: bool) -> None:
     """比较两个指标体系版本：结构变化；给出事实文件时，还有各指标得分的变化及其原因。"""
     try:
         a, b = engine.load_policy(policy_a), engine.load_policy(policy_b)
@@ -194,8 +204,8 @@ def diff_command(policy_a: Path, policy_b: Path, facts: Path | None, fmt: str, o
         scores = None
         if facts is not None:
             doc = read_document(facts)
-            scores = policy_diff.diff_scores(a, b, validate_against(a, doc), validate_against(b, doc),
-                                             backend=BACKENDS[backend]())
+            scores = policy_diff.diff_scores(a, b, _checked(validate_against(a, doc), strict),
+                                             _checked(validate_against(b, doc), strict), backend=BACKENDS[backend]())
     except JixiaoError as err:
         raise DataError(err) from None
     _emit(fmt, lambda: diff_page(structure, scores), lambda: diff_json(structure, scores), output)

@@ -10,11 +10,8 @@ the same bytes: no timestamps in the document properties or the zip entries.
 
 from __future__ import annotations
 
-import datetime
-import io
 import math
 import unicodedata
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
@@ -23,6 +20,7 @@ from engine import decimals
 from engine.compile import CompiledPolicy
 from engine.excel import layout
 from engine.excel.cells import column_letter
+from engine.excel.sheets import new_book, save_book
 from engine.facts import FactDecl
 from engine.schema import FactSpec
 
@@ -37,7 +35,6 @@ TARGET_ROWS = 200  # rows of the 绩效目标 sheet that get drop-downs and the 
 _WIDTHS = {"名称": 28, "类型": 9, "填报值": 16, "单位": 8, "允许范围": 26, "说明": 48, "来源": 24, "原文摘录": 40,
            "备注": 24, "事实": 20, "目标名称": 36, "目标值": 12, "实际值": 12, "方向": 11, "项目": 14, "内容": 40,
            "指标编号": 12, "指标体系中的名称": 48, "本单位的名称": 48}
-_EPOCH = (1980, 1, 1, 0, 0, 0)
 _LINE_POINTS, _GUIDE_WIDTH = 15, 110  # a row of 11-point text; the guide's one column
 _FILL_COLOUR, _HEADER_COLOUR, _REFERENCE_COLOUR = "FFF2CC", "DDEBF7", "595959"
 
@@ -83,14 +80,9 @@ def _description(decl: FactDecl) -> str:
 
 def fact_workbook(policy: CompiledPolicy) -> bytes:
     """The fact-entry workbook for ``policy`` as .xlsx bytes."""
-    from openpyxl import Workbook  # here, not at the top: only `jixiao template` needs it
-
-    book = Workbook()
-    book.properties.creator = "jixiao"
-    # a fixed date, the zip format's first: the same policy gives the same bytes
-    book.properties.created = book.properties.modified = datetime.datetime(*_EPOCH)  # noqa: DTZ001 - naive: openpyxl means UTC
+    book = new_book()  # fixed document and zip dates: the same policy gives the same bytes
     _Writer(book, policy).write()
-    return _save(book)
+    return save_book(book)
 
 
 class _Writer:
@@ -284,26 +276,3 @@ _GUIDE = (
     "",
     "出错时，错误信息会指出工作表和单元格，如 本文件.xlsx!事实!C7。",
 )
-
-
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip whose entries all carry the same date, so that the same workbook gives the same bytes."""
-
-    def writestr(self, zinfo_or_arcname: str | zipfile.ZipInfo, data: SizedBuffer | str,
-                 compress_type: int | None = None, compresslevel: int | None = None) -> None:
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo_or_arcname = zipfile.ZipInfo(str(zinfo_or_arcname), date_time=_EPOCH)
-            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    def write(self, filename: StrPath, arcname: StrPath | None = None, compress_type: int | None = None,
-              compresslevel: int | None = None) -> None:
-        self.writestr(str(arcname or filename), Path(filename).read_bytes())  # openpyxl's temporary sheet file
-
-
-def _save(book: Workbook) -> bytes:
-    from openpyxl.writer.excel import ExcelWriter
-
-    buffer = io.BytesIO()
-    ExcelWriter(book, _FixedTimeZip(buffer, "w", zipfile.ZIP_DEFLATED)).save()  # save() closes the zip
-    return buffer.getvalue()

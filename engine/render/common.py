@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import unicodedata
 from decimal import Decimal
+from typing import Any
 
 from engine import decimals
+from engine.errors import SourceLocation
 from engine.rules import KINDS
-from engine.trace import Deduction, FactRead, IndicatorScore, Result
+from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
-__all__ = ["fact_text", "pad", "score", "width"]
+__all__ = ["FACT_DETAIL_LABELS", "fact_details", "fact_text", "finding_dicts", "finding_lines", "gap_lines",
+           "node_score", "pad", "score", "total_score", "width"]
 
 KIND_NAMES = {kind.name: kind.label for kind in KINDS}  # each kind names itself in Chinese (engine.rules)
 PROVENANCE_NAMES = {"official": "官方原文", "inferred": "推断"}
@@ -20,6 +23,45 @@ def score(result: Result, value: Decimal | None) -> str:
     if value is None:
         return "—"
     return decimals.fmt(value, result.min_places, result.max_places)
+
+
+def node_score(result: Result, node: IndicatorScore) -> str:
+    """A node's score as printed: ``未见`` for an unseen node, ``16.00 + 未见 58.00`` above one."""
+    if node.status is Status.UNSEEN:
+        return "未见"
+    unseen = node.unseen()
+    return f"{score(result, node.score)} + 未见 {score(result, unseen)}" if unseen else score(result, node.score)
+
+
+def total_score(result: Result) -> str:
+    """The total as printed: ``94.622``, or ``16.00 + 未见 58.00`` when part of the tree is unseen."""
+    unseen = result.unseen()
+    return f"{score(result, result.total)} + 未见 {score(result, unseen)}" if unseen else score(result, result.total)
+
+
+def gap_lines(result: Result) -> tuple[str, ...]:
+    """Each declared weights gap (``weights_note``) as one line; empty when there are none."""
+    return tuple(f"{name}{f'（{iid}）' if iid else ''}：分值中有 {score(result, gap)} 分未列明下级指标：{note}"
+                 for iid, name, gap, note in result.gaps())
+
+
+FINDINGS_HEADING = "发现（不影响得分，--strict 时视为错误）"
+
+
+def finding_lines(result: Result) -> tuple[str, ...]:
+    """Each finding as one line, ``事实文件:行:列: 代码: 说明``; empty when there are none."""
+    return tuple(f.text() for f in result.findings)
+
+
+def finding_dicts(result: Result) -> list[dict[str, Any]]:
+    """The JSON shape of the findings, every JSON output that carries a result uses it: the error shape
+    (``{"code", "message", "location": {"file", "line", "col"} or null, "field"}``, as a finding becomes
+    under ``--strict``) plus ``rule_location``, where the check is in the policy."""
+    def at(loc: SourceLocation | None) -> dict[str, Any] | None:
+        return {"file": loc.file, "line": loc.line, "col": loc.col} if loc else None
+
+    return [{"code": f.code, "message": f.message, "location": at(f.location), "field": f.field,
+             "rule_location": at(f.rule_location)} for f in result.findings]
 
 
 def width(text: str) -> int:
@@ -52,6 +94,19 @@ def fact_text(read: FactRead) -> str:
     where = f"（{read.location.file}:{read.location.line}）" if read.location else ""
     derived = f"；{read.derivation}" if read.derivation else ""
     return f"{read.name} = {value_text(read)}{where}{derived}"
+
+
+FACT_DETAIL_LABELS = ("原文摘录", "来源", "备注")  # the fact file's quote, source, note (the template's columns)
+
+
+def fact_details(read: FactRead) -> tuple[tuple[str, str], ...]:
+    """What the fact file says about a fact beside its value: quote, source and note, those given.
+
+    >>> fact_details(FactRead("差异率", Decimal("11.44"), "%", None, quote="差异率 11.44%", note="临时叫停"))
+    (('原文摘录', '差异率 11.44%'), ('备注', '临时叫停'))
+    """
+    given = zip(FACT_DETAIL_LABELS, (read.quote, read.source, read.note), strict=True)
+    return tuple((label, text) for label, text in given if text)
 
 
 def path_text(deduction: Deduction, name: str) -> str:

@@ -9,8 +9,8 @@ from pydantic import TypeAdapter
 
 from engine import decimals
 from engine.json_values import JsonObject
-from engine.render.common import score
-from engine.trace import Deduction, FactRead, IndicatorScore, Result
+from engine.render.common import finding_dicts, score
+from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
 __all__ = ["deduction_dict", "dump_result", "fact_dict", "load_result", "render_json", "result_dict"]
 
@@ -34,7 +34,7 @@ def render_json(result: Result) -> str:
 
 def result_dict(result: Result) -> JsonObject:
     """The JSON shape of a result as plain dicts, lists and strings."""
-    return {
+    out: JsonObject = {
         "policy": {"id": result.policy_id, "name": result.policy_name, "version": result.policy_version,
                    "digest": result.policy_digest},
         "department": result.department,
@@ -43,22 +43,34 @@ def result_dict(result: Result) -> JsonObject:
         "total": score(result, result.total),
         "grade": result.grade,
         "inferred_rules": result.inferred_rules,
-        "indicators": [_node(result, n) for n in result.indicators],
     }
+    if result.unseen():  # each only when present: a result without any keeps its shape
+        out["unseen"] = score(result, result.unseen())
+    if result.weights_note is not None:
+        out["weights_note"] = {"note": result.weights_note, "declared_max": score(result, result.declared_max),
+                               "gap": score(result, (result.declared_max or result.max) - result.max)}
+    if result.findings:
+        out["findings"] = finding_dicts(result)
+    out["indicators"] = [_node(result, n) for n in result.indicators]
+    return out
 
 
 def _node(result: Result, node: IndicatorScore) -> JsonObject:
-    return {
+    out: JsonObject = {
         "id": node.id,
         "name": node.name,
         "max": score(result, node.max),
-        "score": score(result, node.score),
+        "score": None if node.status is Status.UNSEEN else score(result, node.score),
         "lost": score(result, node.lost()),
         "status": str(node.status),
-        "computation": node.computation,
-        "deductions": [deduction_dict(result, d) for d in node.deductions],
-        "children": [_node(result, c) for c in node.children],
     }
+    if node.unseen():  # only when present, as at the top
+        out["unseen"] = score(result, node.unseen())
+    if node.weights_note is not None:
+        out["weights_note"] = {"note": node.weights_note, "gap": score(result, node.gap())}
+    out.update(computation=node.computation, deductions=[deduction_dict(result, d) for d in node.deductions],
+               children=[_node(result, c) for c in node.children])
+    return out
 
 
 def deduction_dict(result: Result, d: Deduction) -> JsonObject:

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, fact_text, flags, path_text, score, walk
+from engine.render.common import (
+    FINDINGS_HEADING,
+    KIND_NAMES,
+    PROVENANCE_NAMES,
+    fact_details,
+    fact_text,
+    finding_lines,
+    gap_lines,
+    node_score,
+    flags,
+    path_text,
+    score,
+    total_score,
+    walk,
+)
 from engine.trace import Deduction, IndicatorScore, Result
 
 __all__ = ["render_markdown"]
@@ -11,19 +25,25 @@ __all__ = ["render_markdown"]
 def render_markdown(result: Result) -> str:
     """The report as Markdown; the same result always gives the same bytes."""
     lines = [
-        f"# {result.department} 部门整体支出绩效自评得分",
+        f"# {result.department} {result.title}得分",
         "",
         f"- 指标体系：{result.policy_name}（`{result.policy_id}` 版本 {result.policy_version}，"
         f"摘要 `{result.policy_digest[:16]}`）",
         f"- 事实文件：`{result.facts_file}`",
-        f"- **总分：{score(result, result.total)}** / {score(result, result.max)}"
+        f"- **总分：{total_score(result)}** / {score(result, result.max)}"
         + (f"，等级：{result.grade}" if result.grade else "（只评分，不评等级）"),
     ]
     if result.inferred_rules:
         lines.append(f"- 注意：有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文。")
+    if result.findings:
+        lines += ["", f"## {FINDINGS_HEADING}", ""]
+        lines += [f"{i}. {_cell(line)}" for i, line in enumerate(finding_lines(result), 1)]
     lines += ["", "## 得分表", "", "| 指标 | 分值 | 得分 | 扣分 |", "|---|---:|---:|---:|"]
     lines += [_row(result, n, depth) for n, depth in walk(result.indicators)]
-    lines.append(f"| **总分** | {score(result, result.max)} | **{score(result, result.total)}** | |")
+    lines.append(f"| **总分** | {score(result, result.max)} | **{total_score(result)}** | |")
+    gaps = gap_lines(result)
+    if gaps:
+        lines += ["", "分值说明：", "", *(f"- {_cell(line)}" for line in gaps)]
     lines += ["", "## 扣分明细", ""]
     names = {n.id: n.name for n in result.nodes()}
     found = result.deductions()
@@ -41,7 +61,7 @@ def _cell(text: str) -> str:
 def _row(result: Result, node: IndicatorScore, depth: int) -> str:
     name = ("　" * depth) + _cell(node.name)
     lost = node.lost()
-    return (f"| {name} | {score(result, node.max)} | {score(result, node.score)} | "
+    return (f"| {name} | {score(result, node.max)} | {node_score(result, node)} | "
             f"{score(result, lost) if lost else ''} |")
 
 
@@ -55,7 +75,8 @@ def _deduction(result: Result, i: int, d: Deduction, name: str) -> list[str]:
         f"   - 规则 `{d.rule_id}`（{KIND_NAMES.get(str(d.rule_kind), str(d.rule_kind))}，"
         f"{PROVENANCE_NAMES.get(d.provenance, d.provenance)}）：{d.wording}",
     ]
-    lines += [f"   - 事实：{fact_text(f)}" for f in d.facts]
+    for f in d.facts:
+        lines += [f"   - 事实：{fact_text(f)}", *(f"     - {label}：{_cell(text)}" for label, text in fact_details(f))]
     lines.append(f"   - 计算：{d.computation}")
     if d.threshold:
         lines.append(f"   - 阈值：{d.threshold}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engine import decimals
-from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, fact_text, flags
+from engine.render.common import FINDINGS_HEADING, KIND_NAMES, PROVENANCE_NAMES, fact_details, fact_text, flags
 from engine.trace import Deduction, IndicatorScore, Result
 
 __all__ = ["Chart", "Entry", "Page", "Row", "Section", "Series", "Table"]
@@ -80,12 +80,13 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A whole report."""
+    """A whole report; ``signatures`` are the labels of a sign-off block at its end (评价人, 复核人, 日期)."""
 
     kind: str
     title: str
     header: tuple[tuple[str, str], ...]
     sections: tuple[Section, ...]
+    signatures: tuple[str, ...] = ()
 
 
 # -- shared wording and numbers ----------------------------------------------------------------
@@ -127,6 +128,16 @@ def identity(result: Result) -> tuple[tuple[str, str], ...]:
             ("事实文件", f"{result.facts_file}（{result.department}）"))
 
 
+def findings_section(result: Result) -> tuple[Section, ...]:
+    """The findings as a section to put right after the header; nothing when there are none."""
+    if not result.findings:
+        return ()
+    entries = tuple(Entry(f.message, f.code, (("位置", str(f.location) if f.location else "—"),
+                                              *((("检查位置", str(f.rule_location)),) if f.rule_location else ())),
+                          ()) for f in result.findings)
+    return (Section(f"{FINDINGS_HEADING}：共 {len(result.findings)} 项", entries=entries),)
+
+
 def node_label(node: IndicatorScore) -> str:
     """``资金管理（A1）``."""
     return f"{node.name}（{node.id}）"
@@ -136,7 +147,8 @@ def deduction_lines(d: Deduction) -> tuple[tuple[str, str], ...]:
     """The trace of one deduction: rule with wording, facts with file:line, computation, threshold, source."""
     kind = KIND_NAMES.get(str(d.rule_kind), str(d.rule_kind))
     lines = [("规则", f"{d.rule_id}（{kind}，{PROVENANCE_NAMES.get(d.provenance, d.provenance)}）：{d.wording}")]
-    lines += [("事实", fact_text(f)) for f in d.facts]
+    for f in d.facts:
+        lines += [("事实", fact_text(f)), *((f"　{label}", text) for label, text in fact_details(f))]
     lines.append(("计算", d.computation))
     if d.threshold:
         lines.append(("阈值", d.threshold))

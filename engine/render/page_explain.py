@@ -11,12 +11,14 @@ from engine.render.page import (
     Section,
     Table,
     deduction_lines,
+    findings_section,
     identity,
     node_label,
     points,
     score,
     signed,
 )
+from engine.render.common import gap_lines, node_score, total_score
 from engine.trace import Result
 from engine.views.explain import Explanation, Fail, deduction_key
 from engine.views.recover import Recovery, Suggestion
@@ -32,7 +34,7 @@ def explain_page(view: Explanation, recovery: Recovery | None = None) -> Page:
     """
     result = view.result
     suggestions = {deduction_key(s.fail.deduction): s for s in recovery.suggestions} if recovery else {}
-    sections = [_below_full(view)]
+    sections = [*findings_section(result), _below_full(view)]
     entries = tuple(_fail_entry(result, f, suggestions.get(deduction_key(f.deduction))) for f in view.fails)
     sections.append(Section("扣分（按扣分多少排序）", entries=entries) if entries
                     else Section("扣分", ("没有扣分：范围内各项指标均得满分。",)))
@@ -53,26 +55,28 @@ def recover_page(recovery: Recovery) -> Page:
         else Section("挽回扣分", ("没有扣分，无需挽回。",))
     note = Section("说明", ("每条建议只改动一项事实，其余事实不变；验证“通过”表示按改动后的事实重新打分，"
                            "该指标确实挽回了所说的分数。",))
-    return Page("recover", f"{view.result.department}：挽回扣分", _header(view), (body, note))
+    return Page("recover", f"{view.result.department}：挽回扣分", _header(view),
+                (*findings_section(view.result), body, note))
 
 
 def _header(view: Explanation) -> tuple[tuple[str, str], ...]:
     result = view.result
     bonus = -sum((f.points for f in view.adjustments), Decimal(0))
-    summary = f"{score(result, result.total)} / {score(result, result.max)}；扣分 {points(result, view.lost)}" \
+    summary = f"{total_score(result)} / {score(result, result.max)}；扣分 {points(result, view.lost)}" \
               f"（{len(view.fails)} 项）"
     if view.adjustments:
         summary += f"；加减分 {signed(result, bonus)}（另列）"
     scope = (("范围", node_label(view.scope) + " 及其下级指标"),) if view.scope else ()
-    return (*identity(result), ("总分", summary), *scope)
+    gaps = tuple(("分值说明", line) for line in gap_lines(result))
+    return (*identity(result), ("总分", summary), *gaps, *scope)
 
 
 def _below_full(view: Explanation) -> Section:
     result = view.result
     if not view.below_full:
         return Section("未得满分的指标", ("无：各项指标均得满分。",))
-    rows = tuple(Row((node.name, node.id, score(result, node.max), score(result, node.score),
-                      signed(result, node.score - (node.max or 0))), depth)
+    rows = tuple(Row((node.name, node.id, score(result, node.max), node_score(result, node),
+                      signed(result, node.score - (node.max or 0) + node.unscored())), depth)
                  for node, depth in view.below_full)
     base = min(depth for _, depth in view.below_full)
     rows = tuple(Row(r.cells, r.depth - base) for r in rows)

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.render.common import path_text, walk
-from engine.render.page import Entry, Page, Row, Section, Table, deduction_lines, identity, score
+from engine.render.common import gap_lines, node_score, path_text, total_score, walk
+from engine.render.page import Entry, Page, Row, Section, Table, deduction_lines, findings_section, identity, score
 from engine.trace import Deduction, Result, Status
 
 __all__ = ["score_page"]
 
-STATUS_NOTES = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED: "不适用，不计分", Status.ADJUSTMENT: "加减分"}
+SIGNATURES = ("评价人", "复核人", "日期")  # the sign-off block a printed 自评表 ends with
+STATUS_NOTES = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED: "不适用，不计分", Status.ADJUSTMENT: "加减分",
+                Status.UNSEEN: "原表未见，得分未知"}
 
 
 def score_page(result: Result) -> Page:
     """The whole score report: header with the total, the score tree, the deductions, 加减分 apart."""
-    total = f"{score(result, result.total)} / {score(result, result.max)}"
+    total = f"{total_score(result)} / {score(result, result.max)}"
     grade = ("等级", result.grade) if result.grade else ("等级", "只评分，不评等级")
     header = (*identity(result), ("总分", total), grade)
     if result.inferred_rules:
@@ -28,10 +30,10 @@ def score_page(result: Result) -> Page:
     found = result.deductions()
     lost = [d for d in found if d.points > 0]
     gained = [d for d in found if d.points < 0]
-    sections = [_tree(result), _deductions(result, lost)]
+    sections = [*findings_section(result), _tree(result), _deductions(result, lost)]
     if gained:
         sections.append(Section("加减分", entries=tuple(_entry(result, d, "加") for d in gained)))
-    return Page("score", f"{result.department} 部门整体支出绩效自评得分", header, tuple(sections))
+    return Page("score", f"{result.department} {result.title}得分", header, tuple(sections), SIGNATURES)
 
 
 def _tree(result: Result) -> Section:
@@ -40,9 +42,9 @@ def _tree(result: Result) -> Section:
         lost = node.lost()
         note = STATUS_NOTES.get(node.status)
         rows.append(Row((f"{node.name}（{note}）" if note else node.name, node.id, score(result, node.max),
-                         score(result, node.score), score(result, lost) if lost else ""), depth))
-    rows.append(Row(("总分", "", score(result, result.max), score(result, result.total), ""), 0, True))
-    return Section("得分表", table=Table(("指标", "id", "分值", "得分", "扣分"), tuple(rows)))
+                         node_score(result, node), score(result, lost) if lost else ""), depth))
+    rows.append(Row(("总分", "", score(result, result.max), total_score(result), ""), 0, True))
+    return Section("得分表", gap_lines(result), Table(("指标", "id", "分值", "得分", "扣分"), tuple(rows)))
 
 
 def _deductions(result: Result, lost: list[Deduction]) -> Section:

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from engine import decimals
 from engine.facts import FactValue
-from engine.render.common import walk
+from engine.views.recover import value_text
+from engine.render.common import node_score, total_score, walk
 from engine.render.page import (
     Chart,
     Entry,
@@ -39,7 +40,7 @@ def whatif_page(view: WhatIf) -> Page:
     """
     before, after = view.before, view.after
     delta = signed(after, after.total - before.total)
-    total = f"{score(before, before.total)} → {score(after, after.total)}（{delta}）"
+    total = f"{total_score(before)} → {total_score(after)}（{delta}）"
     facts = Section("改动的事实", entries=tuple(_fact_entry(c) for c in view.facts))
     return Page("whatif", f"{before.department}：如果事实不同（情景分析）", (*identity(before), ("总分", total)),
                 (facts, *comparison_sections(view.comparison, "原得分", "新得分")))
@@ -49,9 +50,9 @@ def comparison_sections(comparison: Comparison, old: str, new: str) -> tuple[Sec
     """The whole score tree with old, new and delta columns, then the deduction changes."""
     before, after = comparison.before, comparison.after
     rows = [_tree_row(comparison, node.id, depth) for node, depth in walk(after.indicators)]
-    rows += [Row((f"{n.name}（已删除）", n.id, score(before, n.before.score) if n.before else "—", "—", ""), n.depth)
+    rows += [Row((f"{n.name}（已删除）", n.id, node_score(before, n.before) if n.before else "—", "—", ""), n.depth)
              for n in comparison.nodes if n.after is None]
-    rows.append(Row(("总分", "", score(before, before.total), score(after, after.total),
+    rows.append(Row(("总分", "", total_score(before), total_score(after),
                      signed(after, after.total - before.total)), 0, True))
     table = Section("得分", ("标 ◀ 的指标得分有变化。",), Table(("指标", "id", old, new, "变化"), tuple(rows)))
     return table, deduction_changes(comparison)
@@ -66,10 +67,10 @@ def deduction_changes(comparison: Comparison) -> Section:
 def _tree_row(comparison: Comparison, ident: str, depth: int) -> Row:
     change = next(n for n in comparison.nodes if n.id == ident)
     before, after = comparison.before, comparison.after
-    old = score(before, change.before.score) if change.before else "（新增）"
+    old = node_score(before, change.before) if change.before else "（新增）"
     assert change.after is not None
     delta = signed(after, change.delta) if change.delta else ""
-    return Row((change.name, ident, old, score(after, change.after.score), delta), depth, bool(change.delta))
+    return Row((change.name, ident, old, node_score(after, change.after), delta), depth, bool(change.delta))
 
 
 def _fact_entry(change: FactChange) -> Entry:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from engine.render.common import (
+    FINDINGS_HEADING,
     KIND_NAMES,
     PROVENANCE_NAMES,
+    fact_details,
     fact_text,
+    finding_lines,
+    gap_lines,
+    node_score,
     flags,
     pad,
     path_text,
     score,
+    total_score,
     walk,
     width,
 )
@@ -17,7 +23,8 @@ from engine.trace import Deduction, Result, Status
 
 __all__ = ["render_text"]
 
-STATUS_NOTES = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED: "不适用，不计分", Status.ADJUSTMENT: "加减分"}
+STATUS_NOTES = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED: "不适用，不计分", Status.ADJUSTMENT: "加减分",
+                Status.UNSEEN: "原表未见，得分未知"}
 
 
 def render_text(result: Result) -> str:
@@ -27,33 +34,40 @@ def render_text(result: Result) -> str:
 
 def _header(result: Result) -> list[str]:
     lines = [
-        f"{result.department} 部门整体支出绩效自评得分",
+        f"{result.department} {result.title}得分",
         f"指标体系：{result.policy_name}",
         f"          {result.policy_id} 版本 {result.policy_version}，摘要 {result.policy_digest[:16]}",
         f"事实文件：{result.facts_file}",
-        f"总分：{score(result, result.total)} / {score(result, result.max)}"
+        f"总分：{total_score(result)} / {score(result, result.max)}"
         + (f"    等级：{result.grade}" if result.grade else "    （只评分，不评等级）"),
     ]
     if result.inferred_rules:
         lines.append(f"注意：有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文，见各扣分项的依据说明。")
+    if result.findings:
+        lines.append(f"{FINDINGS_HEADING}：共 {len(result.findings)} 项")
+        lines += [f"  {i}. {line}" for i, line in enumerate(finding_lines(result), 1)]
     return lines
 
 
 def _tree(result: Result) -> list[str]:
     rows = [(("  " * depth) + node.name, node) for node, depth in walk(result.indicators)]
     name_width = max(width(label) for label, _ in rows) + 2
-    head = (pad("指标", name_width) + pad("分值", 9, right=True) + pad("得分", 10, right=True)
+    score_width = max(10, 2 + max(width(total_score(result)), *(width(node_score(result, n)) for _, n in rows)))
+    head = (pad("指标", name_width) + pad("分值", 9, right=True) + pad("得分", score_width, right=True)
             + pad("扣分", 10, right=True))
     lines = ["得分表", head, "-" * width(head)]
     for label, node in rows:
         note = STATUS_NOTES.get(node.status, "")
         lost = node.lost()
         lines.append(pad(label, name_width) + pad(score(result, node.max), 9, right=True)
-                     + pad(score(result, node.score), 10, right=True)
+                     + pad(node_score(result, node), score_width, right=True)
                      + pad(score(result, lost) if lost else "", 10, right=True) + (f"  {note}" if note else ""))
     lines.append("-" * width(head))
     lines.append(pad("总分", name_width) + pad(score(result, result.max), 9, right=True)
-                 + pad(score(result, result.total), 10, right=True))
+                 + pad(total_score(result), score_width, right=True))
+    gaps = gap_lines(result)
+    if gaps:
+        lines += ["分值说明", *(f"  {line}" for line in gaps)]
     return lines
 
 
@@ -83,7 +97,8 @@ def _deduction_lines(result: Result, i: int, d: Deduction, name: str, verb: str)
         f"   规则 {d.rule_id}（{KIND_NAMES.get(str(d.rule_kind), str(d.rule_kind))}，"
         f"{PROVENANCE_NAMES.get(d.provenance, d.provenance)}）：{d.wording}",
     ]
-    lines += [f"   事实：{fact_text(f)}" for f in d.facts]
+    for f in d.facts:
+        lines += [f"   事实：{fact_text(f)}", *(f"         {label}：{text}" for label, text in fact_details(f))]
     lines.append(f"   计算：{d.computation}")
     if d.threshold:
         lines.append(f"   阈值：{d.threshold}")

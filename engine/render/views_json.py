@@ -12,6 +12,7 @@ from decimal import Decimal
 from engine import decimals
 from engine.facts import FactScalar, FactValue, Target
 from engine.json_values import JsonObject, JsonValue
+from engine.render.common import finding_dicts
 from engine.render.json import deduction_dict
 from engine.trace import Result
 from engine.views.diff import PolicyChange, PolicyDiff, ScoreDiff
@@ -47,9 +48,13 @@ def _value(value: FactScalar | tuple[Target, ...] | None) -> JsonValue:
 
 
 def _identity(result: Result) -> JsonObject:
-    return {"policy": {"id": result.policy_id, "version": result.policy_version, "digest": result.policy_digest},
-            "department": result.department, "facts": {"file": result.facts_file, "digest": result.facts_digest},
-            "max": _score(result, result.max), "total": _score(result, result.total)}
+    out: JsonObject = {"policy": {"id": result.policy_id, "version": result.policy_version,
+                                  "digest": result.policy_digest},
+           "department": result.department, "facts": {"file": result.facts_file, "digest": result.facts_digest},
+           "max": _score(result, result.max), "total": _score(result, result.total)}
+    if result.findings:
+        out["findings"] = finding_dicts(result)
+    return out
 
 
 def explain_json(view: Explanation, recovery: Recovery | None = None) -> str:

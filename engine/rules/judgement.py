@@ -16,6 +16,7 @@ from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.firing.conditions import Branch, Case, Input, Probe, Test, complement_tests, interval_tests
 from engine.intervals import Interval
 from engine.rules.base import (
+    NUMERIC,
     Choice,
     Compiling,
     Direction,
@@ -34,6 +35,8 @@ from engine.rules.inversion import Change, Known, Plain
 from engine.scoring import Outcome, Part
 from engine.trace import Deduction
 
+from pydantic import model_validator
+
 if TYPE_CHECKING:
     from engine.facts import Facts
 
@@ -48,12 +51,22 @@ class Tier(Model):
 
 
 class JudgementRule(RuleBase):
-    """得分 = 分值 × 评定系数; the coefficient is stated, checked against its tier, not recomputed."""
+    """得分 = 分值 × 评定系数 (``coefficient``), or the evaluator's points (``points``) directly.
+
+    Either is stated, checked against its tier (a coefficient range in % of the weight), not recomputed.
+    """
 
     kind: Literal["judgement"]
-    coefficient: str
+    coefficient: str | None = None
+    points: str | None = None
     tier: str | None = None
     tiers: tuple[Tier, ...] = ()
+
+    @model_validator(mode="after")
+    def _coefficient_or_points(self) -> JudgementRule:
+        if (self.coefficient is None) == (self.points is None):
+            raise ValueError("评定规则须二选一：coefficient（评定系数，%）或 points（评价人给出的得分）")
+        return self
 
 
 class Cases(Case):
@@ -88,6 +101,19 @@ def judgement_outcome(weight: Decimal, coefficient: Decimal, tier: str | None, t
     return Outcome(score, text, parts)
 
 
+def points_outcome(weight: Decimal, points: Decimal, tier: str | None, points_range: Interval | None) -> Outcome:
+    """The evaluator's points, accepted as stated (within the tier's range, which the firing engine checked).
+
+    >>> points_outcome(Decimal(10), Decimal(7), None, None).computation
+    '评价人给出得分 7（分值 10，评价人判断，按填报采用）'
+    """
+    where = f"评定等次「{tier}」（得分区间 {points_range.describe()}），" if tier and points_range else ""
+    text = f"{where}评价人给出得分 {show(points)}（分值 {show(weight)}，评价人判断，按填报采用）"
+    parts = (Part(weight - points, text, str(points_range) if points_range else None, judgement=True),) \
+        if points < weight else ()
+    return Outcome(points, text, parts)
+
+
 @dataclass(frozen=True, slots=True)
 class JudgementPlan(RulePlan):
     """A judgement, planned: the coefficient fact, the tier fact and every tier located."""
@@ -96,6 +122,11 @@ class JudgementPlan(RulePlan):
     coefficient: str
     tier: str | None
     tiers: tuple[PlannedTier, ...]
+    weight: Decimal | None = None  # set when ``coefficient`` names the evaluator's points, not a %
+
+    def _range(self, tier: PlannedTier) -> Interval:
+        """The tier's range on the stated fact: in %, or in points of the weight."""
+        return tier.range if self.weight is None else tier.range.scaled(self.weight / 100)
 
     def probes(self) -> tuple[Probe, ...]:
         """Stated (no tiers), or per tier: the coefficient within its range or outside it."""
@@ -105,8 +136,8 @@ class JudgementPlan(RulePlan):
         branches: list[Branch] = []
         for i, tier in enumerate(self.tiers):
             same = Test("tier", "==", tier.name)
-            branches.append(Branch.of(Cases.TIER, (same, *interval_tests("c", tier.range)), i))
-            branches.append(Branch.of(Cases.REJECT, (same, complement_tests("c", tier.range)), i))
+            branches.append(Branch.of(Cases.TIER, (same, *interval_tests("c", self._range(tier))), i))
+            branches.append(Branch.of(Cases.REJECT, (same, complement_tests("c", self._range(tier))), i))
         return (Probe(self.rule_id, self.rule_id, inputs, tuple(branches)),)
 
     def reads(self) -> tuple[str, ...]:
@@ -120,16 +151,17 @@ class JudgementPlan(RulePlan):
             JixiaoError: ``eval.judgement_range`` for a coefficient outside its tier's range.
         """
         branch = one(only(fired))
-        coefficient = number(facts, self.coefficient)
-        if branch.index is None:
-            return judgement_outcome(weight, coefficient, None, None)
-        tier = self.tiers[branch.index]
-        if branch.case is Cases.REJECT:
-            raise JixiaoError(ErrorCode.EVAL_JUDGEMENT_RANGE,
-                              f"评定等次「{tier.name}」的系数应在 {tier.range.describe()}% 之间，"
-                              f"填报的是 {fmt(coefficient)}%", facts.values[self.coefficient].location,
-                              f"facts.{self.coefficient}")
-        return judgement_outcome(weight, coefficient, tier.name, tier.range)
+        stated = number(facts, self.coefficient)
+        tier = self.tiers[branch.index] if branch.index is not None else None
+        if tier is not None and branch.case is Cases.REJECT:
+            allowed = (f"系数应在 {tier.range.describe()}% 之间，填报的是 {fmt(stated)}%" if self.weight is None else
+                       f"得分应在 {self._range(tier).describe()} 分之间（分值 {fmt(self.weight)} 的 "
+                       f"{tier.range.describe()}%），填报的是 {fmt(stated)} 分")
+            raise JixiaoError(ErrorCode.EVAL_JUDGEMENT_RANGE, f"评定等次「{tier.name}」的{allowed}",
+                              facts.values[self.coefficient].location, f"facts.{self.coefficient}")
+        if self.weight is not None:
+            return points_outcome(weight, stated, tier.name if tier else None, self._range(tier) if tier else None)
+        return judgement_outcome(weight, stated, tier.name if tier else None, tier.range if tier else None)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """Not invertible: the evaluator judges; full marks need a coefficient of 100% (and its tier)."""
@@ -140,13 +172,14 @@ class JudgementPlan(RulePlan):
     def edges(self) -> Iterator[tuple[str, Decimal]]:
         """Both bounds of every tier's coefficient range."""
         for tier in self.tiers:
-            yield from ((self.coefficient, v) for v in (tier.range.lo, tier.range.hi) if v is not None)
+            bounds = self._range(tier)
+            yield from ((self.coefficient, v) for v in (bounds.lo, bounds.hi) if v is not None)
 
     def choices(self) -> tuple[Choice, ...]:
         """The tier, and the coefficient within that tier's range."""
         if self.tier is None or not self.tiers:
             return ()
-        return (Choice(self.tier, self.coefficient, tuple((t.name, t.range) for t in self.tiers)),)
+        return (Choice(self.tier, self.coefficient, tuple((t.name, self._range(t)) for t in self.tiers)),)
 
     def scalar(self) -> str | None:
         """None: a judgement is not decided by one number."""
@@ -170,18 +203,24 @@ class Judgement(Kind):
     cases = Cases
 
     def fact_refs(self, rule: RuleBase) -> Iterator[FactRef]:
-        """The coefficient (decimal) and the tier (enum), if any."""
+        """The coefficient or the points (decimal) and the tier (enum), if any."""
         assert isinstance(rule, JudgementRule)
-        yield FactRef(("coefficient",), rule.coefficient, ("decimal",))
+        if rule.coefficient is not None:
+            yield FactRef(("coefficient",), rule.coefficient, ("decimal",))
+        if rule.points is not None:
+            yield FactRef(("points",), rule.points, NUMERIC)
         if rule.tier:
             yield FactRef(("tier",), rule.tier, ("enum",))
 
     def plan(self, rule: RuleBase, ctx: Compiling) -> JudgementPlan | None:
-        """Parse every tier's range once; tier names must differ; the coefficient must be in %."""
+        """Parse every tier's range once; tier names must differ; a coefficient in %, points in 分."""
         assert isinstance(rule, JudgementRule)
-        if ctx.fact(rule.coefficient) is not None and fact_unit(ctx, rule.coefficient) != "%":
+        if rule.coefficient is not None and ctx.fact(rule.coefficient) is not None and \
+                fact_unit(ctx, rule.coefficient) != "%":
             ctx.problem(ErrorCode.POLICY_UNIT, ("coefficient",),
                         f"评定规则 {rule.id} 的系数「{rule.coefficient}」单位应为 %")
+        if rule.points is not None and ctx.fact(rule.points) is not None and fact_unit(ctx, rule.points) != "分":
+            ctx.problem(ErrorCode.POLICY_UNIT, ("points",), f"评定规则 {rule.id} 的得分「{rule.points}」单位应为 分")
         check_repeats(ctx, ((("tiers", i, "name"), t.name) for i, t in enumerate(rule.tiers)),
                       ErrorCode.POLICY_DUPLICATE_NAME, f"规则 {rule.id} 的评定档次")
         ranges = [ctx.interval(t.range, ("tiers", i, "range")) for i, t in enumerate(rule.tiers)]
@@ -189,6 +228,9 @@ class Judgement(Kind):
                       for i, (t, r) in enumerate(zip(rule.tiers, ranges, strict=True)) if r is not None)
         if len(tiers) < len(rule.tiers):
             return None
+        if rule.points is not None:
+            return JudgementPlan(rule.id, rule.points, rule.tier, tiers, ctx.weight or Decimal(0))
+        assert rule.coefficient is not None
         return JudgementPlan(rule.id, rule.coefficient, rule.tier, tiers)
 
 

@@ -157,6 +157,8 @@ class Decision(_Model):
     facts_digest: str
     result_digest: str
     total: str
+    findings: list[ErrorItem] = Field(
+        default=[], description="事实文件的发现（severity: warning 的约束不成立）：与得分一并记录，不阻止评分")
     result: dict[str, Any]
     facts: dict[str, Any] | None = None
     forced: list[dict[str, str]] = Field(default=[], description="force 放行的身份不符（只在评分的响应中；"

@@ -45,12 +45,19 @@ def _indicator(node: CompiledIndicator) -> models.IndicatorInfo:
 
 
 def decision(record: DecisionRecord, *, with_facts: bool, shown: JsonObject | None = None) -> models.Decision:
-    """A stored decision; its result (``shown``: :func:`result_dict`) is read back unless already at hand."""
+    """A stored decision; its result (``shown``: :func:`result_dict`) is read back unless already at hand.
+
+    The result's findings are repeated beside the total (``findings``), so a reviewer sees them first.
+    """
+    shown = shown if shown is not None else result_dict(load_result(record.result))
+    findings = [models.ErrorItem(code=f["code"], message=f["message"], field=f["field"],
+                                 location=models.Location(**f["location"]) if f["location"] else None)
+                for f in shown.get("findings", ())]
     return models.Decision(
         id=record.id, created_at=record.created_at, actor=record.actor, department=record.department,
         policy=models.PolicyRef(id=record.policy_id, version=record.policy_version, digest=record.policy_digest),
         facts_digest=record.facts_digest, result_digest=record.result_digest, total=record.total,
-        result=shown if shown is not None else result_dict(load_result(record.result)),
+        findings=findings, result=shown,
         facts=json.loads(record.facts) if with_facts else None)
 
 

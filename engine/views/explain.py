@@ -93,7 +93,8 @@ def fails(result: Result, indicator: str | None = None) -> Explanation:
 
 def is_below_full(node: IndicatorScore) -> bool:
     """Whether a weighted indicator scored less than its weight (加减分 never is)."""
-    return node.status != Status.ADJUSTMENT and node.max is not None and node.score < node.max
+    return (node.status not in (Status.ADJUSTMENT, Status.UNSEEN) and node.max is not None
+            and node.score < node.max - node.unscored())
 
 
 def _ancestors(result: Result, target: IndicatorScore) -> tuple[IndicatorScore, ...]:

@@ -211,7 +211,7 @@ def test_extends_to_a_fifo_or_a_link_loop_is_refused_and_start_up_survives_them(
     config = ServiceConfig(policies_dir=odd_policies, db_url=f"sqlite:///{tmp_path / 'o.sqlite3'}")
     with TestClient(create_app(config)) as client:  # reading the FIFO would have hung start-up
         health = client.get("/health").json()
-        assert health["status"] == "degraded" and health["policies"] == 2 and health["rejected"] == 3
+        assert health["status"] == "degraded" and health["policies"] == 4 and health["rejected"] == 3
         rejected = {r["name"]: r["problems"][0] for r in client.get("/status").json()["rejected"]}
         assert set(rejected) == {"broken.yaml", "loop.yaml", "pipe.yaml"}
         assert rejected["broken.yaml"]["code"] == "policy.schema" and rejected["broken.yaml"]["location"]
@@ -369,7 +369,7 @@ def test_the_service_starts_with_bad_stored_documents_and_reports_them(config):
     store.add_policy("gz-dept-2021", "2.0", "d", "n", "policy: [not, a, policy\n", "admin")
     store.close()
     with TestClient(create_app(config), headers=AS_SCORER) as client:
-        assert client.get("/health").json() == {"status": "degraded", "database": "ok", "policies": 2, "rejected": 2}
+        assert client.get("/health").json() == {"status": "degraded", "database": "ok", "policies": 4, "rejected": 2}
         rejected = client.get("/status").json()["rejected"]
         assert [(r["source"], r["name"]) for r in rejected] == [("stored", "gz-dept-2021@1_2.yaml"),
                                                                ("stored", "gz-dept-2021@2.0.yaml")]

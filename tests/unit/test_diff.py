@@ -61,7 +61,7 @@ def test_where_the_readings_disagree_the_delta_is_traced_to_the_rule(gz_policy, 
 
 def test_added_removed_moved_renamed_and_reweighted_indicators():
     child = CHILD_HEAD + """\
-total: {max: 12}
+total: {max: 18}
 indicators:
   A: {max: 12, name: 管理效能}
   A2: null
@@ -83,7 +83,7 @@ indicators:
     assert found[(ChangeKind.MOVED, "A1")] == ("A", "B")
     assert found[(ChangeKind.RENAMED, "A")] == ("管理", "管理效能")
     assert found[(ChangeKind.WEIGHT, "A")] == ("10", "12")
-    assert found[(ChangeKind.SETTING, "total")] == ("10", "12")
+    assert found[(ChangeKind.SETTING, "total")] == ("10", "18")  # 12 + 6: total.max must add up (policy.total)
 
 
 def test_rule_parameters_facts_and_provenance():

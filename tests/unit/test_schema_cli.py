@@ -18,7 +18,7 @@ def _yaml_as_json(path: Path) -> object:
 
 
 def test_committed_schemas_are_current():
-    for kind in ("policy", "facts"):
+    for kind in ("policy", "facts", "case", "extends"):
         run = CliRunner().invoke(main, ["schema", kind])
         assert run.exit_code == 0
         assert (ROOT / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8") == run.output, (
@@ -54,3 +54,33 @@ def test_usage_error_exits_2():
 def test_missing_file_exits_1_with_its_name():
     run = CliRunner().invoke(main, ["score", str(GZ_POLICY), "nope.yaml"])
     assert run.exit_code == 1 and "nope.yaml" in run.output and "source.not_found" in run.output
+
+
+def test_case_files_validate_against_the_case_schema():
+    schema = json.loads((ROOT / "schemas" / "case.schema.json").read_text(encoding="utf-8"))
+    for path in sorted((ROOT / "tests" / "cases").rglob("*.yaml")):
+        jsonschema.validate(_yaml_as_json(path), schema)
+
+
+def test_schema_properties_carry_descriptions_for_editors():
+    for kind, where in (("policy", ("$defs", "Constraint")), ("case", ("$defs", "Case"))):
+        schema = json.loads((ROOT / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8"))
+        for step in where:
+            schema = schema[step]
+        described = [name for name, prop in schema["properties"].items() if prop.get("description")]
+        assert described == list(schema["properties"]), kind
+
+
+def test_an_extends_document_validates_against_its_own_schema():
+    schema = json.loads((ROOT / "schemas" / "extends.schema.json").read_text(encoding="utf-8"))
+    child = _yaml_as_json(ROOT / "policies" / "gz-dept-2021-r1p.yaml")
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(child)) == []
+    policy = json.loads((ROOT / "schemas" / "policy.schema.json").read_text(encoding="utf-8"))
+    assert list(jsonschema.Draft202012Validator(policy).iter_errors(child))  # why it needs its own schema
+    more = {"extends": "a.yaml", "constraints": [{"when": "a <= b", "message": "m", "severity": "warning"}],
+            "indicators": {"A9": {"parent": "A", "after": "A8", "name": "新", "max": 1}, "A3": None},
+            "facts": {"x": None, "y": {"range": [0, 1]}}}
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(more)) == []
+    for bad in ({"extends": "a.yaml", "indicatorz": {}}, {"indicators": {}},
+                {"extends": "a.yaml", "indicators": {"A1": {"nmae": "x"}}}):
+        assert list(jsonschema.Draft202012Validator(schema).iter_errors(bad)), bad

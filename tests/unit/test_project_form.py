@@ -1,0 +1,76 @@
+"""One project-form template scores different projects' rows; row problems are located in the fact file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import engine
+from engine.errors import JixiaoError
+from engine.project_form import parse_target
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATE = ROOT / "policies" / "mof-project-2020.yaml"
+WHOLE = ROOT / "policies" / "mof-project-2020-whole-points.yaml"
+LANGFANG = ROOT / "facts" / "he-langfang-food-school-proj-2019.yaml"
+TIANCHANG = ROOT / "facts" / "ah-tianchang-shuili-proj-2022.yaml"
+
+FACTS = """department: 示例单位
+facts: {年初预算数: {value: 10, unit: 万元}, 全年预算数: {value: 10, unit: 万元}, 全年执行数: {value: 10, unit: 万元}}
+rows:
+ROWS
+  - {category: 经济效益指标, name: 带动就业, weight: 30, target: 效果明显, score: 30}
+  - {category: 服务对象满意度指标, name: 满意度, weight: 10, target: "≥90%", actual: "95%"}
+"""
+
+
+def score(policy: Path, facts: Path) -> engine.Result:
+    compiled = engine.load_policy(policy)
+    return engine.evaluate(compiled, engine.read_facts(facts, compiled))
+
+
+def test_one_template_scores_two_projects_with_different_rows():
+    tianchang, langfang = score(TEMPLATE, TIANCHANG), score(WHOLE, LANGFANG)
+    assert tianchang.total == 100 and tianchang.title == "项目支出绩效自评"
+    assert langfang.total == 98 and langfang.node("2.1.1").score == 9
+    assert tianchang.node("2.1").max == 20 and langfang.node("2.2").max == 20  # different rows and weights
+    assert score(TEMPLATE, LANGFANG).node("2.1.1").score == Decimal("8.62")  # the standard keeps 2 places
+
+
+def test_a_not_applicable_row_keeps_the_category_maximum():
+    result = score(TEMPLATE, TIANCHANG)
+    assert result.node("3").max == 30
+    assert all(n.name != "指标1" for n in result.nodes())
+
+
+@pytest.mark.parametrize(("rows", "code", "line", "message"), [
+    ('  - {category: 数量指标, name: 培训, weight: 50, target: "≥五十个", actual: "50个"}', "facts.target", 4, "「≥五十个」"),
+    ('  - {category: 数量指标, name: 培训, weight: 50, target: "≥50个", actual: "50人"}', "facts.row_unit", 4, "「人」"),
+    ('  - {category: 数量指标, name: 培训, weight: 40, target: "≥50个", actual: "50个"}', "facts.row_weights", 4,
+     "「培训」40"),
+    ('  - {category: 数量, name: 培训, weight: 50, target: "≥50个", actual: "50个"}', "facts.row_category", 4,
+     "是否为「数量指标」"),
+])
+def test_row_problems_are_located(tmp_path, rows, code, line, message):
+    facts = tmp_path / "project.yaml"
+    facts.write_text(FACTS.replace("ROWS", rows), encoding="utf-8")
+    with pytest.raises(JixiaoError) as err:
+        engine.read_facts(facts, engine.load_policy(TEMPLATE))
+    found = [(str(p.code), p.location.line if p.location else None, p.message) for p in err.value.problems]
+    assert any(c == code and ln == line and message in m for c, ln, m in found), found
+
+
+def test_equal_targets_score_the_shortfall_either_way(tmp_path):
+    facts = tmp_path / "project.yaml"
+    facts.write_text(FACTS.replace("ROWS", '  - {category: 数量指标, name: 村数, weight: 25, target: "=8个", actual: "6个"}\n'
+                                           '  - {category: 质量指标, name: 人数, weight: 25, target: "=8个", actual: "10个"}'),
+                     encoding="utf-8")
+    result = score(TEMPLATE, facts)
+    assert result.node("2.1.1").score == Decimal("18.75") and result.node("2.2.1").score == 20
+
+
+def test_target_strings():
+    assert parse_target("≤90万元") is not None and parse_target("≤90万元").unit == "万元"
+    assert parse_target("=8个").direction == "equal" and parse_target("很好") is None
