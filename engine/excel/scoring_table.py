@@ -15,7 +15,7 @@ import zipfile
 from typing import Any
 
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
-from engine.excel.template import _EPOCH, _save
+from engine.excel.sheets import _EPOCH, save_book
 from engine.excel.workbook import UNPACKED_BYTES
 from engine.render.table import ScoringTable
 
@@ -56,7 +56,7 @@ def table_workbook(table: ScoringTable) -> bytes:
                 start = i
     sheet.append([])
     sheet.append([f"合计 {table.total} 分。"])
-    return bytes(_save(book))
+    return save_book(book)
 
 
 def _inner(rows: list[tuple[str, ...]], at: int, col: int) -> bool:

@@ -247,7 +247,10 @@ def test_csv_and_tab_separated_text_read_like_markdown():
 
 
 # -- the round trip: policy → table (markdown, xlsx) → import -------------------------------------------------
-POLICIES = sorted([*ROOT.glob("policies/*.yaml"), *ROOT.glob("tests/policies/kinds/*.yaml")])
+# A project-form template (policies/mof-project-2020*.yaml) is not a published 评分标准表: its rows come with
+# each project's fact file, so its table is the table of one project, not of the template (see docs/import.md).
+POLICIES = sorted(p for p in [*ROOT.glob("policies/*.yaml"), *ROOT.glob("tests/policies/kinds/*.yaml")]
+                  if not p.name.startswith("mof-project-2020"))
 IGNORED = {"id", "wording", "provenance", "note", "source", "monotonic", "fact", "applicable_if", "label", "unit"}
 
 
