@@ -162,7 +162,7 @@ class _Merger:
         return out
 
     # -- constraints ---------------------------------------------------------------------
-    def constraints(self, base: Any, over: Any) -> Any:
+    def constraints(self, base: DocValue, over: DocValue) -> DocValue:
         """The child's constraints are added after the parent's (a child cannot drop a check)."""
         if not isinstance(over, list):
             self.fail(("constraints",), "继承文件中的 constraints 应为列表：其中的约束追加在父指标体系的约束之后",

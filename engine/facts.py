@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pydantic
 
@@ -25,6 +25,9 @@ from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
 from engine.trace import Finding
+
+if TYPE_CHECKING:
+    from engine.compile import CompiledPolicy  # compile imports this module
 
 __all__ = ["ConstraintDecl", "FactDecl", "FactFile", "FactRules", "FactValue", "Facts", "Target", "facts_digest",
            "refuse_findings", "validate_against", "validate_facts"]
@@ -90,8 +93,8 @@ class Facts:
     indicator_names: Mapping[str, str]
     digest: str
     findings: tuple[Finding, ...] = ()
-    policy: Any = None  # for a project-form template: the project's own compiled policy (engine.project_form)
-    document: Any = None  # ... and the fact document with one fact per row, which that policy validates
+    policy: CompiledPolicy | None = None  # for a project-form template: the project's own compiled policy
+    document: SourceDoc | None = None  # ... and the fact document with one fact per row, which that policy validates
 
     def __getitem__(self, name: str) -> FactValue:
         return self.values[name]
@@ -502,8 +505,11 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
 
 
 def _check_reads(policy: FactRules, doc: SourceDoc, facts: Facts) -> None:
-    """A rule that would score needs every fact it reads: an optional fact the file leaves out is found
-    here, located at the file's ``facts`` and the rule, not when the rule fires."""
+    """A rule that would score needs every fact it reads.
+
+    An optional fact the file leaves out is found here, located at the file's ``facts`` and the rule,
+    not when the rule fires.
+    """
     problems = []
     for rule_id, applicable_if, reads, location in policy.rule_reads():
         if applicable_if is not None and facts.values.get(applicable_if, None) is not None \

@@ -95,7 +95,8 @@ def _node_invariants(node: IndicatorScore) -> Iterator[Violation]:
         yield Violation("bounds", f"指标 {node.id} 得分 {node.score} 超出 [{low}, {high}]")
     if node.max is not None and node.lost() != node.max - node.score - node.unscored():
         unscored = f" − 未计分 {node.unscored()}" if node.unscored() else ""
-        yield Violation("lost", f"指标 {node.id} 扣分合计 {node.lost()} ≠ 分值 {node.max} − 得分 {node.score}{unscored}")
+        message = f"指标 {node.id} 扣分合计 {node.lost()} ≠ 分值 {node.max} − 得分 {node.score}{unscored}"
+        yield Violation("lost", message)
 
 
 def _bounds(node: IndicatorScore) -> tuple[Decimal, Decimal]:

@@ -34,6 +34,7 @@ from engine.evaluate import facts_read
 from engine.facts import FactDecl
 from engine.intervals import Interval, parse_interval
 from engine.json_values import DocMapping, DocValue
+from engine.project_form import ProjectForm
 from engine.rules.base import Choice
 
 __all__ = ["edges", "fact_documents", "numbers"]
@@ -129,7 +130,7 @@ class _Shape:
     choices: tuple[Choice, ...]
     leaves: tuple[tuple[str | None, frozenset[str]], ...]  # (applicable_if, facts read) per leaf
     constraints: tuple[expr.Expr, ...]
-    form: Any = None  # a project-form template's form (engine.project_form.ProjectForm): rows are drawn too
+    form: ProjectForm | None = None  # a project-form template's form: rows are drawn too
 
 
 def _ratio(decl: FactDecl) -> tuple[str, str, Decimal] | None:
@@ -178,17 +179,17 @@ def _documents(draw: st.DrawFn, shape: _Shape) -> DocMapping:
     for name in _omittable(shape, values):
         if draw(st.booleans()):
             del values[name]
-    facts = {name: _entry(shape.decls[name], value) for name, value in values.items()}
-    document: dict[str, Any] = {"department": "生成样例", "facts": facts}
+    facts: DocMapping = {name: _entry(shape.decls[name], value) for name, value in values.items()}
+    document: DocMapping = {"department": "生成样例", "facts": facts}
     if shape.form is not None:
         document["rows"] = draw(_rows(shape.form))
     return document
 
 
 @st.composite
-def _rows(draw: st.DrawFn, form: Any) -> list[dict[str, Any]]:
+def _rows(draw: st.DrawFn, form: ProjectForm) -> list[DocValue]:
     """Project-form rows: each 一级 weight split over one to three rows of any type (定量 ≥/≤/=, 定性 by tier)."""
-    rows: list[dict[str, Any]] = []
+    rows: list[DocValue] = []
     for category in form.categories:
         weight = int(category.weight)
         count = draw(st.integers(1, min(3, weight)))
@@ -201,7 +202,7 @@ def _rows(draw: st.DrawFn, form: Any) -> list[dict[str, Any]]:
 
 
 @st.composite
-def _row_values(draw: st.DrawFn, form: Any, weight: Decimal) -> dict[str, Any]:
+def _row_values(draw: st.DrawFn, form: ProjectForm, weight: Decimal) -> DocMapping:
     if draw(st.booleans()):
         sign = draw(st.sampled_from(["≥", "≤", "=", ""]))
         target, actual = draw(st.integers(1, 500)), draw(st.integers(1, 500))

@@ -299,7 +299,8 @@ def _service_db_url() -> str:
 @click.argument("kind", type=click.Choice(["policy", "facts", "case", "extends"]))
 def schema(kind: Literal["policy", "facts", "case", "extends"]) -> None:
     """输出指标体系（policy）、事实文件（facts）、金标准用例文件（case）或继承文件（extends）格式的 JSON Schema，
-    供编辑器校验和补全。"""
+    供编辑器校验和补全。
+    """
     if kind == "case":
         from engine.authoring.cases import case_schema
 

@@ -105,6 +105,7 @@ def _load(policy: Path, facts: Path, strict: bool) -> tuple[engine.CompiledPolic
     doc = read_document(facts)
     validated = validate_against(compiled, doc)
     if validated.policy is not None:  # a project-form template: the views work on the project's own policy
+        assert validated.document is not None  # set together with the policy (engine.project_form)
         return validated.policy, FactFile(validated.document, _checked(validated, strict))
     return compiled, FactFile(doc, _checked(validated, strict))
 

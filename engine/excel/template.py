@@ -25,7 +25,6 @@ from engine.facts import FactDecl
 from engine.schema import FactSpec
 
 if TYPE_CHECKING:
-    from _typeshed import SizedBuffer, StrPath
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 

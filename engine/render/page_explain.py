@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from engine.render.common import gap_lines, node_score, total_score
 from engine.render.page import (
     Entry,
     Page,
@@ -18,7 +19,6 @@ from engine.render.page import (
     score,
     signed,
 )
-from engine.render.common import gap_lines, node_score, total_score
 from engine.trace import Result
 from engine.views.explain import Explanation, Fail, deduction_key
 from engine.views.recover import Recovery, Suggestion

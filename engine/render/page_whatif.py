@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from engine import decimals
 from engine.facts import FactValue
-from engine.views.recover import value_text
 from engine.render.common import node_score, total_score, walk
 from engine.render.page import (
     Chart,

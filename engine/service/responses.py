@@ -6,7 +6,7 @@ import json
 
 import engine
 from engine.compile import CompiledIndicator
-from engine.json_values import JsonObject
+from engine.json_values import JsonObject, JsonValue
 from engine.render.json import load_result, result_dict
 from engine.service import models
 from engine.service.registry import Entry
@@ -50,15 +50,23 @@ def decision(record: DecisionRecord, *, with_facts: bool, shown: JsonObject | No
     The result's findings are repeated beside the total (``findings``), so a reviewer sees them first.
     """
     shown = shown if shown is not None else result_dict(load_result(record.result))
-    findings = [models.ErrorItem(code=f["code"], message=f["message"], field=f["field"],
-                                 location=models.Location(**f["location"]) if f["location"] else None)
-                for f in shown.get("findings", ())]
+    findings = _finding_items(shown.get("findings", []))
     return models.Decision(
         id=record.id, created_at=record.created_at, actor=record.actor, department=record.department,
         policy=models.PolicyRef(id=record.policy_id, version=record.policy_version, digest=record.policy_digest),
         facts_digest=record.facts_digest, result_digest=record.result_digest, total=record.total,
         findings=findings, result=shown,
         facts=json.loads(record.facts) if with_facts else None)
+
+
+def _finding_items(findings: JsonValue) -> list[models.ErrorItem]:
+    """A result's findings (``render.common.finding_dicts``) as the API's error items."""
+    assert isinstance(findings, list)
+    items = []
+    for f in findings:
+        assert isinstance(f, dict)
+        items.append(models.ErrorItem.model_validate({key: f[key] for key in ("code", "message", "field", "location")}))
+    return items
 
 
 def review(record: ReviewRecord, *, with_inputs: bool, shown: JsonObject | None = None) -> models.ReviewDecision:
