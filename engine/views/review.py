@@ -111,6 +111,8 @@ def review_document(policy: CompiledPolicy, doc: SourceDoc, *, adjustments: Sour
     """
     forced = check_identity(doc, policy, force=force)
     facts = facts_from_document(doc, policy)
+    if facts.policy is not None:  # a project-form template: claims name the project's own rows
+        policy = facts.policy
     claims = parse_claims(doc, policy, facts.indicator_names)
     if not claims:
         raise JixiaoError(ErrorCode.FACTS_MISSING, f"事实文件没有填报得分（{CLAIMED}），无从复核：请照自评表填写 "

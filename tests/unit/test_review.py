@@ -299,3 +299,19 @@ def test_usage_errors_exit_2(tmp_path):
     assert cli("review", GZ_POLICY, CLAIMED, ROW, "--format", "json")[0] == 2
     assert cli("review", GZ_POLICY, CLAIMED, ROW, "--adjustments", ADJUSTMENTS)[0] == 2
     assert cli("review", GZ_POLICY, CLAIMED, "--out", tmp_path / "x.txt")[0] == 2
+
+
+def test_a_project_form_claim_rounded_to_whole_points_is_a_rounding_difference():
+    """Langfang prints 9 where the pro-rata rule gives 8.62 (37.24 / 43.2 × 10): rounding, with both numbers."""
+    from click.testing import CliRunner
+
+    from engine.commands.main import main as cli
+    from tests.conftest import ROOT
+
+    run = CliRunner().invoke(cli, ["review", str(ROOT / "policies/mof-project-2020.yaml"),
+                                   str(ROOT / "facts/he-langfang-food-school-proj-2019-claimed.yaml")])
+    assert run.exit_code == 0, run.output
+    rows = [line for line in run.output.splitlines() if "舍入差异" in line and "◀" in line]
+    assert len(rows) == 2 and all(" 9 " in r and "8.62" in r and "+0.38" in r for r in rows), run.output
+    assert any(r.lstrip().startswith("预算执行率") for r in rows)
+    assert any(r.lstrip().startswith("工程资金金额") for r in rows)
