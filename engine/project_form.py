@@ -24,6 +24,7 @@ from pydantic import Field
 
 from engine import decimals
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
+from engine.json_values import DocValue
 from engine.rules.base import Model
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
@@ -31,10 +32,11 @@ from engine.source import Path, SourceDoc, field_path
 __all__ = ["FormRow", "ProjectForm", "Target", "expand", "is_template", "parse_target"]
 
 NOT_APPLICABLE = "/"
+# full-width signs and digits as forms write them, read on purpose (RUF001 flags each)
 OPERATORS = {"≥": "higher", ">=": "higher", "≧": "higher", "≤": "lower", "<=": "lower", "≦": "lower",
-             "=": "equal", "＝": "equal"}
-_NUMBER = re.compile(r"^\s*(?P<op>≥|>=|≧|≤|<=|≦|=|＝)?\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[^\s0-9].*?)?\s*$")
-_LOOKS_NUMERIC = re.compile(r"^\s*[0-9０-９≥≤≧≦=＝<>＞＜]")
+             "=": "equal", "＝": "equal"}  # noqa: RUF001
+_NUMBER = re.compile(r"^\s*(?P<op>≥|>=|≧|≤|<=|≦|=|＝)?\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[^\s0-9].*?)?\s*$")  # noqa: RUF001
+_LOOKS_NUMERIC = re.compile(r"^\s*[0-9０-９≥≤≧≦=＝<>＞＜]")  # noqa: RUF001
 
 
 class Provenanced(Model):
@@ -163,8 +165,8 @@ def expand(template: SourceDoc, facts: SourceDoc | None) -> tuple[SourceDoc, Sou
         PolicyErrors: row problems, located in the fact file.
     """
     try:
-        form = ProjectForm.model_validate(template.value["project_form"])
-    except Exception:  # noqa: BLE001 - pydantic's error: the policy validation reports it, located
+        form = ProjectForm.model_validate(_mapping(template.value)["project_form"])
+    except Exception:
         return template, facts
     builder = _Builder(template, form)
     builder.execution()
@@ -348,7 +350,7 @@ class _Builder:
 
     # -- the documents -------------------------------------------------------------------------
     def policy_doc(self) -> SourceDoc:
-        value = dict(self.template.value)
+        value = _mapping(self.template.value)
         if isinstance(value.get("policy"), dict):  # the form's title is the report's, unless the policy says
             value["policy"] = {"report_title": self.form.title, **value["policy"]}
         value["facts"] = {**(value.get("facts") or {}), **self.facts}
@@ -365,10 +367,17 @@ class _Builder:
                          dict(self.template.styles))
 
     def facts_doc(self, doc: SourceDoc) -> SourceDoc:
-        value = dict(doc.value)
+        value = _mapping(doc.value)
         value["facts"] = {**(value.get("facts") or {}), **self.values}
         positions = {**doc.positions, **self.fact_where}
         return SourceDoc(doc.file, value, positions, {**doc.key_positions, **self.fact_where}, dict(doc.styles))
+
+
+def _mapping(value: DocValue) -> dict[str, Any]:
+    """A copy of a document's top mapping, which the generated nodes and facts are added to."""
+    if not isinstance(value, dict):
+        raise TypeError(f"a project-form document is not a mapping: {type(value).__name__}")
+    return dict(value)
 
 
 def _located(node: dict[str, Any], path: Path, positions: dict[Path, SourceLocation]) -> dict[str, Any]:

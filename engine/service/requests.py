@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 from fastapi import Request
@@ -82,7 +81,7 @@ def facts_document(config: ServiceConfig, body: models.FactsRequest | models.Dif
         doc = parse_document(body.facts_text, Path(body.facts_name).name or "facts.yaml")
     else:  # re-read the body ourselves so numbers stay exact decimals and positions point into the request
         doc = parse_document(decode_body(raw), BODY_FILE).sub(("facts",))
-    facts: Any = doc.value.get("facts") if isinstance(doc.value, dict) else None
+    facts = doc.value.get("facts") if isinstance(doc.value, dict) else None
     if isinstance(facts, dict) and len(facts) > config.max_facts:
         raise ApiError(413, "request.too_many_facts", f"事实个数 {len(facts)} 超过上限 {config.max_facts}")
     return doc

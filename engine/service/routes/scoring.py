@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated
 
@@ -60,7 +61,7 @@ def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: 
     return decision.model_copy(update={"forced": forced_records(forced)}) if forced else decision
 
 
-def _within_response_limit(state: ServiceState, shown: dict[str, object]) -> None:
+def _within_response_limit(state: ServiceState, shown: Mapping[str, object]) -> None:
     size = len(to_json(shown)) + 1_000  # and the decision's own fields
     if size > state.config.max_response_bytes:
         raise ApiError(422, "limit.response", response_limit_message(size, state.config.max_response_bytes))
