@@ -32,7 +32,7 @@ from typing import TypeAlias
 
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, did_you_mean
 from engine.json_values import DocMapping, DocValue
-from engine.source import Path, SourceDoc, field_path
+from engine.source import Path, SourceDoc, field_path, value_paths
 
 __all__ = ["EXTENDS", "merge", "parent_name", "resolve"]
 
@@ -313,7 +313,7 @@ def _ids(nodes: list[_Node]) -> Iterator[str]:
 def _with_positions(file: str, value: DocValue, origins: dict[Path, Origin]) -> SourceDoc:
     """Give every path of the merged value the position of the document it came from."""
     doc = SourceDoc(file, value)
-    for path in _paths(value, ()):
+    for path in value_paths(value):
         origin = _origin(origins, path)
         if origin is None:
             continue
@@ -333,13 +333,3 @@ def _origin(origins: dict[Path, Origin], path: Path) -> tuple[SourceDoc, Path, P
         if found is not None:
             return found[0], found[1], path[:depth]
     return None
-
-
-def _paths(value: DocValue, path: Path) -> Iterator[Path]:
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _paths(item, (*path, i))

@@ -14,7 +14,6 @@ row in the fact file. Stage: between load and validate; pure, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -27,7 +26,7 @@ from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_
 from engine.json_values import DocValue
 from engine.rules.base import Model
 from engine.schema_errors import model_field_names, pydantic_problems
-from engine.source import Path, SourceDoc, field_path
+from engine.source import Path, SourceDoc, field_path, value_paths
 
 __all__ = ["FormRow", "ProjectForm", "Target", "expand", "is_template", "parse_target"]
 
@@ -358,7 +357,7 @@ class _Builder:
         positions = dict(self.template.positions)
         generated = [_located(node, ("indicators", start + i), positions) for i, node in enumerate(self.indicators)]
         value["indicators"] = [*(value.get("indicators") or []), *generated]
-        for path in _paths(value["indicators"], ("indicators",)):
+        for path in value_paths(value["indicators"], ("indicators",)):
             if path not in positions:
                 positions[path] = _nearest(positions, path)
         for name in self.facts:
@@ -387,16 +386,6 @@ def _located(node: dict[str, Any], path: Path, positions: dict[Path, SourceLocat
     if "children" in node:
         node["children"] = [_located(c, (*path, "children", i), positions) for i, c in enumerate(node["children"])]
     return node
-
-
-def _paths(value: Any, path: Path) -> Iterator[Path]:
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _paths(item, (*path, i))
 
 
 def _nearest(positions: dict[Path, SourceLocation], path: Path) -> SourceLocation:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -97,6 +97,21 @@ def value_at(value: DocValue, path: Path) -> DocValue:
             continue
         raise KeyError(part)
     return value
+
+
+def value_paths(value: DocValue, path: Path = ()) -> Iterator[Path]:
+    """Every path inside ``value``, depth first, starting with ``path`` itself.
+
+    >>> list(value_paths({"a": [1]}))
+    [(), ('a',), ('a', 0)]
+    """
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from value_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from value_paths(item, (*path, i))
 
 
 def field_path(path: Path) -> str:
