@@ -18,12 +18,13 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 import engine
-from engine.commands.failures import report_internal
+from engine.commands.failures import DataError, report_internal
 from engine.errors import ErrorCode, JixiaoError, Problem
 from engine.firing.backends import Backend
 from engine.identity import check_identity, forced_records
@@ -40,6 +41,17 @@ _GLOB = frozenset("*?[")
 def is_batch(args: Sequence[str]) -> bool:
     """Batch mode: several arguments, or a directory or a glob among them."""
     return len(args) > 1 or any(Path(a).is_dir() or _GLOB & set(a) for a in args)
+
+
+def batch_inputs(policy: str | Path, args: Sequence[str]) -> tuple[engine.CompiledPolicy, list[str]]:
+    """The compiled policy and the fact files a batch command was given (usage error when there are none)."""
+    paths = expand(args)
+    if not paths:
+        raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
+    try:
+        return engine.load_policy(policy), paths
+    except JixiaoError as err:
+        raise DataError(err) from None
 
 
 def expand(args: Sequence[str]) -> list[str]:

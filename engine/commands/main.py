@@ -135,13 +135,7 @@ def _finite(param: click.Parameter, value: float | None) -> float | None:
 
 def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
                  jobs: int | None, force: bool, xlsx: bool = False) -> None:
-    paths = jixiao_batch.expand(args)
-    if not paths:
-        raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
-    try:
-        compiled = engine.load_policy(policy)
-    except JixiaoError as err:
-        raise DataError(err) from None
+    compiled, paths = jixiao_batch.batch_inputs(policy, args)
     console = Console(stderr=True)
     with jixiao_batch.with_progress(console, len(paths)) as tick:
         records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),

@@ -93,13 +93,7 @@ def review_command(policy: Path, facts: tuple[str, ...], fmt: str, output: Outpu
 
 def _batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
            jobs: int | None, force: bool, report_only: bool) -> None:
-    paths = jixiao_batch.expand(args)
-    if not paths:
-        raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
-    try:
-        compiled = engine.load_policy(policy)
-    except JixiaoError as err:
-        raise DataError(err) from None
+    compiled, paths = jixiao_batch.batch_inputs(policy, args)
     task = functools.partial(review_task, force=force)
     with jixiao_batch.with_progress(Console(stderr=True), len(paths)) as tick:
         records = sort_records(jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
