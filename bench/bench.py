@@ -33,8 +33,8 @@ import durable_rules_engine as dre  # noqa: E402  (the raw floor is measured on 
 from durable import engine as durable_engine  # noqa: E402
 
 import engine  # noqa: E402
-from engine.commands import batch as jixiao_batch  # noqa: E402
 from engine import firing  # noqa: E402
+from engine.commands import batch as jixiao_batch  # noqa: E402
 
 POLICY = ROOT / "policies" / "gz-dept-2021.yaml"
 SEED = ROOT / "facts" / "gz-kjj-2021.yaml"
@@ -43,10 +43,12 @@ VARIABLE = {"预算完成率": (90, 101), "财政拨款收入预决算差异率"
 
 
 def figure(name: str, value: object, note: str = "") -> None:
+    """Print one figure as ``name: value``, with an optional note."""
     print(f"{name}: {value}{'  ' + note if note else ''}", flush=True)
 
 
 def machine() -> None:
+    """Print the machine the figures come from: cores, CPU model, Python, durable_rules and the system."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "unknown")
     figure("machine", f"{jixiao_batch.default_jobs()} cores, {cpu}, Python {platform.python_version()}, "
@@ -54,6 +56,7 @@ def machine() -> None:
 
 
 def variants(count: int, seed: int = 2021) -> list[str]:
+    """``count`` copies of the seed fact file with the variable facts drawn at random (seeded)."""
     rng = random.Random(seed)
     lines = SEED.read_text(encoding="utf-8").splitlines()
     out = []
@@ -68,8 +71,10 @@ def variants(count: int, seed: int = 2021) -> list[str]:
 
 
 def rate(run: Callable[[], object], seconds: float) -> float:
-    """Calls per CPU second of ``run`` over about ``seconds`` (best of three slices; CPU time of this
-    process, so that other load on the machine does not count)."""
+    """Calls per CPU second of ``run`` over about ``seconds``.
+
+    The best of three slices, in CPU time of this process, so that other load on the machine does not count.
+    """
     best = 0.0
     for _ in range(3):
         count, start = 0, time.process_time()
@@ -82,6 +87,7 @@ def rate(run: Callable[[], object], seconds: float) -> float:
 
 
 def evaluations(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts], seconds: float) -> dict[str, float]:
+    """Evaluations per CPU second: durable with the full trace and scores only, and native with the full trace."""
     cycle = itertools.cycle(facts)
     durable, native = engine.DurableBackend(), engine.NativeBackend()
     for f in facts:  # warm-up
@@ -96,8 +102,10 @@ def evaluations(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts], se
 
 
 def latency(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts], count: int) -> dict[str, float]:
-    """p50/p99 in ms of one full-trace durable evaluation: wall clock, and CPU time of this thread
-    (which leaves out the time the host gave to other work)."""
+    """p50/p99 in ms of one full-trace durable evaluation.
+
+    Both wall clock and CPU time of this thread (which leaves out the time the host gave to other work).
+    """
     backend, wall, cpu = engine.DurableBackend(), [], []
     for i in range(count):
         start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
@@ -145,11 +153,13 @@ def floors(rules: int, messages: int, seconds: float) -> dict[str, float]:
 
 
 def rss_mb() -> float:
+    """This process's resident memory in MB."""
     line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmRSS:"))
     return int(line.split()[1]) / 1024
 
 
 def soak(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts], count: int) -> tuple[float, float]:
+    """Resident memory in MB before and after ``count`` durable evaluations."""
     backend = engine.DurableBackend()
     before = rss_mb()
     for i in range(count):
@@ -158,6 +168,7 @@ def soak(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts], count: in
 
 
 def batch(policy: engine.CompiledPolicy, texts: Sequence[str], count: int) -> dict[str, float]:
+    """Seconds to score ``count`` fact files in batch with one worker process and with one per core."""
     cores = jixiao_batch.default_jobs()
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
@@ -182,8 +193,10 @@ def _spin(_: int) -> float:
 
 
 def parallel_ceiling() -> float:
-    """How much faster ``cores`` CPU-bound processes finish than one, sustained for a few seconds,
-    on this machine right now (a virtual machine's cores may not all be real)."""
+    """How much faster ``cores`` CPU-bound processes finish than one, on this machine right now.
+
+    Sustained for a few seconds: a virtual machine's cores may not all be real.
+    """
     cores = jixiao_batch.default_jobs()
     context = multiprocessing.get_context("fork")
     with context.Pool(cores) as pool:
@@ -198,8 +211,10 @@ def parallel_ceiling() -> float:
 
 
 def where_time_goes(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts], count: int) -> dict[str, float]:
-    """Microseconds per full-trace durable evaluation, split by stage (instrumented run; the cost of
-    the instrumentation itself is measured and taken out of the wrapper's share)."""
+    """Microseconds per full-trace durable evaluation, split by stage.
+
+    An instrumented run; the cost of the instrumentation itself is measured and taken out of the wrapper's share.
+    """
     spent = {"engine_c": 0.0, "fire": 0.0, "calls": 0.0}
     real = firing._dre
 
@@ -245,6 +260,7 @@ def where_time_goes(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]
 
 
 def main() -> None:
+    """Run every measurement and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer evaluations (same figures)")
     quick = parser.parse_args().quick

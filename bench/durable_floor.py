@@ -75,8 +75,11 @@ def _rules() -> list[tuple[str, str, list[dict[str, Any]]]]:
 
 
 def _keep_session_memory() -> None:
-    """The process setting jixiao makes for durable_rules (FINDINGS.md F15), so the floor pays no page faults
-    that jixiao does not: glibc keeps up to 16 MB of freed heap instead of unmapping each session's arrays."""
+    """Make the process setting jixiao makes for durable_rules (FINDINGS.md F15).
+
+    The floor then pays no page faults that jixiao does not: glibc keeps up to 16 MB of freed heap
+    instead of unmapping each session's arrays.
+    """
     name = ctypes.util.find_library("c")
     try:
         mallopt = ctypes.CDLL(name).mallopt

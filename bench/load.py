@@ -36,6 +36,7 @@ FACTS = (ROOT / "facts" / "gz-kjj-2021.yaml").read_text(encoding="utf-8")
 
 
 def free_port() -> int:
+    """A free TCP port on the loopback interface."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -46,6 +47,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def start_server(port: int, workers: int, db: Path) -> subprocess.Popen[bytes]:
+    """Start ``jixiao serve`` with ``workers`` processes and a SQLite decision log; return once /health answers."""
     command = [sys.executable, str(ROOT / "cli.py"), "serve", "--host", "127.0.0.1", "--port", str(port),
                "--db", f"sqlite:///{db}", "--workers", str(workers), "--policies", str(ROOT / "policies")]
     env = {key: value for key, value in os.environ.items() if not key.startswith("JIXIAO_TOKEN")}
@@ -63,6 +65,7 @@ def start_server(port: int, workers: int, db: Path) -> subprocess.Popen[bytes]:
 
 
 async def run_load(url: str, requests: int, clients: int, limit_s: float) -> tuple[list[float], int, float]:
+    """Latencies (s), errors and elapsed seconds of ``requests`` score requests from ``clients`` concurrent clients."""
     latencies: list[float] = []
     errors = 0
     issued = 0
@@ -135,11 +138,13 @@ def _wrk(url: str, requests: int, clients: int, limit_s: float) -> tuple[int, fl
 
 
 def percentile(values: list[float], share: float) -> float:
+    """The value below which a ``share`` of ``values`` lie (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def main() -> None:
+    """Start the service, send the load, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=32)

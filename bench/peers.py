@@ -123,6 +123,7 @@ def check_inputs(timed: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def parse(policy: engine.CompiledPolicy, inputs: Sequence[tuple[str, str]]) -> list[engine.Facts]:
+    """The inputs as validated fact sets of ``policy``."""
     return [engine.facts_from_text(text, f"{label}.yaml", policy) for label, text in inputs]
 
 
@@ -164,6 +165,8 @@ Setup = Callable[[engine.CompiledPolicy, Sequence[engine.Facts]],
 
 @dataclass(frozen=True)
 class Peer:
+    """One engine measured against jixiao: its name, a label for the report and how it prepares its inputs."""
+
     name: str
     label: str
     setup: Setup
@@ -364,6 +367,7 @@ def serve(conn: Connection, name: str, core: int, timed: int, inputs: Sequence[t
 
 # -- the run -----------------------------------------------------------------------------------------
 def lib_version(name: str) -> str:
+    """The installed version of distribution ``name``, or "not installed"."""
     try:
         return version(name)
     except PackageNotFoundError:
@@ -371,6 +375,7 @@ def lib_version(name: str) -> str:
 
 
 def machine() -> str:
+    """The machine the figures come from: cores, CPU model, system, Python and library versions."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "unknown")
     return (f"{os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), {cpu}; Python "
@@ -379,6 +384,7 @@ def machine() -> str:
 
 
 def load() -> str:
+    """The load averages over 1, 5 and 15 minutes."""
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
@@ -392,6 +398,7 @@ class Runner:
         self.procs: list[multiprocessing.process.BaseProcess] = []
 
     def start(self, name: str) -> tuple[list[dict[str, Any]], int]:
+        """Start peer ``name``; return its scores on the check inputs and how many of its threads are off the core."""
         mine, theirs = self.context.Pipe()
         proc = self.context.Process(target=serve, args=(theirs, name, self.core, self.timed, self.inputs),
                                     name=f"peer-{name}", daemon=True)
@@ -403,6 +410,7 @@ class Runner:
         return scores, off
 
     def ask(self, name: str, command: tuple[str, Any] | None) -> tuple[Any, ...]:
+        """Send ``command`` (if any) to peer ``name`` and return its answer; a failure ends the run."""
         conn = self.conns[name]
         if command is not None:
             conn.send(command)
@@ -415,6 +423,7 @@ class Runner:
         return answer  # type: ignore[no-any-return]
 
     def stop(self) -> None:
+        """Stop every peer, killing any that does not exit within 10 s."""
         for conn in self.conns.values():
             with contextlib.suppress(OSError, BrokenPipeError):
                 conn.send(("stop", None))
@@ -425,32 +434,22 @@ class Runner:
 
 
 def default_core() -> int:
+    """The highest-numbered core this process may run on."""
     return max(os.sched_getaffinity(0))
 
 
 def spread(values: Sequence[float], fmt: str = "{:,.0f}") -> str:
+    """Min / median / max of ``values``, formatted with ``fmt``."""
     return " / ".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="3 rounds of 0.5 s and 2,000 latency samples")
-    parser.add_argument("--rounds", type=int, help="rounds of measurement (default 7; 3 with --quick)")
-    parser.add_argument("--seconds", type=float, help="CPU seconds per peer per round (default 2; 0.5 with --quick)")
-    parser.add_argument("--core", type=int, default=default_core(), help="the core every peer is pinned to")
-    parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset of: " + ", ".join(PEERS))
-    args = parser.parse_args(argv)
+    """Check every peer against the engine, then time them one at a time and print the figures."""
+    args = arguments(argv)
     rounds = args.rounds or (3 if args.quick else 7)
     seconds = args.seconds or (0.5 if args.quick else 2.0)
     samples = 2_000 if args.quick else 10_000
-    names = [n.strip() for n in args.peers.split(",") if n.strip()]
-    unknown = [n for n in names if n not in PEERS]
-    if unknown or not names:
-        parser.error(f"unknown peer(s) {', '.join(unknown) or '(none)'}; known: {', '.join(PEERS)}")
-    if any(n.startswith("zen") for n in names) and importlib.util.find_spec("zen") is None:
-        parser.error("the Zen peers need zen-engine: .venv/bin/pip install -e '.[bench]' (or leave them out: --peers)")
-    if args.core not in os.sched_getaffinity(0):
-        parser.error(f"core {args.core} is not one this process may use: {sorted(os.sched_getaffinity(0))}")
+    names = args.names
 
     print(f"machine: {machine()}", flush=True)
     print(f"load average at start: {load()}", flush=True)
@@ -467,16 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runner = Runner(names, args.core, inputs, len(timed))
     try:
         for name in names:
-            scores, off = runner.start(name)
-            problems = [p for (label, _), w, got in zip(inputs, want, scores, strict=True)
-                        for p in disagreements(f"{name} on {label}", w, got)]
-            if problems:
-                shown = "\n  ".join(problems[:10])
-                raise SystemExit(f"peer {name} disagrees with the engine on {len(problems)} figure(s); "
-                                 f"nothing is timed:\n  {shown}")
-            if off:
-                raise SystemExit(f"peer {name}: {off} thread(s) not on core {args.core}")
-            print(f"checked: {name} agrees on every input ({PEERS[name].label})", flush=True)
+            check_peer(runner, name, inputs, want, args.core)
         print(f"timing: each peer in its own process pinned to core {args.core}, one at a time; {rounds} rounds "
               f"of {seconds:g} CPU s per peer, order rotated each round", flush=True)
         cpu: dict[str, list[float]] = {n: [] for n in names}
@@ -491,26 +481,72 @@ def main(argv: Sequence[str] | None = None) -> int:
         runner.stop()
 
     print(f"load average at end: {load()}")
-    print(f"evaluations/s per CPU second, min / median / max over {rounds} rounds (on CPU: share of wall time):")
-    width = max(len(n) for n in names)
-    for name in names:
-        share = statistics.median(w / c for w, c in zip(wall[name], cpu[name], strict=True))
-        print(f"  {name:<{width}}  {spread(cpu[name]):>26}  on CPU {share:4.0%}  {PEERS[name].label}")
+    report(names, rounds, cpu, wall)
     if lat is not None:
         met = "met" if lat["p99"] <= LATENCY_TARGET_MS else "not met"
         print(f"latency of one evaluation, jixiao_durable_full, ms ({samples:,} samples): p50 {lat['p50']:.3f}, "
               f"p99 {lat['p99']:.3f} wall clock; p50 {lat['cpu_p50']:.3f}, p99 {lat['cpu_p99']:.3f} thread CPU time  "
               f"(target p99 ≤ {LATENCY_TARGET_MS:g}: {met})")
-    ratios = [r for r in RATIOS if r[0] in cpu and r[1] in cpu]
-    if ratios:
+    ratios(rounds, cpu)
+    return 0
+
+
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line, checked: ``names`` holds the peers to run."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 0.5 s and 2,000 latency samples")
+    parser.add_argument("--rounds", type=int, help="rounds of measurement (default 7; 3 with --quick)")
+    parser.add_argument("--seconds", type=float, help="CPU seconds per peer per round (default 2; 0.5 with --quick)")
+    parser.add_argument("--core", type=int, default=default_core(), help="the core every peer is pinned to")
+    parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset of: " + ", ".join(PEERS))
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.peers.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PEERS]
+    if unknown or not names:
+        parser.error(f"unknown peer(s) {', '.join(unknown) or '(none)'}; known: {', '.join(PEERS)}")
+    if any(n.startswith("zen") for n in names) and importlib.util.find_spec("zen") is None:
+        parser.error("the Zen peers need zen-engine: .venv/bin/pip install -e '.[bench]' (or leave them out: --peers)")
+    if args.core not in os.sched_getaffinity(0):
+        parser.error(f"core {args.core} is not one this process may use: {sorted(os.sched_getaffinity(0))}")
+    args.names = names
+    return args
+
+
+def check_peer(runner: Runner, name: str, inputs: Sequence[tuple[str, str]], want: Sequence[Mapping[str, str]],
+               core: int) -> None:
+    """Start peer ``name`` and stop the run unless it agrees with the engine on every input, on ``core``."""
+    scores, off = runner.start(name)
+    problems = [p for (label, _), w, got in zip(inputs, want, scores, strict=True)
+                for p in disagreements(f"{name} on {label}", w, got)]
+    if problems:
+        shown = "\n  ".join(problems[:10])
+        raise SystemExit(f"peer {name} disagrees with the engine on {len(problems)} figure(s); "
+                         f"nothing is timed:\n  {shown}")
+    if off:
+        raise SystemExit(f"peer {name}: {off} thread(s) not on core {core}")
+    print(f"checked: {name} agrees on every input ({PEERS[name].label})", flush=True)
+
+
+def report(names: Sequence[str], rounds: int, cpu: Mapping[str, list[float]], wall: Mapping[str, list[float]]) -> None:
+    """Print each peer's evaluations per CPU second and its share of wall time on the CPU."""
+    print(f"evaluations/s per CPU second, min / median / max over {rounds} rounds (on CPU: share of wall time):")
+    width = max(len(n) for n in names)
+    for name in names:
+        share = statistics.median(w / c for w, c in zip(wall[name], cpu[name], strict=True))
+        print(f"  {name:<{width}}  {spread(cpu[name]):>26}  on CPU {share:4.0%}  {PEERS[name].label}")
+
+
+def ratios(rounds: int, cpu: Mapping[str, list[float]]) -> None:
+    """Print the ratios of RATIOS whose two peers ran, each against its target."""
+    shown = [r for r in RATIOS if r[0] in cpu and r[1] in cpu]
+    if shown:
         print(f"ratios jixiao ÷ peer, median of the {rounds} per-round ratios (min–max):")
-    for top, bottom, target, what in ratios:
+    for top, bottom, target, what in shown:
         per_round = [t / b for t, b in zip(cpu[top], cpu[bottom], strict=True)]
         ratio = statistics.median(per_round)
         verdict = "(no target)" if target is None else \
             f"target ≥ {target:g}: {'met' if ratio >= target else 'not met'}"
         print(f"  {what:<48} {ratio:5.2f} ({min(per_round):.2f}–{max(per_round):.2f})  {verdict}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from engine import decimals
 from engine.compile import CompiledPolicy
 from engine.errors import ERROR_LIMIT, ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
+from engine.json_values import DocValue
 from engine.source import SourceDoc, field_path
 
 __all__ = ["CLAIMED", "TOTAL", "ClaimSet", "ClaimedScore", "indicator_lookup", "parse_claims"]
@@ -120,7 +120,7 @@ def parse_claims(doc: SourceDoc, policy: CompiledPolicy, renames: Mapping[str, s
     return ClaimSet(dict(sorted(claims.items(), key=lambda item: order[item[0]])), total)
 
 
-def _claim(doc: SourceDoc, key: str, value: Any, problems: list[Problem]) -> ClaimedScore | None:
+def _claim(doc: SourceDoc, key: str, value: DocValue, problems: list[Problem]) -> ClaimedScore | None:
     path = (CLAIMED, key)
     if isinstance(value, Decimal) and value.is_finite():
         return ClaimedScore(value, doc.locate(path), key)

@@ -21,8 +21,9 @@ __all__ = ["NUMBER", "ROUNDING_MODES", "NumberLimit", "RoundingMode", "fmt", "ha
 
 NUMBER = re.compile(r"[-+]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 """A number as a YAML plain scalar or an expression literal may write it: ASCII digits only."""
-_WIDE = str.maketrans({"．": ".", "。": ".", "٫": ".", "−": "-", "－": "-", "＋": "+", "ｅ": "e", "Ｅ": "E",
-                       "＿": "_", "٬": "_"})
+# look-alikes of number characters, mapped to ASCII on purpose (RUF001 flags each)
+_WIDE = str.maketrans({"．": ".", "。": ".", "٫": ".", "−": "-", "－": "-", "＋": "+", "ｅ": "e", "Ｅ": "E",  # noqa: RUF001
+                       "＿": "_", "٬": "_"})  # noqa: RUF001
 
 RoundingMode = Literal["half_up", "half_even", "half_down", "down", "up", "floor", "ceiling"]
 
@@ -154,7 +155,7 @@ def half_width(text: str) -> str | None:
 
     >>> half_width("８４.４８"), half_width("٨٤٫٤٨"), half_width("84.48"), half_width("八十"), half_width("①")
     ('84.48', '84.48', None, None, None)
-    """
+    """  # noqa: RUF002 - the doctest shows full-width and Arabic-Indic digits
     stripped = text.strip()
     if stripped.isascii() or not stripped:
         return None

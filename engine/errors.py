@@ -14,7 +14,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+
+from engine.json_values import JsonObject, JsonValue
 
 __all__ = [
     "ErrorCode",
@@ -156,7 +157,7 @@ class Problem:
         return (loc.file, loc.line, loc.col, self.message) if loc else ("", 0, 0, self.message)
 
 
-class LocationJson(dict[str, Any]):
+class LocationJson(dict[str, JsonValue]):
     """A location as JSON, ``{"file", "line", "col"}``; printed, ``file:line:col`` as :class:`SourceLocation` is.
 
     >>> loc = LocationJson(file="f.yaml", line=3, col=5)
@@ -168,7 +169,7 @@ class LocationJson(dict[str, Any]):
         return f"{self['file']}:{self['line']}:{self['col']}"
 
 
-def problem_dict(problem: Problem) -> dict[str, Any]:
+def problem_dict(problem: Problem) -> JsonObject:
     """The one JSON shape of an error, for the HTTP API and for batch records alike.
 
     ``{"code", "message", "location": {"file", "line", "col"} or null, "field"}``; ``field`` is the
@@ -297,7 +298,7 @@ def _containing(name: str, pool: _Pool) -> list[str]:
 
 
 def _closest(name: str, pool: _Pool) -> list[str]:
-    """difflib's close matches, keeping only those nearly as close as the best one.
+    """The close matches ``difflib`` finds, keeping only those nearly as close as the best one.
 
     difflib's ratio costs tens of microseconds a pair, and a file with a thousand unknown names
     against a thousand declared ones would ask for a million pairs; so the candidates are first
@@ -337,7 +338,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
     >>> did_you_mean("ｂ", ["a", "b"])
     '，是否为「b」？'
-    """
+    """  # noqa: RUF002 - the doctest's name is a full-width letter
     if len(name) > SUGGEST_CHARS:
         return ""
     pool = _pool(tuple(candidates))

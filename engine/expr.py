@@ -15,17 +15,16 @@ evaluation cannot fail on the shape of an expression.
 Names are compared exactly as written, as everywhere else in jixiao: Python's parser folds an
 identifier to NFKC (``Ａ`` → ``A``), so the name is read back from the source text instead, and
 ``Ａ类资金`` can only mean the fact declared as ``Ａ类资金``.
-"""
+"""  # noqa: RUF002 - the paragraph is about a full-width letter
 
 from __future__ import annotations
 
 import ast
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, DivisionByZero, InvalidOperation
-from typing import ClassVar
 
 from engine import decimals, input_limits
 from engine.errors import ErrorCode, JixiaoError, SourceLocation, did_you_mean
@@ -39,7 +38,7 @@ FUNCTIONS = ("abs", "max", "min", "round", "trunc")
 _QUOTED = re.compile(r"「([^」]+)」")
 _LITERAL = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _SIGNS = re.compile(r"[-+](?:\s*[-+])*")
-_WORD = re.compile(r"[\w.．]+")
+_WORD = re.compile(r"[\w.．]+")  # noqa: RUF001 - a full-width point inside a number is reported
 _ARITY = {"abs": (1, 1, "恰好 1 个参数"), "max": (2, None, "至少 2 个参数"), "min": (2, None, "至少 2 个参数"),
           "round": (2, 2, "恰好 2 个参数（值, 小数位数）"), "trunc": (2, 2, "恰好 2 个参数（值, 小数位数）")}
 _BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
@@ -157,7 +156,7 @@ def parse(text: str, where: SourceLocation, names: Iterable[str], *, field: str 
 
 
 def _check_digits(source: str, where: SourceLocation, field: str) -> None:
-    """A number written with full-width or other-script digits (``１００``), before Python's tokenizer sees it."""
+    """A number written with full-width or other-script digits (``１００``), before Python's tokenizer sees it."""  # noqa: RUF002
     for word in _WORD.finditer(source):
         head = word.group()[0]
         if not head.isascii() and unicodedata.decimal(head, None) is not None:
@@ -203,13 +202,26 @@ class _Converter:
         return JixiaoError(code, message, _at(self.where, self.column(node)), self.field)
 
     def convert(self, node: ast.AST) -> Expr:
-        handler = self._handlers.get(type(node))
-        if handler is None:
-            segment = ast.get_source_segment(self.source, node) or type(node).__name__
-            raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED,
-                            f"表达式中不允许使用「{segment}」（只允许事实名、数字、+ − × ÷、比较和 "
-                            f"{'/'.join(FUNCTIONS)}）")
-        return handler(self, node)
+        # the whitelist: one case per allowed node type (ast.parse makes no subclasses of these)
+        match node:
+            case ast.Constant():
+                return self.constant(node)
+            case ast.Name():
+                return self.name(node)
+            case ast.BinOp():
+                return self.binop(node)
+            case ast.UnaryOp():
+                return self.unary(node)
+            case ast.Compare():
+                return self.compare(node)
+            case ast.BoolOp():
+                return self.boolop(node)
+            case ast.Call():
+                return self.call(node)
+        segment = ast.get_source_segment(self.source, node) or type(node).__name__
+        raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED,
+                        f"表达式中不允许使用「{segment}」（只允许事实名、数字、+ − × ÷、比较和 "
+                        f"{'/'.join(FUNCTIONS)}）")
 
     def check_depth(self, root: ast.AST) -> None:
         """Measure the tree's depth iteratively; past the limit, fail at the node that goes deepest."""
@@ -307,11 +319,6 @@ class _Converter:
             written = ast.get_source_segment(self.source, node)
             raise self.fail(node, ErrorCode.EXPR_ARGUMENT,
                             f"{func}() 的小数位数应为 0 到 {limit} 的整数常量，这里是「{written}」")
-
-    _handlers: ClassVar[dict[type, Callable[[_Converter, ast.AST], Expr]]] = {  # type: ignore[dict-item]
-        ast.Constant: constant, ast.Name: name, ast.BinOp: binop, ast.UnaryOp: unary,
-        ast.Compare: compare, ast.BoolOp: boolop, ast.Call: call,
-    }
 
 
 def free_names(expr: Expr) -> tuple[str, ...]:

@@ -28,10 +28,11 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import TypeAlias
 
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, did_you_mean
-from engine.source import Path, SourceDoc, field_path
+from engine.json_values import DocMapping, DocValue
+from engine.source import Path, SourceDoc, field_path, value_paths
 
 __all__ = ["EXTENDS", "merge", "parent_name", "resolve"]
 
@@ -78,7 +79,7 @@ def parent_name(doc: SourceDoc) -> str:
     >>> parent_name(SourceDoc("policies/b.yaml", {"extends": "a.yaml"}))
     'policies/a.yaml'
     """
-    target = doc.value.get(EXTENDS)
+    target = doc.value.get(EXTENDS) if isinstance(doc.value, dict) else None
     if not isinstance(target, str) or not target.strip():
         raise JixiaoError(ErrorCode.POLICY_EXTENDS, "extends 应为父指标体系的文件名（相对本文件所在目录）",
                           doc.locate((EXTENDS,)), EXTENDS)
@@ -105,7 +106,7 @@ def merge(parent: SourceDoc, child: SourceDoc) -> SourceDoc:
 class _Node:
     """An indicator while the tree is rearranged: its own keys, its children, where each came from."""
 
-    value: dict[str, Any]
+    value: DocMapping
     origin: Origin
     children: list[_Node] = field(default_factory=list)
     overrides: dict[Path, Origin] = field(default_factory=dict)
@@ -125,11 +126,12 @@ class _Merger:
         self.problems.append(Problem(ErrorCode.POLICY_EXTENDS, message, self.child.locate(path, key=key),
                                      field_path(path)))
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> DocMapping:
         if not isinstance(self.parent.value, dict):
             return {}
         out = dict(self.parent.value)
-        for key, value in self.child.value.items():
+        child = self.child.value if isinstance(self.child.value, dict) else {}
+        for key, value in child.items():
             if key == EXTENDS:
                 continue
             if key not in SECTIONS:
@@ -145,10 +147,10 @@ class _Merger:
         return out
 
     # -- facts ---------------------------------------------------------------------------
-    def facts(self, base: Any, over: Any) -> Any:
+    def facts(self, base: DocValue, over: DocValue) -> DocValue:
         if not isinstance(over, dict) or not isinstance(base, dict):
             return _merge(base, over, ("facts",), (self.child, ("facts",)), self.origins)
-        out = dict(base)
+        out: DocMapping = dict(base)
         for name, spec in over.items():
             path: Path = ("facts", name)
             if spec is None:
@@ -160,7 +162,7 @@ class _Merger:
         return out
 
     # -- constraints ---------------------------------------------------------------------
-    def constraints(self, base: Any, over: Any) -> Any:
+    def constraints(self, base: DocValue, over: DocValue) -> DocValue:
         """The child's constraints are added after the parent's (a child cannot drop a check)."""
         if not isinstance(over, list):
             self.fail(("constraints",), "继承文件中的 constraints 应为列表：其中的约束追加在父指标体系的约束之后",
@@ -172,8 +174,9 @@ class _Merger:
         return [*inherited, *over]
 
     # -- indicators ----------------------------------------------------------------------
-    def indicators(self, over: Any) -> list[dict[str, Any]]:
-        inherited = self.parent.value.get("indicators")
+    def indicators(self, over: DocValue) -> list[DocValue]:
+        parent = self.parent.value
+        inherited = parent.get("indicators") if isinstance(parent, dict) else None
         inherited = inherited if isinstance(inherited, list) else []
         roots = [_tree(self.parent, ("indicators", i), v) for i, v in enumerate(inherited)]
         if not isinstance(over, dict):
@@ -184,7 +187,7 @@ class _Merger:
                 self.apply(roots, str(ident), change, ("indicators", ident))
         return [self.emit(node, ("indicators", i)) for i, node in enumerate(roots)]
 
-    def apply(self, roots: list[_Node], ident: str, change: Any, path: Path) -> None:
+    def apply(self, roots: list[_Node], ident: str, change: DocValue, path: Path) -> None:
         found = _find(roots, ident)
         if change is None:
             if found is None:
@@ -204,7 +207,7 @@ class _Merger:
             siblings.remove(node)
             self.place(roots, node, change, path, siblings)
 
-    def modify(self, node: _Node, change: dict[str, Any], path: Path) -> None:
+    def modify(self, node: _Node, change: DocMapping, path: Path) -> None:
         for key, value in change.items():
             if key in PLACEMENT:
                 continue
@@ -212,13 +215,13 @@ class _Merger:
                 self.fail((*path, key), f"不能在继承文件中改写已有指标的「{key}」：下级指标请按 id 逐个修改、"
                                         "新增或删除")
                 continue
-            base = node.value.get(key, _MISSING)
+            base: _Base = node.value.get(key, _MISSING)
             if key == "rule" and isinstance(base, dict) and isinstance(value, dict) \
                     and value.get("kind", base.get("kind")) != base.get("kind"):
                 base = _MISSING
             node.value[key] = _merge(base, value, (key,), (self.child, (*path, key)), node.overrides)
 
-    def add(self, roots: list[_Node], ident: str, change: dict[str, Any], path: Path) -> None:
+    def add(self, roots: list[_Node], ident: str, change: DocMapping, path: Path) -> None:
         if "parent" not in change:
             self.fail(path, f"新增指标「{ident}」必须写 parent（上级指标 id；顶层写 null）"
                             f"{did_you_mean(ident, _ids(roots))}")
@@ -226,10 +229,10 @@ class _Merger:
         if change.get("id", ident) != ident:
             self.fail((*path, "id"), f"新增指标的 id 应与键一致：「{ident}」")
             return
-        body = {"id": ident, **{k: v for k, v in change.items() if k not in PLACEMENT}}
+        body: DocMapping = {"id": ident, **{k: v for k, v in change.items() if k not in PLACEMENT}}
         self.place(roots, _tree(self.child, path, body), change, path, roots)
 
-    def place(self, roots: list[_Node], node: _Node, change: dict[str, Any], path: Path,
+    def place(self, roots: list[_Node], node: _Node, change: DocMapping, path: Path,
               siblings: list[_Node]) -> None:
         """Insert ``node`` under ``parent`` (default: ``siblings``, where it was), after ``after`` or last."""
         parent_id = change.get("parent", _MISSING)
@@ -252,7 +255,7 @@ class _Merger:
             index = ids.index(str(after)) + 1
         siblings.insert(index, node)
 
-    def emit(self, node: _Node, path: Path) -> dict[str, Any]:
+    def emit(self, node: _Node, path: Path) -> DocMapping:
         self.origins[path] = node.origin
         for rel, origin in node.overrides.items():
             self.origins[(*path, *rel)] = origin
@@ -267,10 +270,11 @@ class _Missing:
         return "<missing>"
 
 
-_MISSING: Any = _Missing()
+_MISSING = _Missing()
+_Base: TypeAlias = "DocValue | _Missing"  # what a child's value is laid over: nothing, where the parent has no key
 
 
-def _merge(base: Any, over: Any, here: Path, source: Origin, origins: dict[Path, Origin]) -> Any:
+def _merge(base: _Base, over: DocValue, here: Path, source: Origin, origins: dict[Path, Origin]) -> DocValue:
     """Mappings merge key by key; anything else is replaced (and remembers where it came from)."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
@@ -281,12 +285,12 @@ def _merge(base: Any, over: Any, here: Path, source: Origin, origins: dict[Path,
     return over
 
 
-def _tree(doc: SourceDoc, path: Path, value: Any) -> _Node:
+def _tree(doc: SourceDoc, path: Path, value: DocValue) -> _Node:
     if not isinstance(value, dict):
         return _Node({"id": value}, (doc, path))
     own = {k: v for k, v in value.items() if k != "children"}
     children = value.get("children")
-    kids: list[Any] = children if isinstance(children, list) else []
+    kids = children if isinstance(children, list) else []
     return _Node(own, (doc, path), [_tree(doc, (*path, "children", i), c) for i, c in enumerate(kids)])
 
 
@@ -306,10 +310,10 @@ def _ids(nodes: list[_Node]) -> Iterator[str]:
         yield from _ids(node.children)
 
 
-def _with_positions(file: str, value: Any, origins: dict[Path, Origin]) -> SourceDoc:
+def _with_positions(file: str, value: DocValue, origins: dict[Path, Origin]) -> SourceDoc:
     """Give every path of the merged value the position of the document it came from."""
     doc = SourceDoc(file, value)
-    for path in _paths(value, ()):
+    for path in value_paths(value):
         origin = _origin(origins, path)
         if origin is None:
             continue
@@ -329,13 +333,3 @@ def _origin(origins: dict[Path, Origin], path: Path) -> tuple[SourceDoc, Path, P
         if found is not None:
             return found[0], found[1], path[:depth]
     return None
-
-
-def _paths(value: Any, path: Path) -> Iterator[Path]:
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _paths(item, (*path, i))

@@ -14,16 +14,20 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pydantic
 
 from engine import decimals, expr, input_limits
 from engine.errors import ERROR_LIMIT, ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
+from engine.json_values import DocValue
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
 from engine.trace import Finding
+
+if TYPE_CHECKING:
+    from engine.compile import CompiledPolicy  # compile imports this module
 
 __all__ = ["ConstraintDecl", "FactDecl", "FactFile", "FactRules", "FactValue", "Facts", "Target", "facts_digest",
            "refuse_findings", "validate_against", "validate_facts"]
@@ -89,8 +93,8 @@ class Facts:
     indicator_names: Mapping[str, str]
     digest: str
     findings: tuple[Finding, ...] = ()
-    policy: Any = None  # for a project-form template: the project's own compiled policy (engine.project_form)
-    document: Any = None  # ... and the fact document with one fact per row, which that policy validates
+    policy: CompiledPolicy | None = None  # for a project-form template: the project's own compiled policy
+    document: SourceDoc | None = None  # ... and the fact document with one fact per row, which that policy validates
 
     def __getitem__(self, name: str) -> FactValue:
         return self.values[name]
@@ -204,18 +208,18 @@ class _Checker:
             return False
         return True
 
-    def check_type(self, name: str, raw: Any, spec: FactSpec, path: Path) -> Any:
+    def check_type(self, name: str, raw: object, spec: FactSpec, path: Path) -> FactScalar | tuple[Target, ...] | None:
         expected = {"decimal": "数值", "integer": "整数", "boolean": "布尔值 true/false",
                     "enum": "枚举值", "targets": "目标清单"}[spec.type]
         value = _coerce(raw, spec)
         if value is None:
             self.add(ErrorCode.FACTS_TYPE, path, f"事实「{name}」应为{expected}，得到 {_given(raw)}{_hint(raw, spec)}")
             return None
-        if spec.type == "targets":
-            return self.check_targets(name, raw, path)
+        if isinstance(value, list):  # spec.type == "targets"
+            return self.check_targets(name, value, path)
         return value
 
-    def check_targets(self, name: str, raw: list[Any], path: Path) -> tuple[Target, ...] | None:
+    def check_targets(self, name: str, raw: list[object], path: Path) -> tuple[Target, ...] | None:
         targets: list[Target] = []
         seen: dict[str, int] = {}
         for i, item in enumerate(raw):
@@ -277,7 +281,7 @@ class _Checker:
         return True
 
 
-def _given(raw: Any) -> str:
+def _given(raw: object) -> str:
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, Decimal):
@@ -287,12 +291,17 @@ def _given(raw: Any) -> str:
     return f"「{_shown(raw)}」" if isinstance(raw, str) else _shown(str(raw))
 
 
+def _stated(value: FactScalar | tuple[Target, ...]) -> str:
+    """A value the file states for a derived fact, as a message shows it (a number, if the spec is numeric)."""
+    return decimals.fmt(value) if isinstance(value, Decimal) else str(value)
+
+
 def _shown(text: str, size: int = 40) -> str:
     """Text from a file as a message quotes it: at most ``size`` characters, so messages stay small."""
     return text if len(text) <= size else text[:size] + "…"
 
 
-def _hint(raw: Any, spec: FactSpec) -> str:
+def _hint(raw: object, spec: FactSpec) -> str:
     text = raw.strip() if isinstance(raw, str) else ""
     if text.endswith("%"):
         return "；百分数请写数值并写 unit: \"%\"，如 84.48"
@@ -320,6 +329,8 @@ def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[Const
         names = expr.free_names(constraint.expr)
         if any(n not in values for n in names):
             continue
+        # the ignores below: an expression may name a boolean, enum or targets fact, which compile does not
+        # refuse yet, and evaluating one is an internal error (expr._num); see the issue 12 guards report
         env = {n: values[n].value for n in names}
         try:
             if expr.evaluate(constraint.expr, env):  # type: ignore[arg-type]
@@ -339,7 +350,7 @@ def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[Const
     return tuple(findings)
 
 
-def _coerce(raw: Any, spec: FactSpec) -> Any:
+def _coerce(raw: object, spec: FactSpec) -> FactScalar | list[object] | None:
     if spec.type == "boolean":
         return raw if isinstance(raw, bool) else None
     if spec.type == "enum":
@@ -367,12 +378,14 @@ def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
             continue
         stated = values.get(decl.name)
         path: Path = ("facts", decl.name, "value") if stated else ("facts",)
-        if not checker.check_range(decl.name, derived.value, decl.spec, path):  # type: ignore[arg-type]
+        number = derived.value
+        assert isinstance(number, Decimal)  # _derive_one makes numbers only
+        if not checker.check_range(decl.name, number, decl.spec, path):
             continue
-        if stated is not None and stated.value != derived.value:
+        if stated is not None and stated.value != number:
             checker.add(ErrorCode.FACTS_DERIVED_MISMATCH, ("facts", decl.name, "value"),
-                        f"事实「{decl.name}」填报为 {decimals.fmt(stated.value)}，"  # type: ignore[arg-type]
-                        f"按公式计算为 {decimals.fmt(derived.value)}：{derived.derivation}")  # type: ignore[arg-type]
+                        f"事实「{decl.name}」填报为 {_stated(stated.value)}，"
+                        f"按公式计算为 {decimals.fmt(number)}：{derived.derivation}")
             continue
         values[decl.name] = FactValue(decl.name, derived.value, decl.spec.unit,
                                       stated.location if stated else None,
@@ -381,23 +394,23 @@ def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
     return values
 
 
-def _overflow(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Checker) -> None:
+def _overflow(decl: FactDecl, derive: expr.Expr, inputs: Mapping[str, FactValue], checker: _Checker) -> None:
     """A derived value beyond the number range: located at its largest input, which is what to look at."""
-    numbers = {n: v for n, v in inputs.items() if isinstance(v.value, Decimal)}
-    largest = max(numbers.items(), key=lambda kv: abs(kv[1].value), default=None)  # type: ignore[arg-type]
+    numbers = [(n, v, v.value) for n, v in inputs.items() if isinstance(v.value, Decimal)]
+    largest = max(numbers, key=lambda item: abs(item[2]), default=None)
     location = largest[1].location if largest and largest[1].location else decl.location
-    shown = "、".join(f"「{n}」= {v.value}" for n, v in numbers.items())
+    shown = "、".join(f"「{n}」= {number}" for n, _, number in numbers)
     limit = input_limits.NUMBER_EXPONENT
     checker.problems.append(Problem(
         ErrorCode.EVAL_OVERFLOW,
-        f"派生事实「{decl.name}」= {expr.render(decl.derive)}（{decl.location}）的计算结果超出允许范围"  # type: ignore[arg-type]
+        f"派生事实「{decl.name}」= {expr.render(derive)}（{decl.location}）的计算结果超出允许范围"
         f"（绝对值应小于 1e{limit + 1}）：{shown}",
         location, f"facts.{largest[0]}" if largest else f"facts.{decl.name}.derive"))
 
 
 def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Checker) -> FactValue | None:
     assert decl.derive is not None
-    env = {n: v.value for n, v in inputs.items()}
+    env = {n: v.value for n, v in inputs.items()}  # numbers, unless compile let a non-numeric fact in (see above)
     shown = expr.render(decl.derive, env)  # type: ignore[arg-type]
     try:
         exact = expr.evaluate(decl.derive, env)  # type: ignore[arg-type]
@@ -420,7 +433,7 @@ def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Check
     except ArithmeticError:  # the limits keep every value far from the context's bounds; defence in depth
         exact = None
     if not isinstance(exact, Decimal) or not decimals.in_range(exact):
-        _overflow(decl, inputs, checker)
+        _overflow(decl, decl.derive, inputs, checker)
         return None
     if decl.spec.rounding is None:
         return FactValue(decl.name, exact, decl.spec.unit, None, None, f"{shown} = {decimals.show(exact)}")
@@ -492,8 +505,11 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
 
 
 def _check_reads(policy: FactRules, doc: SourceDoc, facts: Facts) -> None:
-    """A rule that would score needs every fact it reads: an optional fact the file leaves out is found
-    here, located at the file's ``facts`` and the rule, not when the rule fires."""
+    """A rule that would score needs every fact it reads.
+
+    An optional fact the file leaves out is found here, located at the file's ``facts`` and the rule,
+    not when the rule fires.
+    """
     problems = []
     for rule_id, applicable_if, reads, location in policy.rule_reads():
         if applicable_if is not None and facts.values.get(applicable_if, None) is not None \
@@ -520,7 +536,7 @@ def refuse_findings(facts: Facts) -> Facts:
     return facts
 
 
-def facts_digest(value: Any) -> str:
+def facts_digest(value: DocValue) -> str:
     """SHA-256 of the canonical JSON of a fact document (formatting and comments do not count).
 
     >>> facts_digest({"b": Decimal("1.50"), "a": True}) == facts_digest({"a": True, "b": Decimal("1.50")})

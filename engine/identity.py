@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation
+from engine.json_values import JsonValue
 from engine.source import SourceDoc
 
 __all__ = ["IdentityMismatch", "check_identity", "forced_records", "forced_text", "identity_mismatches"]
@@ -79,7 +80,7 @@ def check_identity(doc: SourceDoc, policy: CompiledPolicy, *, force: bool = Fals
     return found
 
 
-def forced_records(found: tuple[IdentityMismatch, ...]) -> list[dict[str, str]]:
+def forced_records(found: tuple[IdentityMismatch, ...]) -> list[JsonValue]:
     """The mismatches as JSON-ready records."""
     return [{"field": m.field, "stated": m.stated, "expected": m.expected, "source": str(m.location)} for m in found]
 

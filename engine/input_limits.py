@@ -81,5 +81,6 @@ LIMITS: tuple[Limit, ...] = (
     Limit("limit.indicators", INDICATORS, "一个指标体系中的指标总数（各级合计）"),
     Limit("limit.facts", FACTS, "一个指标体系声明的事实数、一个事实文件填报的事实数"),
     Limit("limit.targets", TARGETS, "一项目标清单（targets）中的目标数"),
-    Limit("limit.list_items", LIST_ITEMS, "指标体系中一个列表的条目数：规则的档次、情形、检查项、评定档次，等级，约束，枚举的可选值"),
+    Limit("limit.list_items", LIST_ITEMS,
+          "指标体系中一个列表的条目数：规则的档次、情形、检查项、评定档次，等级，约束，枚举的可选值"),
 )

@@ -16,9 +16,9 @@ from engine import decimals, input_limits
 
 __all__ = ["Interval", "IntervalSyntaxError", "gaps", "overlaps", "parse_interval"]
 
-_NUM = r"[-+]?[0-9]+(?:\.[0-9]+)?"  # ASCII digits only: Python's \d and Decimal() also take ８ or ٨
+_NUM = r"[-+]?[0-9]+(?:\.[0-9]+)?"  # ASCII digits only: Python's \d and Decimal() also take ８ or ٨  # noqa: RUF003
 _PAIR = re.compile(rf"^([\[(])\s*({_NUM}|[-−]∞|-inf)?\s*[,，]\s*({_NUM}|\+?∞|\+?inf)?\s*([\])])$")
-_WIDE = str.maketrans({"，": ",", "．": ".", "［": "[", "］": "]", "（": "(", "）": ")", "－": "-", "＋": "+"})
+_WIDE = str.maketrans({"，": ",", "．": ".", "［": "[", "］": "]", "（": "(", "）": ")", "－": "-", "＋": "+"})  # noqa: RUF001 - mapped to ASCII
 _SIDE = re.compile(rf"^(=|==|≥|>=|>|≤|<=|<)\s*({_NUM})$")
 
 

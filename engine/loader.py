@@ -12,15 +12,15 @@ import stat
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pydantic
 
 from engine import decimals, extend, input_limits, names, project_form
 from engine.compile import CompiledPolicy, compile_policy
-from engine.excel import reader as workbook
 from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation
+from engine.excel import reader as workbook
 from engine.facts import Facts, facts_digest, validate_against
+from engine.json_values import DocValue
 from engine.schema import Policy
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import SourceDoc, decode, field_path, parse_document
@@ -137,7 +137,9 @@ class _Instantiator:
 
     def __init__(self, doc: SourceDoc) -> None:
         self.doc = doc
-        self.form = project_form.ProjectForm.model_validate(doc.value["project_form"])  # validated already
+        value = doc.value
+        assert isinstance(value, dict)  # validated already
+        self.form = project_form.ProjectForm.model_validate(value["project_form"])
 
     def __call__(self, facts: SourceDoc) -> tuple[CompiledPolicy, SourceDoc]:
         policy_doc, facts_doc = project_form.expand(self.doc, facts)
@@ -175,7 +177,7 @@ def validate_policy(doc: SourceDoc) -> Policy:
     return policy
 
 
-def _needs_review(nodes: Any, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:
+def _needs_review(nodes: DocValue, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:
     """A draft from ``jixiao import`` marks each rule it could not read ``needs_review``: refused until resolved."""
     if not isinstance(nodes, list):
         return
@@ -203,7 +205,7 @@ def _display_problems(policy: Policy, doc: SourceDoc) -> Iterator[Problem]:
                       doc.locate(path), field_path(path))
 
 
-def _number_problems(value: Any, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:
+def _number_problems(value: object, path: tuple[str | int, ...], doc: SourceDoc) -> Iterator[Problem]:
     if isinstance(value, Decimal):
         problem = decimals.limit_problem(value)
         if problem is not None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from engine import input_limits
 from engine.errors import ErrorCode, JixiaoError, Problem
+from engine.json_values import DocMapping, DocValue
 from engine.schema import Policy
-from engine.source import Path, SourceDoc, field_path
+from engine.source import Path, SourceDoc, field_path, value_at
 
 __all__ = ["check_names", "check_policy_size", "look_alike"]
 
@@ -28,12 +28,12 @@ def check_policy_size(doc: SourceDoc) -> None:
     Raises:
         JixiaoError: ``limit.indicators`` at the indicator past the limit, ``limit.facts`` at ``facts``.
     """
-    value = doc.value if isinstance(doc.value, dict) else {}
+    value: DocMapping = doc.value if isinstance(doc.value, dict) else {}
     facts = value.get("facts")
     if isinstance(facts, dict) and len(facts) > input_limits.FACTS:
         raise JixiaoError(ErrorCode.LIMIT_FACTS, f"指标体系声明了 {len(facts)} 项事实，超过上限 {input_limits.FACTS}",
                           doc.locate(("facts",), key=True), "facts")
-    lists: list[tuple[Path, Any]] = [(("constraints",), value.get("constraints"))]
+    lists: list[tuple[Path, DocValue]] = [(("constraints",), value.get("constraints"))]
     grading = value.get("grading")
     if isinstance(grading, dict):
         lists.append((("grading", "grades"), grading.get("grades")))
@@ -44,27 +44,21 @@ def check_policy_size(doc: SourceDoc) -> None:
         if count > input_limits.INDICATORS:
             message = f"指标体系中的指标超过 {input_limits.INDICATORS} 个（各级合计）"
             raise JixiaoError(ErrorCode.LIMIT_INDICATORS, message, doc.locate(path), field_path(path))
-        node = _at(value, path)
+        node = value_at(value, path)
         rule = node.get("rule") if isinstance(node, dict) else None
         if isinstance(rule, dict):
             lists.extend(((*path, "rule", key), rule.get(key)) for key in _RULE_LISTS)
     for path, items in lists:
         if isinstance(items, list) and len(items) > input_limits.LIST_ITEMS:
             where = (*path, input_limits.LIST_ITEMS)
-            raise JixiaoError(ErrorCode.LIMIT_LIST_ITEMS, f"「{field_path(path)}」有 {len(items)} 项，超过上限 "
-                                                          f"{input_limits.LIST_ITEMS}", doc.locate(where), field_path(path))
+            message = f"「{field_path(path)}」有 {len(items)} 项，超过上限 {input_limits.LIST_ITEMS}"
+            raise JixiaoError(ErrorCode.LIMIT_LIST_ITEMS, message, doc.locate(where), field_path(path))
 
 
 _RULE_LISTS = ("bands", "cases", "items", "tiers")
 
 
-def _at(value: Any, path: Path) -> Any:
-    for part in path:
-        value = value[part]
-    return value
-
-
-def _indicator_paths(nodes: Any, path: Path) -> Iterator[Path]:
+def _indicator_paths(nodes: DocValue, path: Path) -> Iterator[Path]:
     """Every indicator's path in document order (pre-order), without recursion."""
     stack = [iter(_items(nodes, path))]
     while stack:
@@ -78,7 +72,7 @@ def _indicator_paths(nodes: Any, path: Path) -> Iterator[Path]:
             stack.append(iter(_items(item.get("children"), (*here, "children"))))
 
 
-def _items(nodes: Any, path: Path) -> list[tuple[Path, Any]]:
+def _items(nodes: DocValue, path: Path) -> list[tuple[Path, DocValue]]:
     return [((*path, i), item) for i, item in enumerate(nodes)] if isinstance(nodes, list) else []
 
 

@@ -14,7 +14,6 @@ row in the fact file. Stage: between load and validate; pure, no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -24,17 +23,19 @@ from pydantic import Field
 
 from engine import decimals
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
+from engine.json_values import DocValue
 from engine.rules.base import Model
 from engine.schema_errors import model_field_names, pydantic_problems
-from engine.source import Path, SourceDoc, field_path
+from engine.source import Path, SourceDoc, field_path, value_paths
 
 __all__ = ["FormRow", "ProjectForm", "Target", "expand", "is_template", "parse_target"]
 
 NOT_APPLICABLE = "/"
+# full-width signs and digits as forms write them, read on purpose (RUF001 flags each)
 OPERATORS = {"≥": "higher", ">=": "higher", "≧": "higher", "≤": "lower", "<=": "lower", "≦": "lower",
-             "=": "equal", "＝": "equal"}
-_NUMBER = re.compile(r"^\s*(?P<op>≥|>=|≧|≤|<=|≦|=|＝)?\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[^\s0-9].*?)?\s*$")
-_LOOKS_NUMERIC = re.compile(r"^\s*[0-9０-９≥≤≧≦=＝<>＞＜]")
+             "=": "equal", "＝": "equal"}  # noqa: RUF001
+_NUMBER = re.compile(r"^\s*(?P<op>≥|>=|≧|≤|<=|≦|=|＝)?\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[^\s0-9].*?)?\s*$")  # noqa: RUF001
+_LOOKS_NUMERIC = re.compile(r"^\s*[0-9０-９≥≤≧≦=＝<>＞＜]")  # noqa: RUF001
 
 
 class Provenanced(Model):
@@ -163,8 +164,8 @@ def expand(template: SourceDoc, facts: SourceDoc | None) -> tuple[SourceDoc, Sou
         PolicyErrors: row problems, located in the fact file.
     """
     try:
-        form = ProjectForm.model_validate(template.value["project_form"])
-    except Exception:  # noqa: BLE001 - pydantic's error: the policy validation reports it, located
+        form = ProjectForm.model_validate(_mapping(template.value)["project_form"])
+    except Exception:
         return template, facts
     builder = _Builder(template, form)
     builder.execution()
@@ -348,7 +349,7 @@ class _Builder:
 
     # -- the documents -------------------------------------------------------------------------
     def policy_doc(self) -> SourceDoc:
-        value = dict(self.template.value)
+        value = _mapping(self.template.value)
         if isinstance(value.get("policy"), dict):  # the form's title is the report's, unless the policy says
             value["policy"] = {"report_title": self.form.title, **value["policy"]}
         value["facts"] = {**(value.get("facts") or {}), **self.facts}
@@ -356,7 +357,7 @@ class _Builder:
         positions = dict(self.template.positions)
         generated = [_located(node, ("indicators", start + i), positions) for i, node in enumerate(self.indicators)]
         value["indicators"] = [*(value.get("indicators") or []), *generated]
-        for path in _paths(value["indicators"], ("indicators",)):
+        for path in value_paths(value["indicators"], ("indicators",)):
             if path not in positions:
                 positions[path] = _nearest(positions, path)
         for name in self.facts:
@@ -365,10 +366,17 @@ class _Builder:
                          dict(self.template.styles))
 
     def facts_doc(self, doc: SourceDoc) -> SourceDoc:
-        value = dict(doc.value)
+        value = _mapping(doc.value)
         value["facts"] = {**(value.get("facts") or {}), **self.values}
         positions = {**doc.positions, **self.fact_where}
         return SourceDoc(doc.file, value, positions, {**doc.key_positions, **self.fact_where}, dict(doc.styles))
+
+
+def _mapping(value: DocValue) -> dict[str, Any]:
+    """A copy of a document's top mapping, which the generated nodes and facts are added to."""
+    if not isinstance(value, dict):
+        raise TypeError(f"a project-form document is not a mapping: {type(value).__name__}")
+    return dict(value)
 
 
 def _located(node: dict[str, Any], path: Path, positions: dict[Path, SourceLocation]) -> dict[str, Any]:
@@ -378,16 +386,6 @@ def _located(node: dict[str, Any], path: Path, positions: dict[Path, SourceLocat
     if "children" in node:
         node["children"] = [_located(c, (*path, "children", i), positions) for i, c in enumerate(node["children"])]
     return node
-
-
-def _paths(value: Any, path: Path) -> Iterator[Path]:
-    yield path
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _paths(item, (*path, i))
 
 
 def _nearest(positions: dict[Path, SourceLocation], path: Path) -> SourceLocation:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -139,7 +139,8 @@ def _resolve(doc: SourceDoc, i: int, entry: AdjustmentEntry, reviewer: str | Non
                                  "复核调整须写明复核人：在本条写 reviewer，或在文件顶层写 reviewer"))
         return None
     kind: Literal["deduct", "coefficient"] = "deduct" if entry.deduct is not None else "coefficient"
-    value: Any = entry.deduct if entry.deduct is not None else entry.coefficient
+    value = entry.deduct if entry.deduct is not None else entry.coefficient
+    assert value is not None  # the model requires one of the two
     return ReviewAdjustment(ids[0], kind, value, entry.reason, who, doc.locate(("adjustments", i)))
 
 

@@ -212,8 +212,9 @@ class FactsDocument(Model):
     policy: str | None = None
     policy_version: str | None = None  # checked against the policy by engine.identity
     note: str | None = None
-    indicator_names: dict[str, str] = {}
-    facts: dict[str, FactEntry] = {}
+    # pydantic copies a default for every instance (RUF012 cannot see that Model is pydantic)
+    indicator_names: dict[str, str] = {}  # noqa: RUF012
+    facts: dict[str, FactEntry] = {}  # noqa: RUF012
     rows: tuple[FormRow, ...] = ()
     claimed: dict[str, Decimal] | None = None  # the form's own scores; read by engine.claims
 
@@ -247,10 +248,12 @@ def json_schema(kind: Literal["policy", "facts", "extends"]) -> str:
 
 
 def _extends_schema() -> dict[str, Any]:
-    """The policy schema made partial, in the shape ``engine.extend`` merges: every key optional (a child
-    states only what changes), indicators and facts as mappings by id / name (``null`` removes),
-    ``parent``/``after`` on an indicator, constraints appended. Rules match any kind (``kind`` may be
-    left out when it does not change), so an editor reports no false errors."""
+    """The policy schema made partial, in the shape ``engine.extend`` merges.
+
+    Every key optional (a child states only what changes), indicators and facts as mappings by id /
+    name (``null`` removes), ``parent``/``after`` on an indicator, constraints appended. Rules match
+    any kind (``kind`` may be left out when it does not change), so an editor reports no false errors.
+    """
     schema = Policy.model_json_schema()
     defs: dict[str, Any] = schema["$defs"]
     for definition in defs.values():

@@ -8,11 +8,12 @@ Unknown keys get a did-you-mean suggestion from the field names the models know.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import pydantic
+from pydantic_core import ErrorDetails
 
 from engine.errors import ErrorCode, Problem, did_you_mean
+from engine.json_values import DocValue
 from engine.source import Path, SourceDoc, field_path
 
 __all__ = ["model_field_names", "pydantic_problems"]
@@ -34,7 +35,7 @@ def model_field_names(models: Iterable[type[pydantic.BaseModel]]) -> frozenset[s
     return frozenset(names)
 
 
-def _nested_models(annotation: Any) -> list[type[pydantic.BaseModel]]:
+def _nested_models(annotation: object) -> list[type[pydantic.BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
         return [annotation]
     return [m for arg in getattr(annotation, "__args__", ()) for m in _nested_models(arg)]
@@ -57,11 +58,11 @@ def pydantic_problems(err: pydantic.ValidationError, doc: SourceDoc, code: Error
     return problems
 
 
-def _has_error_below(loc: tuple[Any, ...], items: list[Any]) -> bool:
+def _has_error_below(loc: tuple[int | str, ...], items: list[ErrorDetails]) -> bool:
     return any(len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == tuple(loc) for other in items)
 
 
-def _document_path(value: Any, loc: tuple[Any, ...]) -> Path:
+def _document_path(value: DocValue, loc: tuple[int | str, ...]) -> Path:
     """Follow ``loc`` through the document, skipping elements that are not keys (union tags)."""
     path: list[str | int] = []
     current = value
@@ -78,11 +79,11 @@ def _document_path(value: Any, loc: tuple[Any, ...]) -> Path:
             current = current[part]
         else:
             path.append(part)
-            current = current.get(part) if isinstance(current, Mapping) else None
+            current = current.get(part) if isinstance(current, Mapping) and isinstance(part, str) else None
     return tuple(path)
 
 
-def _message(item: Mapping[str, Any], path: Path, vocabulary: frozenset[str]) -> str:
+def _message(item: ErrorDetails, path: Path, vocabulary: frozenset[str]) -> str:
     name = path[-1] if path else ""
     kind = item["type"]
     given = item.get("input")
@@ -109,7 +110,7 @@ def _message(item: Mapping[str, Any], path: Path, vocabulary: frozenset[str]) ->
     return f"字段「{name}」无效：{item['msg']}（得到 {_shown(given)}）"
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if isinstance(value, Mapping | list):
         return "映射" if isinstance(value, Mapping) else "列表"
     return repr(value) if isinstance(value, str) else str(value)

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol, TypeVar
 
 import yaml
 
 from engine import decimals, input_limits
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
+from engine.json_values import DocValue
 
-__all__ = ["Path", "SourceDoc", "decode", "field_path", "parse_document"]
+__all__ = ["Path", "SourceDoc", "decode", "field_path", "parse_document", "value_at"]
 
 Path = tuple[str | int, ...]
 
@@ -36,9 +38,18 @@ _BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _NAMES = {0: "NUL", 7: "BEL", 8: "退格", 0x1B: "ESC", 0x7F: "DEL", 0xFFFE: "非字符", 0xFFFF: "非字符"}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = {"", "~", "null", "Null", "NULL"}
+_T = TypeVar("_T")
+
+
+class _EventStream(Protocol):
+    """What the builder needs of a PyYAML loader: its events, then its release."""
+
+    def get_event(self) -> yaml.Event | None: ...
+    def dispose(self) -> None: ...
+
 # libyaml's C parser composes the same nodes with the same marks, about 8× faster than the pure-Python
 # one (checked on every YAML file in this repository); PyYAML's wheels ship it.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER: Callable[[str], _EventStream] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -46,19 +57,17 @@ class SourceDoc:
     """A parsed document: plain Python values plus the position of every value and key."""
 
     file: str
-    value: Any
+    value: DocValue
     positions: dict[Path, SourceLocation] = field(default_factory=dict)
     key_positions: dict[Path, SourceLocation] = field(default_factory=dict)
     styles: dict[Path, str | None] = field(default_factory=dict)
 
     def sub(self, prefix: Path) -> SourceDoc:
         """The part under ``prefix`` as a document of its own; positions still point into this file."""
-        value = self.value
-        for part in prefix:
-            value = value[part]
+        value = value_at(self.value, prefix)
         size = len(prefix)
 
-        def rebase(table: dict[Path, Any]) -> dict[Path, Any]:
+        def rebase(table: dict[Path, _T]) -> dict[Path, _T]:
             return {key[size:]: loc for key, loc in table.items() if key[:size] == prefix}
 
         return SourceDoc(self.file, value, rebase(self.positions), rebase(self.key_positions), rebase(self.styles))
@@ -71,6 +80,38 @@ class SourceDoc:
             if found:
                 return found
         return SourceLocation(self.file, 1, 1)
+
+
+def value_at(value: DocValue, path: Path) -> DocValue:
+    """The value at ``path`` inside ``value``; ``KeyError`` (or ``IndexError``) where there is none.
+
+    >>> value_at({"indicators": [{"id": "A"}]}, ("indicators", 0, "id"))
+    'A'
+    """
+    for part in path:
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value[part]
+            continue
+        if isinstance(value, list) and isinstance(part, int):
+            value = value[part]
+            continue
+        raise KeyError(part)
+    return value
+
+
+def value_paths(value: DocValue, path: Path = ()) -> Iterator[Path]:
+    """Every path inside ``value``, depth first, starting with ``path`` itself.
+
+    >>> list(value_paths({"a": [1]}))
+    [(), ('a',), ('a', 0)]
+    """
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from value_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from value_paths(item, (*path, i))
 
 
 def field_path(path: Path) -> str:
@@ -179,7 +220,7 @@ def _check_characters(text: str, file: str) -> None:
 class _Frame:
     """An open mapping or sequence while its events arrive."""
 
-    value: dict[str, Any] | list[Any]
+    value: dict[str, DocValue] | list[DocValue]
     path: Path
     anchor: str | None
     nodes_before: int
@@ -190,12 +231,9 @@ class _Frame:
 class _Anchor:
     """A finished anchored node: its value, how many nodes it expands to, its text if a scalar."""
 
-    value: Any
+    value: DocValue
     size: int
     text: str | None
-
-
-_MISSING: Any = object()
 
 
 class _Builder:
@@ -210,15 +248,17 @@ class _Builder:
         self.anchors: dict[str, _Anchor] = {}
         self.nodes = 0
         self.aliases = 0
-        self.result: Any = _MISSING
+        self.result: DocValue = None
 
     def loc(self, event: yaml.Event) -> SourceLocation:
-        return SourceLocation(self.file, event.start_mark.line + 1, event.start_mark.column + 1)
+        mark = event.start_mark
+        assert mark is not None  # libyaml marks every event
+        return SourceLocation(self.file, mark.line + 1, mark.column + 1)
 
     def fail(self, code: ErrorCode, message: str, event: yaml.Event, path: Path = ()) -> JixiaoError:
         return JixiaoError(code, message, self.loc(event), field_path(path))
 
-    def run(self, loader: Any) -> tuple[bool, Any]:
+    def run(self, loader: _EventStream) -> tuple[bool, DocValue]:
         """Consume the event stream; return whether there was a document, and its value."""
         documents = 0
         while (event := loader.get_event()) is not None:
@@ -232,7 +272,7 @@ class _Builder:
                 self.node(event)
             elif isinstance(event, yaml.CollectionEndEvent):
                 self.close(self.stack.pop())
-        return documents > 0, (None if self.result is _MISSING else self.result)
+        return documents > 0, self.result
 
     # -- one event ----------------------------------------------------------------------
     def node(self, event: yaml.NodeEvent) -> None:
@@ -262,7 +302,7 @@ class _Builder:
             raise self.fail(ErrorCode.LIMIT_DEPTH, f"嵌套超过 {input_limits.DEPTH} 层", event, path)
         if event.anchor is not None:
             self.anchors.pop(event.anchor, None)  # until it is closed, a use of it is recursive
-        container: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        container: dict[str, DocValue] | list[DocValue] = {} if isinstance(event, yaml.MappingStartEvent) else []
         self.stack.append(_Frame(container, path, event.anchor, self.nodes))
 
     def key(self, frame: _Frame, event: yaml.NodeEvent) -> None:
@@ -299,7 +339,7 @@ class _Builder:
             return (*parent.path, parent.key)
         return (*parent.path, len(parent.value))
 
-    def place(self, parent: _Frame | None, value: Any) -> None:
+    def place(self, parent: _Frame | None, value: DocValue) -> None:
         if parent is None:
             self.result = value
         elif isinstance(parent.value, dict):
@@ -325,7 +365,7 @@ class _Builder:
         self.aliases += 1
         if self.aliases > input_limits.ALIASES:
             raise self.fail(ErrorCode.LIMIT_ALIASES, f"别名（*名称）使用超过 {input_limits.ALIASES} 次", event, path)
-        found = self.anchors.get(event.anchor)
+        found = None if event.anchor is None else self.anchors.get(event.anchor)
         if found is None:
             recursive = any(f.anchor == event.anchor for f in self.stack)
             message = (f"别名「*{event.anchor}」引用了包含它自己的节点（递归别名）" if recursive
@@ -334,13 +374,13 @@ class _Builder:
         self.count(found.size, event, path)
         return found
 
-    def alias(self, event: yaml.AliasEvent, path: Path) -> Any:
+    def alias(self, event: yaml.AliasEvent, path: Path) -> DocValue:
         """The anchored value, copied; everything under it is located at this use of the alias."""
         found = self.anchor(event, path)
         self.positions[path] = self.loc(event)
         return _copy(found.value)
 
-    def scalar(self, event: yaml.ScalarEvent, path: Path) -> Any:
+    def scalar(self, event: yaml.ScalarEvent, path: Path) -> DocValue:
         text = event.value
         if not event.style and _NUMBER.fullmatch(text):
             try:
@@ -358,7 +398,7 @@ class _Builder:
         return _scalar(text, event.style)
 
 
-def _copy(value: Any) -> Any:
+def _copy(value: DocValue) -> DocValue:
     """A fresh copy of a built value (its depth is within the limit, so recursion is safe here)."""
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
@@ -367,7 +407,7 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def _scalar(text: str, style: str | None) -> Any:
+def _scalar(text: str, style: str | None) -> DocValue:
     if style:  # quoted or block scalar: always text
         return text
     if text in _NULLS:

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.authoring.cases import CaseOutcome, load_case_file, run_case
-from engine.compile import CompiledPolicy
 from engine.authoring.coverage import Coverage, measure
+from engine.authoring.invariants import RecordingBackend
+from engine.compile import CompiledPolicy
 from engine.errors import JixiaoError
 from engine.firing.backends import DurableBackend
-from engine.authoring.invariants import RecordingBackend
 from engine.loader import load_policy
 
 __all__ = ["RunReport", "case_files", "run_paths"]

@@ -11,7 +11,7 @@ Unknown keys are errors. Paths are relative to the case file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +26,7 @@ from engine.errors import ErrorCode, JixiaoError, PolicyErrors, Problem, SourceL
 from engine.evaluate import evaluate
 from engine.facts import Facts, FactValue, validate_against
 from engine.firing.backends import Backend
+from engine.json_values import DocValue
 from engine.loader import load_policy, read_bytes
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import SourceDoc, decode, parse_document
@@ -183,17 +184,21 @@ def _with_derived(facts: Facts, values: dict[str, Decimal], policy: CompiledPoli
     return replace(facts, values=changed)
 
 
-def _overridden(doc: SourceDoc, override: dict[str, Any]) -> SourceDoc:
-    """The document with some facts' values replaced (``None`` removes the fact)."""
-    if not override:
+def _overridden(doc: SourceDoc, override: Mapping[str, DocValue]) -> SourceDoc:
+    """The document with some facts' values replaced (``None`` removes the fact).
+
+    A document without a mapping of facts is left as it is, for validation to report.
+    """
+    given = doc.value.get("facts") or {} if isinstance(doc.value, dict) else None
+    if not override or not isinstance(doc.value, dict) or not isinstance(given, dict):
         return doc
     value = dict(doc.value)
-    facts = dict(value.get("facts") or {})
+    facts = dict(given)
     for name, new in override.items():
         if new is None:
             facts.pop(name, None)
-        elif isinstance(facts.get(name), dict):
-            facts[name] = {**facts[name], "value": new}
+        elif isinstance(entry := facts.get(name), dict):
+            facts[name] = {**entry, "value": new}
         else:
             facts[name] = new
     value["facts"] = facts

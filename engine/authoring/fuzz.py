@@ -13,7 +13,6 @@ import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +25,7 @@ from engine.compile import CompiledPolicy
 from engine.errors import JixiaoError
 from engine.evaluate import evaluate
 from engine.facts import Facts, validate_against
+from engine.json_values import DocMapping
 from engine.source import SourceDoc
 
 __all__ = ["FuzzReport", "counterexample_case", "fuzz"]
@@ -37,7 +37,7 @@ class FuzzReport:
 
     examples: int = 0
     valid: int = 0
-    document: dict[str, Any] | None = None
+    document: DocMapping | None = None
     violations: list[Violation] = field(default_factory=list)
     rejected: Counter[str] = field(default_factory=Counter)
     reasons: dict[str, str] = field(default_factory=dict)  # error code → the first message seen
@@ -65,7 +65,7 @@ class FuzzReport:
         return f"有效 {self.valid} 个，拒绝 {total} 个：{reasons}"
 
 
-def generated_facts(policy: CompiledPolicy, document: dict[str, Any]) -> Facts:
+def generated_facts(policy: CompiledPolicy, document: DocMapping) -> Facts:
     """Validate a generated document exactly as a fact file is validated."""
     return validate_against(policy, SourceDoc("generated.yaml", document))
 
@@ -77,7 +77,7 @@ def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> Fuzz
     @settings(max_examples=examples, deadline=None, database=None, derandomize=seed is None,
               suppress_health_check=list(HealthCheck), print_blob=False)
     @given(fact_documents(policy))
-    def run(document: dict[str, Any]) -> None:
+    def run(document: DocMapping) -> None:
         report.examples += 1
         try:
             facts = generated_facts(policy, document)

@@ -95,7 +95,8 @@ def _node_invariants(node: IndicatorScore) -> Iterator[Violation]:
         yield Violation("bounds", f"指标 {node.id} 得分 {node.score} 超出 [{low}, {high}]")
     if node.max is not None and node.lost() != node.max - node.score - node.unscored():
         unscored = f" − 未计分 {node.unscored()}" if node.unscored() else ""
-        yield Violation("lost", f"指标 {node.id} 扣分合计 {node.lost()} ≠ 分值 {node.max} − 得分 {node.score}{unscored}")
+        message = f"指标 {node.id} 扣分合计 {node.lost()} ≠ 分值 {node.max} − 得分 {node.score}{unscored}"
+        yield Violation("lost", message)
 
 
 def _bounds(node: IndicatorScore) -> tuple[Decimal, Decimal]:
@@ -169,8 +170,10 @@ _DIRECTIONS = {"increasing": "单调递增", "decreasing": "单调递减"}
 
 
 def _score_with(policy: CompiledPolicy, facts: Facts, name: str, value: Decimal, indicator: str) -> Decimal | None:
-    """The indicator's score with one fact moved; None when the engine refuses the moved value (a judgement
-    coefficient one step outside its tier): monotonicity says nothing about a value that cannot be scored.
+    """The indicator's score with one fact moved, or None when the engine refuses the moved value.
+
+    A judgement coefficient one step outside its tier is refused: monotonicity says nothing about a
+    value that cannot be scored.
     """
     values = dict(facts.values)
     values[name] = FactValue(name, value, values[name].unit, values[name].location)

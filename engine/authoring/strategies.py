@@ -25,7 +25,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from hypothesis import strategies as st
 
@@ -34,6 +33,8 @@ from engine.compile import CompiledPolicy
 from engine.evaluate import facts_read
 from engine.facts import FactDecl
 from engine.intervals import Interval, parse_interval
+from engine.json_values import DocMapping, DocValue
+from engine.project_form import ProjectForm
 from engine.rules.base import Choice
 
 __all__ = ["edges", "fact_documents", "numbers"]
@@ -129,7 +130,7 @@ class _Shape:
     choices: tuple[Choice, ...]
     leaves: tuple[tuple[str | None, frozenset[str]], ...]  # (applicable_if, facts read) per leaf
     constraints: tuple[expr.Expr, ...]
-    form: Any = None  # a project-form template's form (engine.project_form.ProjectForm): rows are drawn too
+    form: ProjectForm | None = None  # a project-form template's form: rows are drawn too
 
 
 def _ratio(decl: FactDecl) -> tuple[str, str, Decimal] | None:
@@ -158,14 +159,14 @@ def _shape(policy: CompiledPolicy) -> _Shape:
                   tuple(c.expr for c in policy.constraints), getattr(policy.instantiate, "form", None))
 
 
-def fact_documents(policy: CompiledPolicy) -> st.SearchStrategy[dict[str, Any]]:
+def fact_documents(policy: CompiledPolicy) -> st.SearchStrategy[DocMapping]:
     """Fact-file documents for ``policy``, valid by construction (see the module docstring)."""
     return _documents(_shape(policy))
 
 
 @st.composite
-def _documents(draw: st.DrawFn, shape: _Shape) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _documents(draw: st.DrawFn, shape: _Shape) -> DocMapping:
+    values: DocMapping = {}
     for choice in shape.choices:
         _draw_choice(draw, shape, choice, values)
     for decl, a, b, k in shape.ratios:
@@ -178,17 +179,17 @@ def _documents(draw: st.DrawFn, shape: _Shape) -> dict[str, Any]:
     for name in _omittable(shape, values):
         if draw(st.booleans()):
             del values[name]
-    facts = {name: _entry(shape.decls[name], value) for name, value in values.items()}
-    document: dict[str, Any] = {"department": "生成样例", "facts": facts}
+    facts: DocMapping = {name: _entry(shape.decls[name], value) for name, value in values.items()}
+    document: DocMapping = {"department": "生成样例", "facts": facts}
     if shape.form is not None:
         document["rows"] = draw(_rows(shape.form))
     return document
 
 
 @st.composite
-def _rows(draw: st.DrawFn, form: Any) -> list[dict[str, Any]]:
+def _rows(draw: st.DrawFn, form: ProjectForm) -> list[DocValue]:
     """Project-form rows: each 一级 weight split over one to three rows of any type (定量 ≥/≤/=, 定性 by tier)."""
-    rows: list[dict[str, Any]] = []
+    rows: list[DocValue] = []
     for category in form.categories:
         weight = int(category.weight)
         count = draw(st.integers(1, min(3, weight)))
@@ -201,7 +202,7 @@ def _rows(draw: st.DrawFn, form: Any) -> list[dict[str, Any]]:
 
 
 @st.composite
-def _row_values(draw: st.DrawFn, form: Any, weight: Decimal) -> dict[str, Any]:
+def _row_values(draw: st.DrawFn, form: ProjectForm, weight: Decimal) -> DocMapping:
     if draw(st.booleans()):
         sign = draw(st.sampled_from(["≥", "≤", "=", ""]))
         target, actual = draw(st.integers(1, 500)), draw(st.integers(1, 500))
@@ -213,7 +214,7 @@ def _row_values(draw: st.DrawFn, form: Any, weight: Decimal) -> dict[str, Any]:
     return {"target": "效果明显", "tier": tier.name, "score": points}
 
 
-def _draw_choice(draw: st.DrawFn, shape: _Shape, choice: Choice, values: dict[str, Any]) -> None:
+def _draw_choice(draw: st.DrawFn, shape: _Shape, choice: Choice, values: DocMapping) -> None:
     """Draw the enum (a judgement's tier) first, then the fact (its coefficient) inside that value's interval."""
     fact = shape.decls.get(choice.fact)
     if fact is None or fact.derive is not None or choice.fact in values:
@@ -221,8 +222,8 @@ def _draw_choice(draw: st.DrawFn, shape: _Shape, choice: Choice, values: dict[st
     marks = shape.marks.get(choice.fact, set())
     names = [name for name, _ in choice.within]
     intervals = [interval for _, interval in choice.within]
-    if choice.of in values and values[choice.of] in names:
-        index = names.index(values[choice.of])
+    if isinstance(drawn := values.get(choice.of), str) and drawn in names:
+        index = names.index(drawn)
     else:  # a value for which the fact's range leaves some room
         feasible = [i for i, iv in enumerate(intervals) if _bounds(fact, marks, iv) is not None]
         index = draw(st.sampled_from(feasible or list(range(len(names)))))
@@ -234,7 +235,7 @@ def _draw_choice(draw: st.DrawFn, shape: _Shape, choice: Choice, values: dict[st
 
 
 def _draw_ratio(draw: st.DrawFn, shape: _Shape, decl: FactDecl, ratio: tuple[str, str, Decimal],
-                values: dict[str, Any]) -> None:
+                values: DocMapping) -> None:
     a, b, k = ratio
     numerator, denominator = shape.decls[a], shape.decls[b]
     positive = _bounds(denominator, set())
@@ -263,7 +264,7 @@ def _derived_in_range(decl: FactDecl, env: Mapping[str, Decimal]) -> bool:
     return _in_range(decl, value)
 
 
-def _meet_constraints(shape: _Shape, values: dict[str, Any]) -> None:
+def _meet_constraints(shape: _Shape, values: DocMapping) -> None:
     """Move ``x`` in a violated ``x <= y`` (``<``, ``>=``, ``>``) between two drawn numeric facts."""
     for constraint in shape.constraints:
         match constraint:
@@ -272,7 +273,9 @@ def _meet_constraints(shape: _Shape, values: dict[str, Any]) -> None:
             case _:
                 continue
         left, right = values.get(x), values.get(y)
-        if not isinstance(left, Decimal) or not isinstance(right, Decimal) or expr.evaluate(constraint, values):
+        if not isinstance(left, Decimal) or not isinstance(right, Decimal):
+            continue
+        if expr.evaluate(constraint, {x: left, y: right}):
             continue
         step = _step(shape.decls[x])
         moved = right - step if op == "<" else right + step if op == ">" else right
@@ -280,7 +283,7 @@ def _meet_constraints(shape: _Shape, values: dict[str, Any]) -> None:
             values[x] = moved
 
 
-def _omittable(shape: _Shape, values: Mapping[str, Any]) -> list[str]:
+def _omittable(shape: _Shape, values: Mapping[str, DocValue]) -> list[str]:
     """Optional facts that no applicable rule reads (a rule's ``applicable_if`` fact is always read)."""
     needed: set[str] = set()
     for applicable_if, reads in shape.leaves:
@@ -292,7 +295,7 @@ def _omittable(shape: _Shape, values: Mapping[str, Any]) -> list[str]:
             if not decl.spec.required and decl.derive is None and name in values and name not in needed]
 
 
-def _value(decl: FactDecl, marks: set[Decimal]) -> st.SearchStrategy[Any]:
+def _value(decl: FactDecl, marks: set[Decimal]) -> st.SearchStrategy[DocValue]:
     spec = decl.spec
     if spec.type == "boolean":
         return st.booleans()
@@ -304,7 +307,7 @@ def _value(decl: FactDecl, marks: set[Decimal]) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def _targets(draw: st.DrawFn) -> list[dict[str, Any]]:
+def _targets(draw: st.DrawFn) -> list[DocValue]:
     """One to six targets with distinct names (a permutation, not a filter)."""
     count = draw(st.integers(1, 6))
     names = draw(st.permutations(TARGET_NAMES))[:count]
@@ -312,8 +315,8 @@ def _targets(draw: st.DrawFn) -> list[dict[str, Any]]:
              "direction": draw(st.sampled_from(["higher", "lower"])), "unit": "个"} for name in names]
 
 
-def _entry(decl: FactDecl, value: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"value": value}
+def _entry(decl: FactDecl, value: DocValue) -> DocMapping:
+    entry: DocMapping = {"value": value}
     if decl.spec.unit is not None and decl.spec.type not in ("boolean", "enum", "targets"):
         entry["unit"] = decl.spec.unit
     return entry

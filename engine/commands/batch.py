@@ -17,17 +17,18 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
 
+import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 import engine
-from engine.commands.failures import report_internal
+from engine.commands.failures import DataError, report_internal
 from engine.errors import ErrorCode, JixiaoError, Problem
 from engine.firing.backends import Backend
 from engine.identity import check_identity, forced_records
+from engine.json_values import JsonObject
 from engine.loader import facts_from_document, read_document
 from engine.render.batch_records import Summary, error_record, result_record
 
@@ -40,6 +41,17 @@ _GLOB = frozenset("*?[")
 def is_batch(args: Sequence[str]) -> bool:
     """Batch mode: several arguments, or a directory or a glob among them."""
     return len(args) > 1 or any(Path(a).is_dir() or _GLOB & set(a) for a in args)
+
+
+def batch_inputs(policy: str | Path, args: Sequence[str]) -> tuple[engine.CompiledPolicy, list[str]]:
+    """The compiled policy and the fact files a batch command was given (usage error when there are none)."""
+    paths = expand(args)
+    if not paths:
+        raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
+    try:
+        return engine.load_policy(policy), paths
+    except JixiaoError as err:
+        raise DataError(err) from None
 
 
 def expand(args: Sequence[str]) -> list[str]:
@@ -59,15 +71,17 @@ def expand(args: Sequence[str]) -> list[str]:
     return sorted(found)
 
 
-Task = Callable[[engine.CompiledPolicy, Backend, str], dict[str, Any]]
+Task = Callable[[engine.CompiledPolicy, Backend, str], JsonObject]
 _POLICY: engine.CompiledPolicy | None = None
 _BACKEND: Backend | None = None
 _TASK: Task | None = None
 
 
-def score_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> dict[str, Any]:
-    """The default task: score one fact file (refusing one meant for another policy or year unless
-    ``force``) and return its record."""
+def score_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> JsonObject:
+    """The default task: score one fact file and return its record.
+
+    A file meant for another policy or year is refused unless ``force``.
+    """
     doc = read_document(path)
     forced = check_identity(doc, policy, force=force)
     record = result_record(engine.evaluate(policy, facts_from_document(doc, policy), backend=backend))
@@ -79,7 +93,7 @@ def _start(policy: engine.CompiledPolicy, backend: Callable[[], Backend], task: 
     _POLICY, _BACKEND, _TASK = policy, backend(), task
 
 
-def _score(path: str) -> dict[str, Any]:
+def _score(path: str) -> JsonObject:
     assert _POLICY is not None and _BACKEND is not None and _TASK is not None
     try:
         return _TASK(_POLICY, _BACKEND, path)
@@ -91,7 +105,7 @@ def _score(path: str) -> dict[str, Any]:
 
 def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Callable[[], Backend],
                 jobs: int, progress: Callable[[], None] = lambda: None,
-                task: Task = score_task) -> list[dict[str, Any]]:
+                task: Task = score_task) -> list[JsonObject]:
     """Run ``task`` (default: score) on every file; ``jobs`` processes (1: in this process).
 
     Records come in the order of ``paths``; ``task`` must be a module-level function (or a
@@ -100,7 +114,7 @@ def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Ca
     if jobs <= 1 or len(paths) <= 1:
         _start(policy, backend, task)
         return [_tick(_score(p), progress) for p in paths]
-    records: list[dict[str, Any]] = []
+    records: list[JsonObject] = []
     chunk = max(1, min(16, len(paths) // (jobs * 16)))  # small chunks: no worker idles at the end
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start,
@@ -114,7 +128,7 @@ def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Ca
     return records
 
 
-def _tick(record: dict[str, Any], progress: Callable[[], None]) -> dict[str, Any]:
+def _tick(record: JsonObject, progress: Callable[[], None]) -> JsonObject:
     progress()
     return record
 

@@ -19,7 +19,7 @@ import tempfile
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import click
 
@@ -43,7 +43,7 @@ class DataError(click.ClickException):
         """Format every problem of ``err`` with its snippet."""
         super().__init__(_format_problems(err.problems, arguments or {}))
 
-    def show(self, file: Any = None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:  # click's signature
         """Print the message to standard error, without click's "Error:" prefix."""
         click.echo(self.format_message(), err=True)
 
@@ -91,7 +91,7 @@ class InternalError(click.ClickException):
 
     exit_code = 1
 
-    def show(self, file: Any = None) -> None:
+    def show(self, file: IO[Any] | None = None) -> None:  # click's signature
         """Print the one line to standard error."""
         click.echo(self.format_message(), err=True)
 
@@ -99,7 +99,7 @@ class InternalError(click.ClickException):
 class Commands(click.Group):
     """The command group, with the last line of defence around every command."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> object:
         """Run the command; an unexpected exception becomes an :class:`InternalError`."""
         try:
             return super().invoke(ctx)

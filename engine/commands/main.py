@@ -31,10 +31,10 @@ from engine.firing.backends import Backend
 from engine.firing.worker import ProcessBackend
 from engine.identity import IdentityMismatch, check_identity, forced_records, forced_text
 from engine.loader import facts_from_document, read_document
-from engine.render.batch_records import record_line, summarise
+from engine.render.batch_records import error_line, record_line, summarise
 from engine.render.html import render_page_html
-from engine.render.page_score import score_page
 from engine.render.json import result_dict
+from engine.render.page_score import score_page
 from engine.trace import Result
 
 MAX_JOBS = 256  # each is a process: more than this is a typo, and forking 10⁵ of them would take the machine down
@@ -135,13 +135,7 @@ def _finite(param: click.Parameter, value: float | None) -> float | None:
 
 def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
                  jobs: int | None, force: bool, xlsx: bool = False) -> None:
-    paths = jixiao_batch.expand(args)
-    if not paths:
-        raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
-    try:
-        compiled = engine.load_policy(policy)
-    except JixiaoError as err:
-        raise DataError(err) from None
+    compiled, paths = jixiao_batch.batch_inputs(policy, args)
     console = Console(stderr=True)
     with jixiao_batch.with_progress(console, len(paths)) as tick:
         records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
@@ -155,9 +149,8 @@ def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, 
     summary = summarise(records)
     Console(stderr=out is None, soft_wrap=True).print(jixiao_batch.summary_table(summary))
     for record in records:
-        if "error" in record:
-            error = record["error"]
-            click.echo(f"{error['location'] or record['file']}: {error['code']}: {error['message']}", err=True)
+        if (line := error_line(record)) is not None:
+            click.echo(line, err=True)
     if summary.failed:
         sys.exit(1)
 
@@ -300,7 +293,8 @@ def _service_db_url() -> str:
 @click.argument("kind", type=click.Choice(["policy", "facts", "case", "extends"]))
 def schema(kind: Literal["policy", "facts", "case", "extends"]) -> None:
     """输出指标体系（policy）、事实文件（facts）、金标准用例文件（case）或继承文件（extends）格式的 JSON Schema，
-    供编辑器校验和补全。"""
+    供编辑器校验和补全。
+    """
     if kind == "case":
         from engine.authoring.cases import case_schema
 

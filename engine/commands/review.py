@@ -12,7 +12,6 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -24,7 +23,9 @@ from engine.commands.output import OutputTarget
 from engine.commands.views import BACKENDS, emit, output_option
 from engine.errors import JixiaoError
 from engine.firing.backends import Backend
+from engine.json_values import JsonObject
 from engine.loader import read_document
+from engine.render.batch_records import error_line
 from engine.render.html import render_page_html
 from engine.render.page_markdown import render_page_markdown
 from engine.render.page_review import review_page
@@ -40,7 +41,7 @@ OUT_SUFFIXES = {".jsonl": records_jsonl, ".csv": records_csv}
 MAX_JOBS = 256  # as for batch scoring: each job is a process
 
 
-def review_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> dict[str, Any]:
+def review_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> JsonObject:
     """Review one fact file and return its batch record (run inside a batch worker)."""
     return review_record(review_document(policy, read_document(path), force=force, backend=backend))
 
@@ -92,13 +93,7 @@ def review_command(policy: Path, facts: tuple[str, ...], fmt: str, output: Outpu
 
 def _batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
            jobs: int | None, force: bool, report_only: bool) -> None:
-    paths = jixiao_batch.expand(args)
-    if not paths:
-        raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
-    try:
-        compiled = engine.load_policy(policy)
-    except JixiaoError as err:
-        raise DataError(err) from None
+    compiled, paths = jixiao_batch.batch_inputs(policy, args)
     task = functools.partial(review_task, force=force)
     with jixiao_batch.with_progress(Console(stderr=True), len(paths)) as tick:
         records = sort_records(jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
@@ -107,9 +102,8 @@ def _batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backen
         emit(OUT_SUFFIXES[Path(out.given).suffix](records), out)
     click.echo(render_page_text(summary_page(records, f"{compiled.meta.id} 版本 {compiled.meta.version}")), nl=False)
     for record in records:
-        if "error" in record:
-            error = record["error"]
-            click.echo(f"{error['location'] or record['file']}: {error['code']}: {error['message']}", err=True)
+        if (line := error_line(record)) is not None:
+            click.echo(line, err=True)
     failed = any("error" in r for r in records)
     differs = any(r.get("findings") for r in records)
     if failed or (differs and not report_only):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -39,7 +40,13 @@ OUTPUT_HELP = ("写入文件（原子写入：出错时文件不变、不留半�
                "符号链接写入其指向的文件；拒绝设备、FIFO、目录等非普通文件）；默认输出到标准输出。")
 
 
-class OutputPath(click.ParamType):
+if TYPE_CHECKING:  # ParamType is generic in the click versions with type hints; older ones cannot subscript it
+    _OutputParamType = click.ParamType[OutputTarget, object]
+else:
+    _OutputParamType = click.ParamType
+
+
+class OutputPath(_OutputParamType):
     """An output file, checked when the command line is read: before any work is done."""
 
     name = "FILE"
@@ -98,6 +105,7 @@ def _load(policy: Path, facts: Path, strict: bool) -> tuple[engine.CompiledPolic
     doc = read_document(facts)
     validated = validate_against(compiled, doc)
     if validated.policy is not None:  # a project-form template: the views work on the project's own policy
+        assert validated.document is not None  # set together with the policy (engine.project_form)
         return validated.policy, FactFile(validated.document, _checked(validated, strict))
     return compiled, FactFile(doc, _checked(validated, strict))
 

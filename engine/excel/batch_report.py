@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from engine.excel.sheets import Column, new_book, number, save_book, write_table
+from engine.excel.sheets import Column, first_sheet, new_book, number, save_book, write_table
 from engine.render.common import KIND_NAMES, PROVENANCE_NAMES
 
 __all__ = ["SUMMARY", "batch_workbook", "ranked"]
@@ -51,7 +51,7 @@ def _shown(text: str | None) -> Any:
 def batch_workbook(records: Sequence[Mapping[str, Any]]) -> bytes:
     """The batch results as .xlsx bytes: 汇总, then 扣分明细."""
     book = new_book()
-    ws = book.active
+    ws = first_sheet(book)
     ws.title = SUMMARY
     write_table(ws, SUMMARY_COLUMNS, _summary_rows(ranked(records)))
     write_table(book.create_sheet(DEDUCTIONS), DEDUCTION_COLUMNS,

@@ -15,7 +15,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from engine import decimals
 from engine.errors import ErrorCode, SourceLocation
@@ -63,7 +62,7 @@ class Cell:
     file does not hold (a workbook written by a program that does not calculate).
     """
 
-    value: Any
+    value: object  # what openpyxl read: text, a number, a boolean, a date or time, or None
     where: CellLocation
     number_format: str = "General"
     kind: str = "value"
@@ -143,7 +142,7 @@ def as_number(cell: Cell, unit: str | None) -> Decimal | bool | str | None:
     return _number_text(str(value).strip(), unit)
 
 
-def _value(cell: Cell) -> Any:
+def _value(cell: Cell) -> object:
     if cell.kind == "error":
         formula = f"（公式 {cell.formula}）" if cell.formula else ""
         raise CellProblem(ErrorCode.FACTS_TYPE, f"单元格是错误值 {cell.value}{formula}")
@@ -165,7 +164,8 @@ def _number_value(value: int | float) -> Decimal:
 def _plain(value: Decimal) -> Decimal:
     """Without trailing zeros and without an exponent (``5E+1`` → ``50``)."""
     value = value.normalize()
-    return Decimal(int(value)) if value.as_tuple().exponent > 0 else value  # type: ignore[operator]
+    exponent = value.as_tuple().exponent
+    return Decimal(int(value)) if isinstance(exponent, int) and exponent > 0 else value
 
 
 def _scaled(value: Decimal, cell: Cell, unit: str | None) -> Decimal:
@@ -180,9 +180,9 @@ def _scaled(value: Decimal, cell: Cell, unit: str | None) -> Decimal:
 
 
 def _is_percent(number_format: str) -> bool:
-    """A number format that multiplies by 100 (a % outside quotes, escapes and brackets).
+    r"""A number format that multiplies by 100 (a % outside quotes, escapes and brackets).
 
-    >>> _is_percent("0.00%"), _is_percent("General"), _is_percent('0.00"%"'), _is_percent("0\\\\%")
+    >>> _is_percent("0.00%"), _is_percent("General"), _is_percent('0.00"%"'), _is_percent("0\\%")
     (True, False, False, False)
     """
     return "%" in _QUOTED.sub("", number_format)
@@ -205,6 +205,6 @@ def _number_text(text: str, unit: str | None) -> Decimal | str | None:
     return text
 
 
-def _cell(value: Any, number_format: str = "General") -> Cell:
+def _cell(value: object, number_format: str = "General") -> Cell:
     """A cell for the doctests."""
     return Cell(value, CellLocation("t.xlsx", 2, 3, "事实"), number_format)

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import PurePath
-from typing import Any
+from typing import TypeVar
 
 from engine.errors import ErrorCode, PolicyErrors, Problem, SourceLocation, did_you_mean
 from engine.excel import layout
 from engine.excel.cells import Cell, CellLocation, CellProblem, as_boolean, as_number, as_text
 from engine.excel.workbook import open_sheets
+from engine.json_values import DocMapping, DocValue
 from engine.source import Path, SourceDoc, field_path
+
+_T = TypeVar("_T")
 
 __all__ = ["WORKBOOK_SUFFIXES", "is_workbook", "read_workbook"]
 
@@ -87,10 +91,10 @@ class _Reader:
     def problem(self, code: ErrorCode, message: str, where: SourceLocation, path: Path = ()) -> None:
         self.problems.append(Problem(code, message, where, field_path(path)))
 
-    def read(self, convert: Callable[..., Any], cell: Cell, path: Path, *args: Any) -> Any:
-        """``convert(cell, *args)``, or ``None`` with a problem at the cell."""
+    def read(self, convert: Callable[[Cell], _T], cell: Cell, path: Path) -> _T | None:
+        """``convert(cell)``, or ``None`` with a problem at the cell."""
         try:
-            return convert(cell, *args)
+            return convert(cell)
         except CellProblem as err:
             self.problem(err.code, err.message, cell.where, path)
             return None
@@ -135,8 +139,8 @@ class _Reader:
         return cells[index] if index < len(cells) else Cell(None, CellLocation(self.file, row, index + 1, sheet))
 
     # -- 基本信息 ----------------------------------------------------------------------------------
-    def info(self, table: _Table) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def info(self, table: _Table) -> DocMapping:
+        out: DocMapping = {}
         self.positions[()] = self.key_positions[()] = table.corner
         for _, cells in table.data():
             label_cell, cell = cells["label"], cells["value"]
@@ -154,8 +158,8 @@ class _Reader:
                 self.problem(ErrorCode.SOURCE_DUPLICATE_KEY, f"项目「{label}」重复", label_cell.where, (key,))
             else:
                 self.place((key,), cell, label_cell)
-                read = self.read(as_number, cell, (key,), None) if key == "fiscal_year" else self.read(
-                    as_text, cell, (key,))
+                read = self.read(_number(None), cell, (key,)) if key == "fiscal_year" \
+                    else self.read(as_text, cell, (key,))
                 if read is not None:
                     out[key] = read
         if "department" not in out:
@@ -164,9 +168,9 @@ class _Reader:
         return out
 
     # -- 事实 and 绩效目标 --------------------------------------------------------------------------
-    def facts(self, table: _Table, targets: _Table | None) -> dict[str, Any]:
+    def facts(self, table: _Table, targets: _Table | None) -> DocMapping:
         self.place(("facts",), Cell(None, _header_of(table, "value")))
-        out: dict[str, Any] = {}
+        out: dict[str, DocMapping] = {}
         rows: dict[str, int] = {}
         lists: list[str] = []
         for number, cells in table.data():
@@ -188,7 +192,8 @@ class _Reader:
         for name in lists:
             if items.get(name):  # the list stays located at its row of 事实, each target at its own row
                 out[name] = {"value": items[name], **out[name]}
-        return {name: entry for name, entry in out.items() if "value" in entry}
+        kept: DocMapping = {name: entry for name, entry in out.items() if "value" in entry}
+        return kept
 
     def kind(self, cell: Cell, name: str) -> str | None:
         label = self.read(as_text, cell, ("facts", name))
@@ -198,16 +203,17 @@ class _Reader:
                      f"{'、'.join(_TYPES)}（由 jixiao template 按指标体系填写，请勿修改）", cell.where, ("facts", name))
         return None
 
-    def entry(self, name: str, kind: str | None, cells: dict[str, Cell]) -> dict[str, Any]:
+    def entry(self, name: str, kind: str | None, cells: dict[str, Cell]) -> DocMapping:
         base: Path = ("facts", name)
         self.place(base, cells["name"])
-        entry: dict[str, Any] = {}
+        entry: DocMapping = {}
         unit = self.read(as_text, cells["unit"], (*base, "unit"))
-        value, cell = None, cells["value"]
+        value: DocValue = None
+        cell = cells["value"]
         if kind == "boolean":
             value = self.read(as_boolean, cell, (*base, "value"))
         elif kind in ("decimal", "integer"):
-            value = self.read(as_number, cell, (*base, "value"), unit)
+            value = self.read(_number(unit), cell, (*base, "value"))
         elif kind == "enum":
             value = self.read(as_text, cell, (*base, "value"))
         if value is not None:
@@ -221,8 +227,8 @@ class _Reader:
                     entry[key] = text
         return entry
 
-    def targets(self, table: _Table, lists: list[str]) -> dict[str, list[dict[str, Any]]]:
-        found: dict[str, list[dict[str, Any]]] = {name: [] for name in lists}
+    def targets(self, table: _Table, lists: list[str]) -> dict[str, list[DocValue]]:
+        found: dict[str, list[DocValue]] = {name: [] for name in lists}
         for _, cells in table.data():
             first = next(iter(cells.values()))
             fact = self.read(as_text, cells["fact"], ()) if "fact" in cells else None
@@ -238,16 +244,16 @@ class _Reader:
             found[fact].append(self.target(base, cells, first))
         return found
 
-    def target(self, base: Path, cells: dict[str, Cell], first: Cell) -> dict[str, Any]:
+    def target(self, base: Path, cells: dict[str, Cell], first: Cell) -> DocMapping:
         self.place(base, cells.get("name", first))
         unit = self.read(as_text, cells["unit"], (*base, "unit")) if "unit" in cells else None
-        item: dict[str, Any] = {}
+        item: DocMapping = {}
         for key, cell in cells.items():
             if key == "fact":
                 continue
             self.place((*base, key), cell)
             if key in ("target", "actual"):
-                value = self.read(as_number, cell, (*base, key), unit)
+                value = self.read(_number(unit), cell, (*base, key))
             elif key == "direction":
                 value = self.read(_direction, cell, (*base, key))
             else:
@@ -257,8 +263,8 @@ class _Reader:
         return item
 
     # -- 指标名称 -----------------------------------------------------------------------------------
-    def names(self, table: _Table) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def names(self, table: _Table) -> DocMapping:
+        out: DocMapping = {}
         self.place(("indicator_names",), Cell(None, table.corner))
         for _, cells in table.data():
             ident = self.read(as_text, cells["id"], ("indicator_names",))
@@ -280,6 +286,11 @@ def _header_of(table: _Table, key: str) -> CellLocation:
     """The header cell of a column (a missing fact is reported there, at the column to fill)."""
     col = table.rows[0][1][key].where.col if table.rows else 1
     return CellLocation(table.corner.file, 1, col, table.corner.sheet)
+
+
+def _number(unit: str | None) -> Callable[[Cell], Decimal | bool | str | None]:
+    """Read a number cell of a fact in ``unit``."""
+    return lambda cell: as_number(cell, unit)
 
 
 def _direction(cell: Cell) -> str | None:

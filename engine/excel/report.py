@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine import decimals
-from engine.excel.sheets import Column, new_book, number, save_book, write_table
+from engine.excel.sheets import Column, first_sheet, new_book, number, save_book, write_table
 from engine.facts import Facts, FactValue
 from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, fact_details, fact_text, flags, path_text, walk
 from engine.trace import Deduction, Result, Status
@@ -37,7 +37,7 @@ FACT_COLUMNS = (Column("名称", 28, True), Column("值", 14), Column("单位", 
 def score_workbook(result: Result, facts: Facts | None = None) -> bytes:
     """The score report as .xlsx bytes: 自评表, 扣分明细 and, given the facts, 事实."""
     book = new_book()
-    form_sheet(book.active, result)
+    form_sheet(first_sheet(book), result)
     ws = book.create_sheet(DEDUCTIONS)
     write_table(ws, DEDUCTION_COLUMNS, deduction_rows(result))
     if facts is not None:

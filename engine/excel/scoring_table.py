@@ -12,9 +12,9 @@ import datetime
 import io
 import warnings
 import zipfile
-from typing import Any
 
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
+from engine.excel.cells import column_letter
 from engine.excel.sheets import _EPOCH, save_book
 from engine.excel.workbook import UNPACKED_BYTES
 from engine.render.table import ScoringTable
@@ -28,10 +28,12 @@ def table_workbook(table: ScoringTable) -> bytes:
     """The bytes of an .xlsx holding ``table`` on a sheet named 评分标准表."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
-    book.properties.created = book.properties.modified = datetime.datetime(*_EPOCH)  # same table, same bytes
+    book.properties.created = book.properties.modified = datetime.datetime(*_EPOCH)  # noqa: DTZ001 - same table, same bytes
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
     sheet.title = "评分标准表"
     sheet.append([table.title])
     sheet.append(list(table.header))
@@ -46,7 +48,7 @@ def table_workbook(table: ScoringTable) -> bytes:
         for cell in row:
             cell.alignment = wrap
     for col, header in enumerate(table.header, start=1):
-        sheet.column_dimensions[sheet.cell(2, col).column_letter].width = _WIDTHS.get(header, 22)
+        sheet.column_dimensions[column_letter(col)].width = _WIDTHS.get(header, 22)
     for col in range(len(table.levels)):  # merge each run of the same inner indicator (the published look)
         start = 0
         for i in range(1, len(rows) + 1):
@@ -63,7 +65,7 @@ def _inner(rows: list[tuple[str, ...]], at: int, col: int) -> bool:
     return col + 1 < len(rows[at]) and bool(rows[at][col + 1])
 
 
-def _number(text: str) -> Any:
+def _number(text: str) -> int | float | None:
     from decimal import Decimal
 
     if not text:
@@ -100,7 +102,7 @@ def read_table_rows(data: bytes, file: str) -> list[tuple[int, list[str]]]:
     raise _error(file, "工作簿中没有含“评分标准”表头的工作表")
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float):

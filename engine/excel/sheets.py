@@ -23,12 +23,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from engine import decimals
 from engine.excel.cells import column_letter
 
-__all__ = ["Column", "new_book", "number", "number_format", "save_book", "write_table"]
+if TYPE_CHECKING:
+    from _typeshed import SizedBuffer, StrPath
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+CellValue = str | int | bool | Decimal | None
+"""A value a report table writes into a cell."""
+
+__all__ = ["Column", "first_sheet", "new_book", "number", "number_format", "save_book", "write_table"]
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the zip format's first date, for the document dates and every entry
 _HEADER_COLOUR = "DDEBF7"
@@ -69,17 +77,27 @@ def number(value: Decimal, min_places: int = 0, max_places: int | None = None) -
     return Decimal(text), number_format(low, top)
 
 
-def new_book() -> Any:
+def new_book() -> Workbook:
     """An empty openpyxl workbook with fixed document properties (no clock reaches the file)."""
     from openpyxl import Workbook  # here, not at the top: only commands writing workbooks need it
 
     book = Workbook()
     book.properties.creator = "jixiao"
-    book.properties.created = book.properties.modified = datetime.datetime(*_EPOCH)  # naive: openpyxl means UTC
+    book.properties.created = book.properties.modified = datetime.datetime(*_EPOCH)  # noqa: DTZ001 - naive: openpyxl means UTC
     return book
 
 
-def write_table(ws: Any, columns: Sequence[Column], rows: Sequence[Sequence[Any]], start: int = 1,
+def first_sheet(book: Workbook) -> Worksheet:
+    """The one sheet a new workbook has."""
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    ws = book.active
+    assert isinstance(ws, Worksheet)
+    return ws
+
+
+def write_table(ws: Worksheet, columns: Sequence[Column], rows: Sequence[Sequence[CellValue | tuple[Decimal, str]]],
+                start: int = 1,
                 formats: Sequence[str | None] | None = None) -> int:
     """Write a header row at ``start`` and the rows under it; returns the next free row.
 
@@ -109,19 +127,19 @@ def write_table(ws: Any, columns: Sequence[Column], rows: Sequence[Sequence[Any]
 class _FixedTimeZip(zipfile.ZipFile):
     """A zip whose entries all carry the same date, so that the same workbook gives the same bytes."""
 
-    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: int | None = None,
-                 compresslevel: int | None = None) -> None:
+    def writestr(self, zinfo_or_arcname: str | zipfile.ZipInfo, data: SizedBuffer | str,
+                 compress_type: int | None = None, compresslevel: int | None = None) -> None:
         if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
             zinfo_or_arcname = zipfile.ZipInfo(str(zinfo_or_arcname), date_time=_EPOCH)
             zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
 
-    def write(self, filename: Any, arcname: Any = None, compress_type: int | None = None,
+    def write(self, filename: StrPath, arcname: StrPath | None = None, compress_type: int | None = None,
               compresslevel: int | None = None) -> None:
-        self.writestr(arcname or filename, Path(filename).read_bytes())  # openpyxl's temporary sheet file
+        self.writestr(str(arcname or filename), Path(filename).read_bytes())  # openpyxl's temporary sheet file
 
 
-def save_book(book: Any) -> bytes:
+def save_book(book: Workbook) -> bytes:
     """The workbook as .xlsx bytes; the same workbook always gives the same bytes."""
     from openpyxl.writer.excel import ExcelWriter
 

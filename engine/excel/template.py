@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from engine import decimals
 from engine.compile import CompiledPolicy
@@ -23,6 +23,10 @@ from engine.excel.cells import column_letter
 from engine.excel.sheets import new_book, save_book
 from engine.facts import FactDecl
 from engine.schema import FactSpec
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["fact_workbook", "range_text"]
 
@@ -81,7 +85,7 @@ def fact_workbook(policy: CompiledPolicy) -> bytes:
 
 
 class _Writer:
-    def __init__(self, book: Any, policy: CompiledPolicy) -> None:
+    def __init__(self, book: Workbook, policy: CompiledPolicy) -> None:
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
         self.book, self.policy = book, policy
@@ -95,7 +99,11 @@ class _Writer:
         self.enums = [d for d in policy.facts if d.spec.type == "enum"]
 
     def write(self) -> None:
-        self.guide(self.book.active)
+        from openpyxl.worksheet.worksheet import Worksheet
+
+        first = self.book.active  # a new workbook's one sheet
+        assert isinstance(first, Worksheet)
+        self.guide(first)
         self.info(self.book.create_sheet(layout.INFO))
         self.facts(self.book.create_sheet(layout.FACTS))
         if self.lists:
@@ -104,7 +112,7 @@ class _Writer:
         if self.enums:
             self.options(self.book.create_sheet(layout.OPTIONS))
 
-    def header(self, ws: Any, columns: Sequence[tuple[str, str | None]]) -> None:
+    def header(self, ws: Worksheet, columns: Sequence[tuple[str, str | None]]) -> None:
         for index, (title, key) in enumerate(columns, start=1):
             cell = ws.cell(1, index, title)
             cell.font, cell.fill, cell.border = self.bold, self.header_fill, self.border
@@ -113,8 +121,8 @@ class _Writer:
                 cell.font = self.bold_grey
         ws.freeze_panes = "B2"
 
-    def row(self, ws: Any, number: int, columns: Sequence[tuple[str, str | None]], values: dict[str, Any],
-            filled: Sequence[str]) -> None:
+    def row(self, ws: Worksheet, number: int, columns: Sequence[tuple[str, str | None]],
+            values: Mapping[str, str | int | None], filled: Sequence[str]) -> None:
         for index, (title, key) in enumerate(columns, start=1):
             cell = ws.cell(number, index, values.get(title))
             cell.alignment = self.wrap
@@ -126,7 +134,7 @@ class _Writer:
         if lines > 1:  # a wrapped cell gets the height it needs: neither Excel nor WPS sizes rows on opening
             ws.row_dimensions[number].height = _LINE_POINTS * lines
 
-    def guide(self, ws: Any) -> None:
+    def guide(self, ws: Worksheet) -> None:
         meta = self.policy.meta
         ws.title = layout.GUIDE
         lines = [f"事实填报表：{meta.name}", f"指标体系 {meta.id}，版本 {meta.version}，摘要 {self.policy.digest}", "",
@@ -138,7 +146,7 @@ class _Writer:
                 ws.row_dimensions[number].height = _LINE_POINTS * _lines(line, _GUIDE_WIDTH)
         ws["A1"].font = self.bold
 
-    def info(self, ws: Any) -> None:
+    def info(self, ws: Worksheet) -> None:
         meta, columns = self.policy.meta, layout.INFO_COLUMNS
         self.header(ws, columns)
         rows = [("单位名称", None, "必填：部门或单位的全称"), ("年度", meta.fiscal_year, "预算年度"),
@@ -149,7 +157,7 @@ class _Writer:
             filled = ("内容",) if label in ("单位名称", "年度", "备注") else ()
             self.row(ws, number, columns, {"项目": label, "内容": value, "说明": note}, filled)
 
-    def facts(self, ws: Any) -> None:
+    def facts(self, ws: Worksheet) -> None:
         columns = layout.FACT_COLUMNS
         self.header(ws, columns)
         for number, decl in enumerate(self.policy.facts, start=2):
@@ -160,11 +168,11 @@ class _Writer:
             self.row(ws, number, columns, values, filled)
             self.validate(ws, f"C{number}", decl)
 
-    def validate(self, ws: Any, where: str, decl: FactDecl) -> None:
+    def validate(self, ws: Worksheet, where: str, decl: FactDecl) -> None:
         from openpyxl.worksheet.datavalidation import DataValidation
 
         spec, allowed = decl.spec, range_text(decl.spec)
-        options: dict[str, Any] = {}
+        options: _Rule = {}
         if spec.type == "boolean":
             options = {"type": "list", "formula1": '"是,否"'}
         elif spec.type == "enum":
@@ -180,7 +188,7 @@ class _Writer:
         ws.add_data_validation(check)
         check.add(where)
 
-    def targets(self, ws: Any) -> None:
+    def targets(self, ws: Worksheet) -> None:
         from openpyxl.worksheet.datavalidation import DataValidation
 
         columns = layout.TARGET_COLUMNS
@@ -198,7 +206,7 @@ class _Writer:
             ws.add_data_validation(facts)
             facts.add(f"A2:A{last}")
 
-    def names(self, ws: Any) -> None:
+    def names(self, ws: Worksheet) -> None:
         from openpyxl.styles import Alignment
 
         columns = layout.NAME_COLUMNS
@@ -207,14 +215,14 @@ class _Writer:
             self.row(ws, number, columns, {"指标编号": node.id, "指标体系中的名称": node.name}, ("本单位的名称",))
             ws.cell(number, 2).alignment = Alignment(wrap_text=True, vertical="top", indent=len(node.ancestors))
 
-    def options(self, ws: Any) -> None:
+    def options(self, ws: Worksheet) -> None:
         for index, decl in enumerate(self.enums, start=1):
             for number, value in enumerate(decl.spec.values, start=1):
                 ws.cell(number, index, value)
         ws.sheet_state = "hidden"
 
 
-def _lines(value: Any, width: int) -> int:
+def _lines(value: object, width: int) -> int:
     """Lines a wrapped cell of ``width`` characters needs; a CJK character is two wide.
 
     >>> _lines("预算完成率", 8), _lines("0 至 200，最多 2 位小数", 26), _lines(None, 8)
@@ -225,10 +233,19 @@ def _lines(value: Any, width: int) -> int:
     return max(1, math.ceil(wide / max(width - 2, 1)))
 
 
-def _bounds(spec: FactSpec) -> dict[str, Any]:
+class _Rule(TypedDict, total=False):
+    """The part of a data validation that depends on the fact (openpyxl's DataValidation arguments)."""
+
+    type: Literal["whole", "decimal", "list"]
+    operator: Literal["between", "greaterThanOrEqual", "lessThanOrEqual"]
+    formula1: str
+    formula2: str
+
+
+def _bounds(spec: FactSpec) -> _Rule:
     assert spec.range is not None
     lo, hi = spec.range
-    kind = "whole" if spec.type == "integer" else "decimal"
+    kind: Literal["whole", "decimal"] = "whole" if spec.type == "integer" else "decimal"
     if lo is not None and hi is not None:
         return {"type": kind, "operator": "between", "formula1": decimals.fmt(lo), "formula2": decimals.fmt(hi)}
     if lo is not None:

@@ -11,11 +11,17 @@ import io
 import warnings
 import zipfile
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING
 
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.excel import layout
 from engine.excel.cells import Cell, CellLocation
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell as SheetCell
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["SHEETS", "UNPACKED_BYTES", "open_sheets"]
 
@@ -43,7 +49,7 @@ def open_sheets(data: bytes, file: str) -> dict[str, list[list[Cell]]]:
         raise _workbook_error(file, f"工作簿解压后有 {unpacked} 字节，超过上限 {UNPACKED_BYTES}：事实填报表不应这么大")
     import openpyxl  # here, not at the top: YAML-only runs do not pay for importing it
 
-    def load(data_only: bool) -> Any:
+    def load(data_only: bool) -> Workbook:
         with warnings.catch_warnings():  # about parts a fact workbook does not use (extensions, print styles)
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
             return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
@@ -53,25 +59,45 @@ def open_sheets(data: bytes, file: str) -> dict[str, list[list[Cell]]]:
         cached = load(True) if _has_formulas(book) else book
     except Exception as err:  # openpyxl reports a malformed part with many kinds of exception
         raise _workbook_error(file, f"无法读取工作簿：{type(err).__name__}: {err}") from None
-    return {ws.title: _grid(ws, cached[ws.title], file) for ws in book.worksheets if ws.title in SHEETS}
+    return {ws.title: _grid(ws, _sheet(cached, ws.title), file) for ws in _sheets(book)}
 
 
-def _has_formulas(book: Any) -> bool:
-    sheets = [ws for ws in book.worksheets if ws.title in SHEETS]
-    return any(c.data_type == "f" for ws in sheets for row in ws.iter_rows() for c in row)
+def _sheets(book: Workbook) -> list[Worksheet]:
+    """The fact sheets of a workbook opened for editing (its worksheets are all ``Worksheet``s)."""
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    return [ws for ws in book.worksheets if isinstance(ws, Worksheet) and ws.title in SHEETS]
 
 
-def _grid(ws: Any, cached: Any, file: str) -> list[list[Cell]]:
-    return [[_cell(c, cached, CellLocation(file, c.row, c.column, ws.title)) for c in row] for row in ws.iter_rows()]
+def _sheet(book: Workbook, title: str) -> Worksheet:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    ws = book[title]
+    assert isinstance(ws, Worksheet)  # the same workbook's sheet, opened again
+    return ws
 
 
-def _cell(c: Any, cached: Any, where: CellLocation) -> Cell:
+def _has_formulas(book: Workbook) -> bool:
+    return any(c.data_type == "f" for ws in _sheets(book) for row in ws.iter_rows() for c in row)
+
+
+def _grid(ws: Worksheet, cached: Worksheet, file: str) -> list[list[Cell]]:
+    return [[_cell(c, cached, CellLocation(file, _at(c.row), _at(c.column), ws.title)) for c in row]
+            for row in ws.iter_rows()]
+
+
+def _at(index: int | None) -> int:
+    assert index is not None  # optional only for a merged cell made by hand; iter_rows gives every cell its place
+    return index
+
+
+def _cell(c: SheetCell | MergedCell, cached: Worksheet, where: CellLocation) -> Cell:
     if c.data_type == "e":
         return Cell(c.value, where, kind="error")
     if c.data_type != "f":
         return Cell(c.value, where, c.number_format)
     formula = str(getattr(c.value, "text", c.value))
-    result = cached.cell(c.row, c.column)
+    result = cached.cell(where.line, where.col)
     if result.value is None:
         return Cell(None, where, kind="uncalculated", formula=formula)
     kind = "error" if result.data_type == "e" else "value"

@@ -14,27 +14,34 @@ import ctypes
 import ctypes.util
 import itertools
 import json
+import operator
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import Protocol, TypeAlias
 
 import durable_rules_engine as _dre
 
 from engine.compile import CompiledPolicy
-from engine.firing.conditions import Branch, Test
 from engine.errors import ErrorCode, JixiaoError
+from engine.firing.conditions import Branch, Test
+from engine.json_values import JsonObject, JsonValue
 
-__all__ = ["Backend", "DurableBackend", "FiringError", "Message", "NativeBackend", "default_backend",
+__all__ = ["Backend", "DurableBackend", "FieldValue", "FiringError", "Message", "NativeBackend", "default_backend",
            "last_session", "session_alive"]
 
-Message = tuple[str, Mapping[str, Any]]
+FieldValue: TypeAlias = int | bool | str
+"""A message field: a fact scaled to an exact integer, a boolean or an enum value."""
+Message = tuple[str, Mapping[str, FieldValue]]
 Fired = list[set[str]]
 
 PROBE, SEQ, SID = "probe", "seq", "sid"  # reserved message fields; compiled inputs never use these names
 _SETTLE_RULE, _SETTLE_PROBE = "settle", "$settle"  # one extra rule per ruleset, see _settle
 _DURABLE_OPS = {">=": "$gte", ">": "$gt", "<": "$lt", "<=": "$lte", "!=": "$neq"}
+_ORDER: dict[str, Callable[[int | str | Decimal, int | str | Decimal], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
 _NOT_HANDLED, _OBSERVED = 1, 2
 _NO_STATE = "309"  # durable_rules' ERR_SID_NOT_FOUND: the session has no state
 
@@ -63,23 +70,24 @@ class NativeBackend:
         return [{b.name for b in policy.by_key[key].branches if _holds(b, fields)} for key, fields in messages]
 
 
-def _holds(branch: Branch, fields: Mapping[str, Any]) -> bool:
+def _holds(branch: Branch, fields: Mapping[str, FieldValue]) -> bool:
     return all(_test(t, fields) if isinstance(t, Test) else any(_test(x, fields) for x in t.tests)
                for t in branch.cond)
 
 
-def _test(test: Test, fields: Mapping[str, Any]) -> bool:
+def _test(test: Test, fields: Mapping[str, FieldValue]) -> bool:
     if test.field not in fields or (test.other and test.other not in fields):
         return False
     left = fields[test.field]
     right = fields[test.other] if test.other else test.value
     if test.op == "==":
-        return bool(left == right and type(left) is type(right))
+        return left == right and type(left) is type(right)
     if test.op == "!=":
-        return bool(left != right)
+        return left != right
     if isinstance(left, bool) or isinstance(right, bool):
         return False
-    return {">=": left >= right, ">": left > right, "<": left < right, "<=": left <= right}[test.op]
+    assert right is not None  # an ordering test always has a bound or another field
+    return _ORDER[test.op](left, right)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +122,7 @@ class _Engine:
     def ruleset(self, policy: CompiledPolicy, name: str, keys: Sequence[str]) -> _Ruleset:
         if name in self.rulesets:  # names are unique per digest; durable_rules cannot redefine one
             return self.rulesets[name]
-        rules: dict[str, Any] = {}
+        rules: JsonObject = {}
         fired: dict[str, tuple[str, str]] = {}
         for key in keys:
             for branch in policy.by_key[key].branches:
@@ -154,19 +162,26 @@ def _keep_session_memory() -> None:
     mallopt(_M_TRIM_THRESHOLD, 16 << 20)
 
 
-def _condition(key: str, branch: Branch) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = [{PROBE: key}]
+def _condition(key: str, branch: Branch) -> JsonObject:
+    parts: list[JsonValue] = [{PROBE: key}]
     for part in branch.cond:
         parts.append(_durable_test(part) if isinstance(part, Test)
                      else {"$or": [_durable_test(t) for t in part.tests]})
-    return parts[0] if len(parts) == 1 else {"$and": parts}
+    return {PROBE: key} if len(parts) == 1 else {"$and": parts}
 
 
-def _durable_test(test: Test) -> dict[str, Any]:
-    right = {"$m": test.other} if test.other else test.value
+def _durable_test(test: Test) -> JsonObject:
+    right: JsonValue = {"$m": test.other} if test.other else _scaled(test.value)
     if test.op == "==":
         return {test.field: right}
     return {_DURABLE_OPS[test.op]: {test.field: right}}
+
+
+def _scaled(value: int | bool | str | Decimal | None) -> JsonValue:
+    """A compiled test's bound: compile has scaled every decimal bound to an exact integer."""
+    if isinstance(value, Decimal):
+        raise TypeError(f"an unscaled bound reached the firing engine: {value}")  # json.dumps would refuse it too
+    return value
 
 
 _ENGINE: _Engine | None = None
@@ -199,7 +214,7 @@ class DurableBackend:
                 action or an engine error; the session's state is deleted in every case.
         """
         where = policy.ruleset_of
-        batches: dict[int, list[dict[str, Any]]] = {}
+        batches: dict[int, list[dict[str, FieldValue]]] = {}
         engine = shared_engine()
         with engine.lock:
             rulesets = engine.table(policy)

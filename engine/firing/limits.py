@@ -16,7 +16,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import TypeAlias
 
 from engine.firing.conditions import AnyOf, Probe, Test
 
@@ -26,6 +27,8 @@ MAX_TRUE_AT_ONCE = 64  # alpha nodes that may hold at once below one probe (65 â
 RULESET_LIMIT = 200  # durable rules per ruleset; the hang starts at 512 children of one node
 MAX_FIELDS = 250  # message properties (255 â†’ error 302), minus jixiao's reserved sid/probe/seq
 _MAX_POINTS = 20_000  # value combinations tried before falling back to "every node may hold"
+_Value: TypeAlias = "int | bool | str | Decimal | _Other | None"  # a message field's value worth trying
+_Point: TypeAlias = "dict[str, _Value]"  # one simulated message
 
 
 @dataclass
@@ -38,7 +41,7 @@ class _Node:
     def size(self) -> int:
         return sum(1 + c.size() for c in self.children.values())
 
-    def peak(self, point: dict[str, Any]) -> int:
+    def peak(self, point: _Point) -> int:
         """The deepest the engine's stack gets below this node for the message ``point``.
 
         The engine pops a node and pushes every child that holds; in the worst order the child
@@ -48,14 +51,14 @@ class _Node:
         return max(len(below), len(below) - 1 + max(below)) if below else 0
 
 
-def _holds(test: Test, point: dict[str, Any]) -> bool:
+def _holds(test: Test, point: _Point) -> bool:
     if test.other is not None:
         return True  # durable_rules pushes a field-to-field test unevaluated: count it as holding
     left, right = point.get(test.field), test.value
     if test.op == "==":
-        return bool(left == right and type(left) is type(right))
+        return left == right and type(left) is type(right)
     if test.op == "!=":
-        return bool(left != right or type(left) is not type(right))
+        return left != right or type(left) is not type(right)
     if not isinstance(left, int) or isinstance(left, bool) or not isinstance(right, int):
         return False
     return {">=": left >= right, ">": left > right, "<": left < right, "<=": left <= right}[test.op]
@@ -102,10 +105,10 @@ def true_at_once(probe: Probe) -> int:
     return max(root.peak(point) for point in _points(axes))
 
 
-def _axes(probe: Probe) -> list[list[dict[str, Any]]]:
+def _axes(probe: Probe) -> list[list[_Point]]:
     """For each field (a ``_lo``/``_hi`` pair counts as one), the values worth trying."""
     numeric: dict[str, set[int]] = {}
-    discrete: dict[str, set[Any]] = {}
+    discrete: dict[str, set[_Value]] = {}
     for branch in probe.branches:
         for part in branch.cond:
             for t in part.tests if isinstance(part, AnyOf) else (part,):
@@ -115,7 +118,8 @@ def _axes(probe: Probe) -> list[list[dict[str, Any]]]:
                     numeric.setdefault(t.field[:-3], set()).add(t.value)
                 else:
                     discrete.setdefault(t.field, set()).add(t.value)
-    axes = [[{f"{base}_lo": lo, f"{base}_hi": hi} for lo, hi in _pairs(values)] for base, values in numeric.items()]
+    axes: list[list[_Point]] = [[{f"{base}_lo": lo, f"{base}_hi": hi} for lo, hi in _pairs(values)]
+                                for base, values in numeric.items()]
     axes += [[{name: v} for v in values] + [{name: _Other()}] for name, values in discrete.items()]
     return axes
 
@@ -137,9 +141,9 @@ def _count(axes: Sequence[Sequence[object]]) -> int:
     return out
 
 
-def _points(axes: Sequence[Sequence[dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+def _points(axes: Sequence[Sequence[_Point]]) -> Iterator[_Point]:
     for combo in itertools.product(*axes):
-        point: dict[str, Any] = {}
+        point: _Point = {}
         for part in combo:
             point.update(part)
         yield point

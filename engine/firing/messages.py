@@ -17,7 +17,7 @@ from engine.firing.conditions import Probe, bounds, scale_pair
 
 if TYPE_CHECKING:
     from engine.compile import CompiledPolicy
-    from engine.firing.backends import Message
+    from engine.firing.backends import FieldValue, Message
 
 __all__ = ["Messages", "Sent"]
 
@@ -47,10 +47,11 @@ class Messages:
                 self.add(probe)
 
     def add(self, probe: Probe) -> None:
+        """Send the probe's message, or one per target; only the applicability when it does not apply."""
         rule = self.policy.rules[probe.rule_id]
         app = self.value(rule.applicable_if, rule.id) if rule.applicable_if else None
         assert app is None or isinstance(app, bool)
-        base: dict[str, object] = {} if app is None else {"app": app}
+        base: dict[str, FieldValue] = {} if app is None else {"app": app}
         if app is False:
             self.send(probe, base)
         elif probe.each_target:
@@ -61,19 +62,22 @@ class Messages:
         else:
             self.send(probe, {**base, **self.fields(probe, rule.id)})
 
-    def send(self, probe: Probe, fields: dict[str, object], target: Target | None = None) -> None:
+    def send(self, probe: Probe, fields: dict[str, FieldValue], target: Target | None = None) -> None:
+        """Record one message and what it was sent for."""
         self.messages.append((probe.key, fields))
         self.sent.append(Sent(probe, target))
 
     def value(self, name: str, rule_id: str) -> FactScalar | tuple[Target, ...]:
+        """The value of fact ``name``, which rule ``rule_id`` needs (``facts.missing`` if not stated)."""
         found = self.facts.values.get(name)
         if found is None:
             raise JixiaoError(ErrorCode.FACTS_MISSING, f"规则 {rule_id} 需要事实「{name}」，事实文件未填报",
                               SourceLocation(self.facts.file, 1, 1), f"facts.{name}")
         return found.value
 
-    def fields(self, probe: Probe, rule_id: str) -> dict[str, object]:
-        out: dict[str, object] = {}
+    def fields(self, probe: Probe, rule_id: str) -> dict[str, FieldValue]:
+        """The probe's inputs as exact message fields (``firing.precision`` beyond exact doubles)."""
+        out: dict[str, FieldValue] = {}
         for item in probe.inputs:
             if item.field == "app":
                 continue
@@ -93,10 +97,12 @@ class Messages:
                     raise self.too_large(item.fact)
                 out[f"{item.field}_l"], out[f"{item.field}_r"] = scaled
             else:
+                assert isinstance(value, bool | str)  # a "bool" or an "enum" input
                 out[item.field] = value
         return out
 
-    def target_fields(self, item: Target) -> dict[str, object]:
+    def target_fields(self, item: Target) -> dict[str, FieldValue]:
+        """One target's direction and its actual and target values at their common exact scale."""
         scaled = scale_pair(item.actual, item.target)
         if scaled is None:
             raise JixiaoError(ErrorCode.FIRING_PRECISION, f"目标「{item.name}」的数值超出精确比较范围",
@@ -104,6 +110,7 @@ class Messages:
         return {"d": item.direction, "a": scaled[0], "t": scaled[1]}
 
     def too_large(self, name: str) -> JixiaoError:
+        """The error for fact ``name``, too large to compare exactly at the policy's scale."""
         fact = self.facts.values[name]
         return JixiaoError(ErrorCode.FIRING_PRECISION,
                            f"事实「{name}」的值 {fact.value} 在 {self.policy.scale} 位小数下"

@@ -13,7 +13,6 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any
 
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, Problem
@@ -118,9 +117,10 @@ class ProcessBackend:
         self.close()
 
 
-def _answer(kind: str, payload: Any) -> Fired:
+def _answer(kind: str, payload: object) -> Fired:
     if kind == "ok":
-        return list(payload)
+        assert isinstance(payload, list)
+        return payload
     if kind == "error":
         assert isinstance(payload, Problem)
         raise FiringError(payload.code, payload.message, payload.location, payload.field)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from decimal import Decimal
-from typing import Any
 
 from engine import decimals
 from engine.errors import SourceLocation
+from engine.json_values import JsonObject, JsonValue
 from engine.rules import KINDS
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
@@ -53,11 +53,13 @@ def finding_lines(result: Result) -> tuple[str, ...]:
     return tuple(f.text() for f in result.findings)
 
 
-def finding_dicts(result: Result) -> list[dict[str, Any]]:
-    """The JSON shape of the findings, every JSON output that carries a result uses it: the error shape
-    (``{"code", "message", "location": {"file", "line", "col"} or null, "field"}``, as a finding becomes
-    under ``--strict``) plus ``rule_location``, where the check is in the policy."""
-    def at(loc: SourceLocation | None) -> dict[str, Any] | None:
+def finding_dicts(result: Result) -> list[JsonValue]:
+    """The JSON shape of the findings, which every JSON output that carries a result uses.
+
+    The error shape (``{"code", "message", "location": {"file", "line", "col"} or null, "field"}``, as a
+    finding becomes under ``--strict``) plus ``rule_location``, where the check is in the policy.
+    """
+    def at(loc: SourceLocation | None) -> JsonObject | None:
         return {"file": loc.file, "line": loc.line, "col": loc.col} if loc else None
 
     return [{"code": f.code, "message": f.message, "location": at(f.location), "field": f.field,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
 
 from pydantic import TypeAdapter
 
 from engine import decimals
+from engine.json_values import JsonObject
 from engine.render.common import finding_dicts, score
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
@@ -32,9 +32,9 @@ def render_json(result: Result) -> str:
     return json.dumps(result_dict(result), ensure_ascii=False, indent=2) + "\n"
 
 
-def result_dict(result: Result) -> dict[str, Any]:
+def result_dict(result: Result) -> JsonObject:
     """The JSON shape of a result as plain dicts, lists and strings."""
-    out: dict[str, Any] = {
+    out: JsonObject = {
         "policy": {"id": result.policy_id, "name": result.policy_name, "version": result.policy_version,
                    "digest": result.policy_digest},
         "department": result.department,
@@ -55,8 +55,8 @@ def result_dict(result: Result) -> dict[str, Any]:
     return out
 
 
-def _node(result: Result, node: IndicatorScore) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def _node(result: Result, node: IndicatorScore) -> JsonObject:
+    out: JsonObject = {
         "id": node.id,
         "name": node.name,
         "max": score(result, node.max),
@@ -73,7 +73,7 @@ def _node(result: Result, node: IndicatorScore) -> dict[str, Any]:
     return out
 
 
-def deduction_dict(result: Result, d: Deduction) -> dict[str, Any]:
+def deduction_dict(result: Result, d: Deduction) -> JsonObject:
     """The JSON shape of one deduction."""
     return {
         "indicator": d.indicator_id,
@@ -95,10 +95,10 @@ def deduction_dict(result: Result, d: Deduction) -> dict[str, Any]:
     }
 
 
-def fact_dict(read: FactRead) -> dict[str, Any]:
+def fact_dict(read: FactRead) -> JsonObject:
     """The JSON shape of one fact as a rule read it."""
     value = read.value
-    shown: Any = decimals.fmt(value) if isinstance(value, Decimal) else value
+    shown = decimals.fmt(value) if isinstance(value, Decimal) else value
     return {
         "name": read.name,
         "value": shown,

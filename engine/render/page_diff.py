@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine.compile import CompiledPolicy
-from engine.views.diff import Cause, ChangeKind, PolicyChange, PolicyDiff, ScoreDiff
 from engine.render.page import Entry, Page, Section, score, signed
 from engine.render.page_whatif import deduction_changes
+from engine.views.diff import Cause, ChangeKind, PolicyChange, PolicyDiff, ScoreDiff
 
 __all__ = ["diff_page"]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.views.explain import Explanation, Fail, deduction_key
-from engine.views.recover import Recovery, Suggestion
+from engine.render.common import gap_lines, node_score, total_score
 from engine.render.page import (
     Entry,
     Page,
@@ -20,15 +19,19 @@ from engine.render.page import (
     score,
     signed,
 )
-from engine.render.common import gap_lines, node_score, total_score
 from engine.trace import Result
+from engine.views.explain import Explanation, Fail, deduction_key
+from engine.views.recover import Recovery, Suggestion
 
 __all__ = ["explain_page", "recover_page"]
 
 
 def explain_page(view: Explanation, recovery: Recovery | None = None) -> Page:
-    """Why not full marks: the indicators below full marks, then each lost point (most first) with its
-    ancestors, trace and, when ``recovery`` is given, its verified recover suggestion; 加减分 apart."""
+    """Why not full marks, as a page.
+
+    The indicators below full marks, then each lost point (most first) with its ancestors, trace and,
+    when ``recovery`` is given, its verified recover suggestion; 加减分 apart.
+    """
     result = view.result
     suggestions = {deduction_key(s.fail.deduction): s for s in recovery.suggestions} if recovery else {}
     sections = [*findings_section(result), _below_full(view)]

@@ -1,6 +1,9 @@
-"""Review view → :class:`Page` (stage: render; pure): the verdict, claimed vs computed for every
-indicator, then the differences by kind (与规则不符 with the rule's trace, 表内算术 with the rows summed,
-舍入差异 with both numbers) and the reviewer's adjustments, apart from the rule result."""
+"""Review view → :class:`Page` (stage: render; pure).
+
+The verdict, claimed vs computed for every indicator, then the differences by kind (与规则不符 with
+the rule's trace, 表内算术 with the rows summed, 舍入差异 with both numbers) and the reviewer's
+adjustments, apart from the rule result.
+"""
 
 from __future__ import annotations
 

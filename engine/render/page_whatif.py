@@ -5,9 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from engine import decimals
-from engine.views.explain import ChangeStatus, Comparison, DeductionChange
 from engine.facts import FactValue
-from engine.views.recover import value_text
 from engine.render.common import node_score, total_score, walk
 from engine.render.page import (
     Chart,
@@ -24,6 +22,8 @@ from engine.render.page import (
     signed,
 )
 from engine.trace import Result
+from engine.views.explain import ChangeStatus, Comparison, DeductionChange
+from engine.views.recover import value_text
 from engine.views.whatif import FactChange, Sweep, WhatIf
 
 __all__ = ["comparison_sections", "deduction_changes", "sweep_page", "whatif_page"]
@@ -32,8 +32,11 @@ STATUS = {ChangeStatus.APPEARED: "新增扣分", ChangeStatus.CHANGED: "扣分�
 
 
 def whatif_page(view: WhatIf) -> Page:
-    """The changed facts, the new score tree with the delta per indicator, and the deductions that
-    appeared, changed or vanished."""
+    """A what-if as a page.
+
+    The changed facts, the new score tree with the delta per indicator, and the deductions that
+    appeared, changed or vanished.
+    """
     before, after = view.before, view.after
     delta = signed(after, after.total - before.total)
     total = f"{total_score(before)} → {total_score(after)}（{delta}）"

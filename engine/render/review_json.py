@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
 
 from engine import decimals
 from engine.claims import ClaimedScore
 from engine.identity import forced_records
+from engine.json_values import JsonObject
 from engine.render.json import deduction_dict
 from engine.trace import Result
 from engine.views.review import Review
@@ -48,14 +48,14 @@ def delta(result: Result, value: Decimal | None) -> str | None:
     return decimals.fmt(value, places, places)
 
 
-def _claim(result: Result, claim: ClaimedScore | None) -> dict[str, Any] | None:
+def _claim(result: Result, claim: ClaimedScore | None) -> JsonObject | None:
     if claim is None:
         return None
     return {"value": number(result, claim.value), "key": claim.key,
             "source": f"{claim.location.file}:{claim.location.line}"}
 
 
-def review_dict(view: Review) -> dict[str, Any]:
+def review_dict(view: Review) -> JsonObject:
     """The JSON shape of a review as plain dicts, lists and strings."""
     result = view.result
     return {
@@ -79,14 +79,14 @@ def review_json(view: Review) -> str:
     return json.dumps(review_dict(view), ensure_ascii=False, indent=2) + "\n"
 
 
-def _line(result: Result, line: ReviewLine) -> dict[str, Any]:
+def _line(result: Result, line: ReviewLine) -> JsonObject:
     gap = None if line.claimed is None else line.claimed.value - line.computed
     return {"id": line.id, "name": line.name, "depth": line.depth, "max": number(result, line.max),
             "claimed": _claim(result, line.claimed), "computed": number(result, line.computed),
             "difference": delta(result, gap), "adjusted": number(result, line.adjusted), "status": line.status}
 
 
-def _finding(result: Result, f: Finding) -> dict[str, Any]:
+def _finding(result: Result, f: Finding) -> JsonObject:
     bound = f.bound
     return {
         "kind": str(f.kind), "category": f.category, "counts": f.counts, "indicator": f.indicator, "name": f.name,
@@ -104,7 +104,7 @@ def _finding(result: Result, f: Finding) -> dict[str, Any]:
     }
 
 
-def _adjustment(result: Result, applied: AppliedAdjustment) -> dict[str, Any]:
+def _adjustment(result: Result, applied: AppliedAdjustment) -> JsonObject:
     a = applied.adjustment
     return {"indicator": a.indicator_id, "name": applied.name, "kind": a.kind, "value": decimals.fmt(a.value),
             "reason": a.reason, "reviewer": a.reviewer, "source": str(a.location),
@@ -112,7 +112,7 @@ def _adjustment(result: Result, applied: AppliedAdjustment) -> dict[str, Any]:
             "delta": delta(result, applied.delta), "computation": applied.computation, "judgement": True}
 
 
-def review_record(view: Review) -> dict[str, Any]:
+def review_record(view: Review) -> JsonObject:
     """One unit's line in a batch review: totals, the difference and how many findings of each sort."""
     result = view.result
     return {"file": result.facts_file, "department": result.department,

@@ -1,5 +1,4 @@
-"""Batch review, the pure parts: the records of many units, sorted, as a table, JSON Lines or CSV
-(stage: render; pure).
+"""Batch review, the pure parts: many units' records, sorted, as a table, JSON Lines or CSV (stage: render; pure).
 
 A record is :func:`engine.render.review_json.review_record` for a reviewed file or
 ``{"file", "error": {code, message, location}}`` for a file that could not be reviewed. Records are
@@ -14,8 +13,8 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
 
+from engine.json_values import JsonValue
 from engine.render.page import Page, Row, Section, Table
 
 __all__ = ["CSV_COLUMNS", "records_csv", "records_jsonl", "sort_records", "summary_page"]
@@ -24,12 +23,12 @@ CSV_COLUMNS = ("file", "department", "claimed_total", "computed_total", "differe
                "verdict", "forced", "error_code", "error_message", "error_location")
 
 
-def _size(record: Mapping[str, Any]) -> Decimal:
-    difference = record.get("difference")
+def _size(record: Mapping[str, JsonValue]) -> Decimal:
+    difference = _optional_text(record, "difference")
     return abs(Decimal(difference)) if difference is not None else Decimal(0)
 
 
-def sort_records(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def sort_records(records: Iterable[Mapping[str, JsonValue]]) -> list[Mapping[str, JsonValue]]:
     """Largest difference first, ties by path; unreviewable files last, by path.
 
     >>> rows = [{"file": "b", "difference": "-2"}, {"file": "a", "difference": "2"}, {"file": "c", "error": {}},
@@ -40,31 +39,31 @@ def sort_records(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]
     return sorted(records, key=lambda r: ("error" in r, -_size(r) if "error" not in r else 0, r["file"]))
 
 
-def records_jsonl(records: Iterable[Mapping[str, Any]]) -> str:
+def records_jsonl(records: Iterable[Mapping[str, JsonValue]]) -> str:
     """One JSON object a line (UTF-8 unescaped, key order kept)."""
     return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
 
 
-def records_csv(records: Iterable[Mapping[str, Any]]) -> str:
+def records_csv(records: Iterable[Mapping[str, JsonValue]]) -> str:
     """CSV with a header, UTF-8 with a byte-order mark so that spreadsheet programs read the Chinese."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for record in records:
-        error = record.get("error") or {}
+        error = _object(record.get("error") or {})
         values = {**record, "error_code": error.get("code"), "error_message": error.get("message"),
                   "error_location": error.get("location")}
         writer.writerow(["" if values.get(c) is None else _cell(values[c]) for c in CSV_COLUMNS])
     return "\ufeff" + out.getvalue()
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-def summary_page(records: list[Mapping[str, Any]], policy: str) -> Page:
+def summary_page(records: list[Mapping[str, JsonValue]], policy: str) -> Page:
     """The summary table of a batch review, one row per unit, in the order given."""
     reviewed = [r for r in records if "error" not in r]
     differing = [r for r in reviewed if r["findings"]]
@@ -77,14 +76,34 @@ def summary_page(records: list[Mapping[str, Any]], policy: str) -> Page:
     return Page("review-batch", "自评得分批量复核汇总", header, (Section("各单位", (note,), Table(columns, rows)),))
 
 
-def _row(record: Mapping[str, Any]) -> Row:
+def _row(record: Mapping[str, JsonValue]) -> Row:
     if "error" in record:
-        error = record["error"]
-        return Row((record["file"], "—", "—", "—", "—", "—", f"无法复核：{error.get('code')}"), 0, True)
+        error = _object(record["error"])
+        return Row((_text(record, "file"), "—", "—", "—", "—", "—", f"无法复核：{error.get('code')}"), 0, True)
     forced = "（--force）" if record.get("forced") else ""
-    return Row((record["file"], record["department"], record["claimed_total"] or "—", record["computed_total"],
-                _signed(record["difference"]), str(record["findings"]), record["verdict"] + forced), 0,
-               bool(record["findings"]))
+    return Row((_text(record, "file"), _text(record, "department"), _optional_text(record, "claimed_total") or "—",
+                _text(record, "computed_total"), _signed(_optional_text(record, "difference")),
+                str(record["findings"]), _text(record, "verdict") + forced), 0, bool(record["findings"]))
+
+
+def _object(value: JsonValue) -> Mapping[str, JsonValue]:
+    if not isinstance(value, dict):
+        raise TypeError(f"a review record's error is not an object: {value!r}")
+    return value
+
+
+def _optional_text(record: Mapping[str, JsonValue], key: str) -> str | None:
+    value = record.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{key} of a review record is not text: {value!r}")
+    return value
+
+
+def _text(record: Mapping[str, JsonValue], key: str) -> str:
+    value = _optional_text(record, key)
+    if value is None:
+        raise TypeError(f"a review record has no {key}")
+    return value
 
 
 def _signed(text: str | None) -> str:

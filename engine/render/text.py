@@ -9,9 +9,9 @@ from engine.render.common import (
     fact_details,
     fact_text,
     finding_lines,
+    flags,
     gap_lines,
     node_score,
-    flags,
     pad,
     path_text,
     score,
@@ -19,7 +19,7 @@ from engine.render.common import (
     walk,
     width,
 )
-from engine.trace import Result, Status
+from engine.trace import Deduction, Result, Status
 
 __all__ = ["render_text"]
 
@@ -89,7 +89,7 @@ def _deductions(result: Result) -> list[str]:
     return lines
 
 
-def _deduction_lines(result: Result, i: int, d, name: str, verb: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _deduction_lines(result: Result, i: int, d: Deduction, name: str, verb: str) -> list[str]:
     item = f"（{d.item}）" if d.item else ""
     flag = flags(d)
     lines = [

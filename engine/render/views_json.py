@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
 
 from engine import decimals
-from engine.views.diff import PolicyChange, PolicyDiff, ScoreDiff
-from engine.views.explain import Comparison, Explanation, Fail, deduction_key
-from engine.facts import FactValue
-from engine.views.recover import Recovery, Suggestion
+from engine.facts import FactScalar, FactValue, Target
+from engine.json_values import JsonObject, JsonValue
 from engine.render.common import finding_dicts
 from engine.render.json import deduction_dict
 from engine.trace import Result
+from engine.views.diff import PolicyChange, PolicyDiff, ScoreDiff
+from engine.views.explain import Comparison, Explanation, Fail, deduction_key
+from engine.views.recover import Recovery, Suggestion
 from engine.views.whatif import Sweep, WhatIf
 
 __all__ = ["diff_json", "explain_json", "recover_json", "sweep_json", "whatif_json"]
 
 
-def _dump(data: dict[str, Any]) -> str:
+def _dump(data: JsonObject) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -39,7 +39,7 @@ def _points(result: Result, value: Decimal | None) -> str | None:
     return decimals.fmt(value, places, places)
 
 
-def _value(value: Any) -> Any:
+def _value(value: FactScalar | tuple[Target, ...] | None) -> JsonValue:
     if isinstance(value, Decimal):
         return decimals.fmt(value)
     if isinstance(value, tuple):
@@ -47,8 +47,9 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _identity(result: Result) -> dict[str, Any]:
-    out = {"policy": {"id": result.policy_id, "version": result.policy_version, "digest": result.policy_digest},
+def _identity(result: Result) -> JsonObject:
+    out: JsonObject = {"policy": {"id": result.policy_id, "version": result.policy_version,
+                                  "digest": result.policy_digest},
            "department": result.department, "facts": {"file": result.facts_file, "digest": result.facts_digest},
            "max": _score(result, result.max), "total": _score(result, result.total)}
     if result.findings:
@@ -70,8 +71,8 @@ def explain_json(view: Explanation, recovery: Recovery | None = None) -> str:
     })
 
 
-def _fail(result: Result, fail: Fail, suggestion: Suggestion | None) -> dict[str, Any]:
-    out = {"indicator": fail.node.id, "name": fail.node.name, "points": _points(result, fail.points),
+def _fail(result: Result, fail: Fail, suggestion: Suggestion | None) -> JsonObject:
+    out: JsonObject = {"indicator": fail.node.id, "name": fail.node.name, "points": _points(result, fail.points),
            "ancestors": [{"id": n.id, "name": n.name, "max": _score(result, n.max), "score": _score(result, n.score)}
                          for n in fail.chain],
            "deduction": deduction_dict(result, fail.deduction)}
@@ -80,7 +81,7 @@ def _fail(result: Result, fail: Fail, suggestion: Suggestion | None) -> dict[str
     return out
 
 
-def _suggestion(result: Result, s: Suggestion) -> dict[str, Any]:
+def _suggestion(result: Result, s: Suggestion) -> JsonObject:
     change = s.change
     return {
         "text": s.text, "verified": s.verified,
@@ -106,7 +107,7 @@ def recover_json(recovery: Recovery) -> str:
         for s in recovery.suggestions]})
 
 
-def _fact(value: FactValue | None) -> dict[str, Any] | None:
+def _fact(value: FactValue | None) -> JsonObject | None:
     if value is None:
         return None
     where = f"{value.location.file}:{value.location.line}" if value.location else None
@@ -120,7 +121,7 @@ def whatif_json(view: WhatIf) -> str:
         **_comparison(view.comparison)})
 
 
-def _comparison(comparison: Comparison) -> dict[str, Any]:
+def _comparison(comparison: Comparison) -> JsonObject:
     before, after = comparison.before, comparison.after
     return {
         "total": {"before": _score(before, before.total), "after": _score(after, after.total),
@@ -148,14 +149,14 @@ def sweep_json(view: Sweep) -> str:
     })
 
 
-def _change(change: PolicyChange) -> dict[str, Any]:
+def _change(change: PolicyChange) -> JsonObject:
     return {"kind": str(change.kind), "subject": change.subject, "field": change.field, "before": change.before,
             "after": change.after, "location": str(change.location) if change.location else None}
 
 
 def diff_json(structure: PolicyDiff, scores: ScoreDiff | None = None) -> str:
     """The structural changes and, with a fact file, the score deltas with their causes."""
-    data: dict[str, Any] = {"view": "diff", **{side: {
+    data: JsonObject = {"view": "diff", **{side: {
         "id": p.meta.id, "version": p.meta.version, "digest": p.digest, "file": p.file}
         for side, p in (("a", structure.a), ("b", structure.b))},
         "changes": [_change(c) for c in structure.changes], "scores": None}

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from pydantic import model_validator
+
 from engine.decimals import fmt, show
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.firing.conditions import Branch, Case, Input, Probe, Test, complement_tests, interval_tests
@@ -34,8 +36,6 @@ from engine.rules.checks import check_repeats, fact_unit
 from engine.rules.inversion import Change, Known, Plain
 from engine.scoring import Outcome, Part
 from engine.trace import Deduction
-
-from pydantic import model_validator
 
 if TYPE_CHECKING:
     from engine.facts import Facts

@@ -6,11 +6,15 @@ problem with the input; both become ``{"error": first problem, "problems": [all]
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from engine.errors import JixiaoError, Problem, problem_dict
@@ -52,10 +56,23 @@ def error_response(status: int, items: list[models.ErrorItem]) -> JSONResponse:
 
 def install_handlers(app: FastAPI) -> None:
     """Turn every error a request can cause into the error body."""
-    app.add_exception_handler(JixiaoError, _jixiao_error)  # type: ignore[arg-type]
-    app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(JixiaoError, _for(JixiaoError, _jixiao_error))
+    app.add_exception_handler(ApiError, _for(ApiError, _api_error))
+    app.add_exception_handler(StarletteHTTPException, _for(StarletteHTTPException, _http_error))
+    app.add_exception_handler(RequestValidationError, _for(RequestValidationError, _invalid))
+
+
+_E = TypeVar("_E", bound=Exception)
+
+
+def _for(kind: type[_E], handle: Callable[[Request, _E], Awaitable[JSONResponse]]
+         ) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A handler of one exception class as Starlette types handlers: of any exception."""
+    async def handler(request: Request, err: Exception) -> Response:
+        assert isinstance(err, kind)  # Starlette calls it for ``kind`` and its subclasses only
+        return await handle(request, err)
+
+    return handler
 
 
 async def _jixiao_error(_request: Request, err: JixiaoError) -> JSONResponse:

@@ -1,9 +1,9 @@
-"""The JSON request body, checked before FastAPI parses it (edge).
+r"""The JSON request body, checked before FastAPI parses it (edge).
 
 RFC 8259 §8.1: JSON exchanged between systems MUST be UTF-8, so a body in any other encoding is a
 415 ``request.encoding`` naming the encoding it looks like (a UTF-8 byte order mark is ignored, as the
 RFC allows). Python's ``json`` accepts things that are not JSON or that later stages cannot hold:
-``NaN``/``Infinity``, a lone surrogate escape (``"\\ud800"``: no Unicode character, and not encodable
+``NaN``/``Infinity``, a lone surrogate escape (``"\ud800"``: no Unicode character, and not encodable
 as UTF-8), numbers of any length (a 50 MB run of digits) and nesting that exhausts the stack. Each is
 a located 422 here, with the position in ``request.json`` (1-based line and column, in characters).
 
@@ -65,17 +65,17 @@ def _is_json(content_type: str | None) -> bool:
 
 
 def check_body(raw: bytes) -> None:
-    """Raise the located :class:`ApiError` of the first problem of a JSON body, if any.
+    r"""Raise the located :class:`ApiError` of the first problem of a JSON body, if any.
 
     >>> check_body(b'{"facts_text": "a: 1"}')
     >>> check_body('{"a": 1}'.encode("utf-16"))
     Traceback (most recent call last):
     ...
     engine.service.errors.ApiError: 请求体是 UTF-16LE 编码：JSON 请求必须使用 UTF-8 编码（RFC 8259 §8.1）
-    >>> check_body(b'{"a": "\\\\ud800"}')
+    >>> check_body(b'{"a": "\\ud800"}')
     Traceback (most recent call last):
     ...
-    engine.service.errors.ApiError: 字符串中有单独的代理项转义 \\ud800，它不是 Unicode 字符
+    engine.service.errors.ApiError: 字符串中有单独的代理项转义 \ud800，它不是 Unicode 字符
     """
     text = decode_body(raw)
     try:
@@ -149,9 +149,9 @@ def _literal_offset(text: str, literal: str) -> int:
     return 0
 
 
-def _has_surrogate(value: Any) -> bool:
+def _has_surrogate(value: object) -> bool:
     """Whether a parsed JSON value holds a lone surrogate in any key or string (walked without recursion)."""
-    stack = [value]
+    stack: list[object] = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
@@ -166,7 +166,7 @@ def _has_surrogate(value: Any) -> bool:
 
 
 def _lone_surrogate(text: str) -> tuple[int, str]:
-    """Offset and text of the first ``\\uD8xx``-``\\uDFxx`` escape that is not half of a pair."""
+    r"""Offset and text of the first ``\uD8xx``-``\uDFxx`` escape that is not half of a pair."""
     matches = [m for m in _SURROGATE.finditer(text) if _escaped(text, m.start())]
     index = 0
     while index < len(matches):

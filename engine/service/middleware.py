@@ -12,18 +12,19 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engine.json_values import JsonObject, JsonValue
 
 __all__ = ["BodyLimit", "LastLine", "ResponseLimit", "error_body"]
 
 LOG = logging.getLogger("jixiao.service")
 
 
-def error_body(code: str, message: str, **extra: Any) -> bytes:
+def error_body(code: str, message: str, **extra: JsonValue) -> bytes:
     """The error body of :mod:`engine.service.errors`, for answers sent from below the routes."""
-    item = {"code": code, "message": message, "location": None, "field": ""}
+    item: JsonObject = {"code": code, "message": message, "location": None, "field": ""}
     return json.dumps({"error": item, "problems": [item], **extra}, ensure_ascii=False).encode()
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, Problem, SourceLocation
@@ -99,20 +100,23 @@ def _bundled(path: Path) -> Entry:
     return Entry(load_policy(path), decode(read_bytes(path), str(path)), "bundled")
 
 
+Source = Literal["bundled", "stored"]  # a file shipped in policies/, or a version stored through the API
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One policy version: compiled, with its source text and where it came from."""
 
     policy: CompiledPolicy
     text: str
-    source: str  # "bundled" or "stored"
+    source: Source
 
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """A bundled file or stored version that could not be registered, and why."""
 
-    source: str  # "bundled" or "stored"
+    source: Source
     name: str
     problems: tuple[Problem, ...]
 
@@ -136,12 +140,12 @@ class Registry:
                 continue
             self._guarded("bundled", path.name, partial(_bundled, path))
 
-    def load_text(self, text: str, name: str, source: str,
+    def load_text(self, text: str, name: str, source: Source,
                   read_parent: Callable[[str], SourceDoc] | None = None) -> None:
         """Compile policy text and register it, or record why it was rejected."""
         self._guarded(source, name, lambda: Entry(policy_from_text(text, name, read_parent), text, source))
 
-    def _guarded(self, source: str, name: str, build: Callable[[], Entry]) -> None:
+    def _guarded(self, source: Source, name: str, build: Callable[[], Entry]) -> None:
         try:
             entry = build()
             problems = tuple(identity_problems(entry.policy, parse_document(entry.text, name)))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 from fastapi import Request
@@ -89,7 +88,7 @@ def facts_document(config: ServiceConfig, body: models.FactsRequest | models.Dif
 
 def check_fact_count(config: ServiceConfig, doc: SourceDoc) -> None:
     """413 ``request.too_many_facts`` when a fact document holds more facts than the service accepts."""
-    facts: Any = doc.value.get("facts") if isinstance(doc.value, dict) else None
+    facts = doc.value.get("facts") if isinstance(doc.value, dict) else None
     if isinstance(facts, dict) and len(facts) > config.max_facts:
         raise ApiError(413, "request.too_many_facts", f"事实个数 {len(facts)} 超过上限 {config.max_facts}")
 

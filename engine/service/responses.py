@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import engine
+from engine.compile import CompiledIndicator
+from engine.json_values import JsonObject, JsonValue
 from engine.render.json import load_result, result_dict
 from engine.service import models
 from engine.service.registry import Entry
@@ -22,7 +23,7 @@ def ref(policy: engine.CompiledPolicy) -> models.PolicyRef:
 def version_info(entry: Entry) -> models.VersionInfo:
     """One version of a policy in a listing."""
     meta = entry.policy.meta
-    return models.VersionInfo(version=meta.version, digest=entry.policy.digest, source=entry.source,  # type: ignore[arg-type]
+    return models.VersionInfo(version=meta.version, digest=entry.policy.digest, source=entry.source,
                               name=meta.name, fiscal_year=meta.fiscal_year)
 
 
@@ -31,11 +32,11 @@ def detail(entry: Entry) -> models.PolicyDetail:
     policy = entry.policy
     meta = policy.meta
     return models.PolicyDetail(id=meta.id, name=meta.name, issuer=meta.issuer, fiscal_year=meta.fiscal_year,
-                               version=meta.version, digest=policy.digest, source=entry.source,  # type: ignore[arg-type]
+                               version=meta.version, digest=policy.digest, source=entry.source,
                                indicators=[_indicator(n) for n in policy.indicators], text=entry.text)
 
 
-def _indicator(node: Any) -> models.IndicatorInfo:
+def _indicator(node: CompiledIndicator) -> models.IndicatorInfo:
     rule = node.leaf.rule if node.leaf else None
     return models.IndicatorInfo(id=node.id, name=node.name, max=None if node.max is None else str(node.max),
                                 rule=rule.id if rule else None, kind=rule.kind if rule else None,
@@ -43,15 +44,13 @@ def _indicator(node: Any) -> models.IndicatorInfo:
                                 children=[_indicator(c) for c in node.children])
 
 
-def decision(record: DecisionRecord, *, with_facts: bool, shown: dict[str, Any] | None = None) -> models.Decision:
+def decision(record: DecisionRecord, *, with_facts: bool, shown: JsonObject | None = None) -> models.Decision:
     """A stored decision; its result (``shown``: :func:`result_dict`) is read back unless already at hand.
 
     The result's findings are repeated beside the total (``findings``), so a reviewer sees them first.
     """
     shown = shown if shown is not None else result_dict(load_result(record.result))
-    findings = [models.ErrorItem(code=f["code"], message=f["message"], field=f["field"],
-                                 location=models.Location(**f["location"]) if f["location"] else None)
-                for f in shown.get("findings", ())]
+    findings = _finding_items(shown.get("findings", []))
     return models.Decision(
         id=record.id, created_at=record.created_at, actor=record.actor, department=record.department,
         policy=models.PolicyRef(id=record.policy_id, version=record.policy_version, digest=record.policy_digest),
@@ -60,7 +59,17 @@ def decision(record: DecisionRecord, *, with_facts: bool, shown: dict[str, Any] 
         facts=json.loads(record.facts) if with_facts else None)
 
 
-def review(record: ReviewRecord, *, with_inputs: bool, shown: dict[str, Any] | None = None) -> models.ReviewDecision:
+def _finding_items(findings: JsonValue) -> list[models.ErrorItem]:
+    """A result's findings (``render.common.finding_dicts``) as the API's error items."""
+    assert isinstance(findings, list)
+    items = []
+    for f in findings:
+        assert isinstance(f, dict)
+        items.append(models.ErrorItem.model_validate({key: f[key] for key in ("code", "message", "field", "location")}))
+    return items
+
+
+def review(record: ReviewRecord, *, with_inputs: bool, shown: JsonObject | None = None) -> models.ReviewDecision:
     """A stored review; its full review JSON is read back unless already at hand (``shown``)."""
     return models.ReviewDecision(
         id=record.id, created_at=record.created_at, actor=record.actor, department=record.department,

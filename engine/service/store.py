@@ -12,10 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Boolean, DateTime, Engine, String, Text, create_engine, event, select
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from engine.json_values import JsonValue
 
 __all__ = ["Decision", "PolicyVersion", "Review", "ReviewRecord", "Store", "default_url", "utc"]
 
@@ -44,8 +47,11 @@ class Decision(Base):
 
 
 class Review(Base):
-    """One review (复核), in the decision log beside the scores: who reviewed which claimed scores, under
-    which policy, with which facts and reviewer's adjustments, and the whole review."""
+    """One review (复核), in the decision log beside the scores.
+
+    Who reviewed which claimed scores, under which policy, with which facts and reviewer's
+    adjustments, and the whole review.
+    """
 
     __tablename__ = "reviews"
 
@@ -87,7 +93,7 @@ def default_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'jixiao-decisions.sqlite3'}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
@@ -152,7 +158,7 @@ class Store:
         with self._sessions() as session, session.begin():
             yield session
 
-    def record(self, **fields: Any) -> DecisionRecord:
+    def record(self, **fields: str) -> DecisionRecord:
         """Store a decision and return it once the commit is durable."""
         row = Decision(id=uuid.uuid4().hex, created_at=datetime.now(UTC), **fields)
         with self.session() as session:
@@ -173,7 +179,7 @@ class Store:
         with self.session() as session:
             return [_record(row) for row in session.scalars(query)]
 
-    def record_review(self, **fields: Any) -> ReviewRecord:
+    def record_review(self, **fields: JsonValue) -> ReviewRecord:  # the review's fields, as its JSON has them
         """Store a review and return it once the commit is durable."""
         row = Review(id=uuid.uuid4().hex, created_at=datetime.now(UTC), **fields)
         with self.session() as session:

@@ -13,15 +13,15 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from engine.compile import CompiledIndicator, CompiledPolicy
 from engine.errors import SourceLocation
 from engine.evaluate import evaluate, facts_read
-from engine.views.explain import Comparison, NodeChange, compare
 from engine.facts import Facts
 from engine.firing.backends import Backend
+from engine.json_values import JsonObject
 from engine.schema import Rule
+from engine.views.explain import Comparison, NodeChange, compare
 
 __all__ = ["Cause", "ChangeKind", "PolicyChange", "PolicyDiff", "ScoreDiff", "diff", "diff_scores"]
 
@@ -83,7 +83,7 @@ def diff(a: CompiledPolicy, b: CompiledPolicy) -> PolicyDiff:
     return PolicyDiff(a, b, tuple(changes))
 
 
-def _flat_changes(kind: ChangeKind, subject: str, old: Any, new: Any, location: SourceLocation | None = None
+def _flat_changes(kind: ChangeKind, subject: str, old: object, new: object, location: SourceLocation | None = None
                   ) -> Iterator[PolicyChange]:
     before, after = dict(_flatten(old)), dict(_flatten(new))
     for key in dict.fromkeys([*before, *after]):
@@ -91,7 +91,7 @@ def _flat_changes(kind: ChangeKind, subject: str, old: Any, new: Any, location: 
             yield PolicyChange(kind, subject, key, before.get(key), after.get(key), location)
 
 
-def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+def _flatten(value: object, prefix: str = "") -> Iterator[tuple[str, str]]:
     """Dotted keys and compact values.
 
     >>> dict(_flatten({"a": {"b": "1"}, "c": [{"when": "≤ 5", "points": "6"}], "d": None}))
@@ -107,7 +107,7 @@ def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
         yield prefix, _scalar(value)
 
 
-def _item(item: Mapping[str, Any]) -> str:
+def _item(item: Mapping[str, object]) -> str:
     if "when" in item and "points" in item:
         return f"{item['when']} → {item['points']}" + (f"（{item['label']}）" if item.get("label") else "")
     if {"id", "fact", "points"} <= set(item):
@@ -115,7 +115,7 @@ def _item(item: Mapping[str, Any]) -> str:
     return json.dumps(item, ensure_ascii=False, sort_keys=True)
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: object) -> str:
     if value is None:
         return "—"
     if isinstance(value, list | tuple):
@@ -189,7 +189,7 @@ def _rule_changes(ident: str, was: CompiledIndicator, node: CompiledIndicator) -
             yield PolicyChange(ChangeKind.PROVENANCE, ident, field, getattr(old, field), getattr(new, field), where)
 
 
-def _parameters(rule: Rule) -> dict[str, Any]:
+def _parameters(rule: Rule) -> JsonObject:
     return {k: v for k, v in rule.model_dump(mode="json").items() if k not in _META}
 
 

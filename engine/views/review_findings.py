@@ -33,7 +33,9 @@ class Agreement(StrEnum):
 
 
 def classify(claimed: Decimal, computed: Decimal, mode: str = "half_up", places: int | None = None) -> Agreement:
-    """Equal as decimals; else rounding if the claim is the computed value rounded to ``places`` decimals
+    """How a claimed score agrees with the computed one: equal, rounding or different.
+
+    Equal as decimals; else rounding if the claim is the computed value rounded to ``places`` decimals
     (default: as many as the claim has) with ``mode``; else different.
 
     >>> classify(Decimal("1.69"), Decimal("1.690")), classify(Decimal("9"), Decimal("8.62"))
@@ -137,12 +139,15 @@ class Checker:
 
     # -- claims and their rows ----------------------------------------------------------------
     def claimed(self, node: IndicatorScore | None) -> ClaimedScore | None:
+        """The claimed score of ``node`` (of the total for ``None``), if the form claims one."""
         return self.claims.total if node is None else self.claims.get(node.id)
 
     def children(self, node: IndicatorScore | None) -> tuple[IndicatorScore, ...]:
+        """The rows below ``node`` (the top-level indicators for ``None``)."""
         return self.result.indicators if node is None else node.children
 
     def computed(self, node: IndicatorScore | None) -> Decimal:
+        """The engine's score of ``node`` (the total for ``None``)."""
         return self.result.total if node is None else node.score
 
     def cover(self, node: IndicatorScore) -> Part | None:
@@ -166,18 +171,21 @@ class Checker:
                 yield from self.nearest(child)
 
     def gap(self, node: IndicatorScore) -> Decimal:
+        """Claimed minus computed, for a claimed node."""
         claim = self.claimed(node)
         assert claim is not None
         return claim.value - node.score
 
     # -- findings -----------------------------------------------------------------------------
     def findings(self) -> Iterator[Finding]:
+        """Every finding, indicator by indicator in policy order, then the total's."""
         for node in (*self.result.nodes(), None):
             claim = self.claimed(node)
             if claim is not None:
                 yield from self.check(node, claim)
 
     def check(self, node: IndicatorScore | None, claim: ClaimedScore) -> Iterator[Finding]:
+        """The findings for one claimed row: beyond its bounds, its rows not adding up, and its rule."""
         ident, name = (None, "总分") if node is None else (node.id, node.name)
         bound = self.bounds[ident]
         if claim.value > bound.ceiling:
@@ -199,6 +207,7 @@ class Checker:
         yield from self.rule(node, ident, name, claim, arithmetic)
 
     def parts(self, node: IndicatorScore | None) -> tuple[Part, ...] | None:
+        """What each row below ``node`` claims (or sums to), when every row has one."""
         children = self.children(node)
         parts = [self.cover(c) for c in children]
         if not children or any(p is None for p in parts):
@@ -207,6 +216,7 @@ class Checker:
 
     def rule(self, node: IndicatorScore | None, ident: str | None, name: str, claim: ClaimedScore,
              arithmetic: Decimal) -> Iterator[Finding]:
+        """The difference neither the claimed rows below nor the arithmetic explain: rounding, or the rule."""
         below = tuple(self.nearest(node))
         explained = sum((self.gap(n) for n in below), ZERO) + arithmetic
         computed = self.computed(node)
@@ -225,6 +235,7 @@ class Checker:
     # -- the table and the total difference ---------------------------------------------------
     def lines(self, findings: tuple[Finding, ...], adjusted: Mapping[str, Decimal],
               adjusted_total: Decimal) -> Iterator[ReviewLine]:
+        """The review table: one line per indicator in policy order, then the total."""
         for node, depth in _depths(self.result.indicators, 0):
             yield ReviewLine(node.id, node.name, depth, node.max, self.claimed(node), node.score, adjusted[node.id],
                              self.status(node, findings))
@@ -232,6 +243,7 @@ class Checker:
                          self.status(None, findings))
 
     def status(self, node: IndicatorScore | None, findings: tuple[Finding, ...]) -> str:
+        """The status column of a row: its findings' labels, 一致, 差异来自下级, or empty when not claimed."""
         claim = self.claimed(node)
         if claim is None:
             return ""

@@ -13,14 +13,15 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
 
 from engine import expr
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.evaluate import evaluate
-from engine.facts import FactDecl, Facts, validate_against
+from engine.facts import FactDecl, Facts, FactScalar, Target, validate_against
 from engine.firing.backends import Backend
+from engine.json_values import DocMapping, DocValue
+from engine.schema import FactSpec
 from engine.source import Path, SourceDoc, parse_document
 from engine.trace import Result
 
@@ -41,7 +42,7 @@ class Override:
     """One changed fact: a value parsed as a fact file would parse it, and where it was written."""
 
     name: str
-    value: Any
+    value: DocValue
     text: str
     location: SourceLocation
     key_location: SourceLocation
@@ -49,7 +50,7 @@ class Override:
     positions: dict[Path, SourceLocation] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def of(cls, name: str, value: Any, path: Path = (), source: str = SET_FILE) -> Override:
+    def of(cls, name: str, value: DocValue, path: Path = (), source: str = SET_FILE) -> Override:
         """An override made by the engine itself (recover), located at ``source``."""
         where = SourceLocation(source, 1, 1)
         return cls(name, value, f"{name}={value}", where, where, path)
@@ -134,7 +135,7 @@ def _short(text: str) -> str:
     return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]}（共 {len(text)} 个字符）"
 
 
-def _numbers(value: Any, path: Path) -> Iterator[tuple[Path, Decimal]]:
+def _numbers(value: DocValue, path: Path) -> Iterator[tuple[Path, Decimal]]:
     if isinstance(value, Decimal):
         yield path, value
     elif isinstance(value, dict):
@@ -170,9 +171,10 @@ def _shift(loc: SourceLocation, index: int, col: int) -> SourceLocation:
 def apply(doc: SourceDoc, decls: tuple[FactDecl, ...], overrides: Sequence[Override]
           ) -> tuple[SourceDoc, tuple[str, ...]]:
     """The fact file's document with the overrides written in, and the derived facts to recompute."""
-    if not isinstance(doc.value, dict) or not isinstance(doc.value.get("facts", {}), dict):
+    given = doc.value.get("facts", {}) if isinstance(doc.value, dict) else None
+    if not isinstance(doc.value, dict) or not isinstance(given, dict):
         return doc, ()
-    facts = dict(doc.value.get("facts") or {})
+    facts = dict(given)
     out = SourceDoc(doc.file, {**doc.value, "facts": facts}, dict(doc.positions), dict(doc.key_positions),
                     dict(doc.styles))
     specs = {d.name: d.spec for d in decls}
@@ -184,17 +186,18 @@ def apply(doc: SourceDoc, decls: tuple[FactDecl, ...], overrides: Sequence[Overr
     return out, recomputed
 
 
-def _write(doc: SourceDoc, facts: dict[str, Any], override: Override, specs: dict[str, Any]) -> None:
+def _write(doc: SourceDoc, facts: DocMapping, override: Override, specs: dict[str, FactSpec]) -> None:
     name, base = override.name, ("facts", override.name, "value")
     entry = facts.get(name)
     if isinstance(entry, dict):  # the file's quote and source describe the old value: keep only the unit
         kept = {k: entry[k] for k in ("unit",) if k in entry}
         facts[name] = {"value": _set_in(entry.get("value"), override.path, override.value), **kept}
     else:
-        facts[name] = {"value": override.value}
+        written: DocMapping = {"value": override.value}
+        facts[name] = written
         spec = specs.get(name)
         if entry is None and spec is not None and spec.type in _NUMERIC and spec.unit:
-            facts[name]["unit"] = spec.unit
+            written["unit"] = spec.unit
         if entry is None:
             doc.positions[("facts", name)] = override.location
             doc.key_positions[("facts", name)] = override.key_location
@@ -207,7 +210,7 @@ def _write(doc: SourceDoc, facts: dict[str, Any], override: Override, specs: dic
         doc.positions[(*target, *rel)] = loc
 
 
-def _set_in(value: Any, path: Path, new: Any) -> Any:
+def _set_in(value: DocValue, path: Path, new: DocValue) -> DocValue:
     """``value`` with the item at ``path`` replaced (copies along the path, never in place).
 
     >>> _set_in([{"actual": 1}, {"actual": 2}], (1, "actual"), 5)
@@ -249,7 +252,7 @@ def run(policy: CompiledPolicy, doc: SourceDoc, base_digest: str, overrides: Seq
     return Scenario(tuple(overrides), recomputed, facts, evaluate(policy, facts, backend=backend))
 
 
-def with_fact(facts: Facts, name: str, value: Any) -> Facts:
+def with_fact(facts: Facts, name: str, value: FactScalar | tuple[Target, ...]) -> Facts:
     """The validated facts with one value replaced as is (no validation, no derivation).
 
     Recover uses it to check an inverted rule on a derived fact directly; a changed input of that fact

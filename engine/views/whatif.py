@@ -194,8 +194,9 @@ def sweep(policy: CompiledPolicy, doc: SourceDoc, facts: Facts, spec: SweepSpec,
 
 
 def affected(policy: CompiledPolicy, name: str) -> tuple[CompiledIndicator, ...]:
-    """Indicators whose score can depend on fact ``name``: leaves reading it (or a fact derived from it)
-    and their ancestors; deepest first, then in policy order.
+    """Indicators whose score can depend on fact ``name``, deepest first, then in policy order.
+
+    They are the leaves reading it (or a fact derived from it) and their ancestors.
     """
     nodes = {n.id: n for n in policy.nodes()}
     index = {ident: i for i, ident in enumerate(nodes)}

@@ -167,7 +167,7 @@ PARSED = [
             "not_applicable": "full_marks",
         },
     ),
-    # /work/shared/cases: the same texts as printed there, with half-width punctuation
+    # the published cases (shared/cases): the same texts as printed there, with half-width punctuation
     (
         "财政供养人员控制率",
         5,

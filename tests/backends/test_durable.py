@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.firing import backends as firing
 from engine.errors import ErrorCode, JixiaoError
+from engine.firing import backends as firing
 from engine.firing.backends import DurableBackend, FiringError, NativeBackend, last_session, session_alive
 from engine.firing.worker import ProcessBackend
 from tests.backends.fakes import HANG, HangingBackend

@@ -18,10 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import engine
-from engine.firing import conditions
-from engine.firing.conditions import AnyOf, Branch, Probe, bounds
 from engine.errors import JixiaoError
+from engine.firing import conditions
 from engine.firing.backends import DurableBackend, NativeBackend
+from engine.firing.conditions import AnyOf, Branch, Probe, bounds
 from tests.conftest import GZ_POLICY, ROOT
 from tests.variants import VARIABLE, seed_with
 

@@ -56,15 +56,7 @@ def fill_workbook(template: Path, facts_yaml: Path, out: Path, edit: Any = None)
             if key in entry:
                 sheet.cell(row, col[header], entry[key])
         if isinstance(entry["value"], list):
-            tcol = columns(targets)
-            for item in entry["value"]:
-                targets.cell(next_target, tcol["事实"], name)
-                for key, header in (("name", "目标名称"), ("target", "目标值"), ("actual", "实际值"),
-                                    ("unit", "单位"), ("quote", "原文摘录")):
-                    if key in item:
-                        targets.cell(next_target, tcol[header], cell_value(item[key]))
-                targets.cell(next_target, tcol["方向"], layout.DIRECTION_LABELS[item["direction"]])
-                next_target += 1
+            next_target = fill_targets(targets, next_target, name, entry["value"])
         else:
             sheet.cell(row, col["填报值"], cell_value(entry["value"]))
     names = book[layout.NAMES]
@@ -75,3 +67,17 @@ def fill_workbook(template: Path, facts_yaml: Path, out: Path, edit: Any = None)
         edit(book)
     book.save(out)
     return out
+
+
+def fill_targets(targets: Any, next_target: int, name: str, items: list[Any]) -> int:
+    """Write the targets of fact ``name`` from row ``next_target`` on; return the next free row."""
+    tcol = columns(targets)
+    for item in items:
+        targets.cell(next_target, tcol["事实"], name)
+        for key, header in (("name", "目标名称"), ("target", "目标值"), ("actual", "实际值"),
+                            ("unit", "单位"), ("quote", "原文摘录")):
+            if key in item:
+                targets.cell(next_target, tcol[header], cell_value(item[key]))
+        targets.cell(next_target, tcol["方向"], layout.DIRECTION_LABELS[item["direction"]])
+        next_target += 1
+    return next_target

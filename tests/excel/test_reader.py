@@ -78,7 +78,8 @@ BAD = {
     "thousands separator": (put("事实", "C11", "10,232.75"), "facts.type", "事实!C11", "请填 10232.75"),
     "text for a number": (put("事实", "C2", "约一百"), "facts.type", "事实!C2", "应为数值"),
     "decimals for an integer": (put("事实", "C20", 20.5), "facts.type", "事实!C20", "应为整数"),
-    "a date for a number": (put("事实", "C2", datetime.datetime(2021, 12, 31)), "facts.type", "事实!C2", "日期"),
+    # an Excel cell holds no time zone, so the date is naive
+    "a date for a number": (put("事实", "C2", datetime.datetime(2021, 12, 31)), "facts.type", "事实!C2", "日期"),  # noqa: DTZ001
     "a formula never calculated": (put("事实", "C2", "=99+0.66"), "facts.type", "事实!C2", "没有保存它的计算结果"),
     "a word for a boolean": (put("事实", "C6", "对"), "facts.type", "事实!C6", "应填「是」或「否」"),
     "unit changed": (put("事实", "D2", "万元"), "facts.unit", "事实!D2", "单位应为「%」"),

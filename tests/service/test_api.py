@@ -23,7 +23,8 @@ def test_health(client):
 
 def test_list_and_get_policies(client):
     policies = client.get("/policies").json()
-    assert [p["id"] for p in policies] == ["gz-dept-2021", "gz-dept-2021-r1p", "mof-project-2020", "mof-project-2020-whole-points"]
+    assert [p["id"] for p in policies] == ["gz-dept-2021", "gz-dept-2021-r1p", "mof-project-2020",
+                                           "mof-project-2020-whole-points"]
     assert policies[0]["versions"][0]["source"] == "bundled"
     detail = client.get("/policies/gz-dept-2021").json()
     assert detail["version"] == "1.0.0-r1" and len(detail["digest"]) == 64 and detail["text"].startswith("#")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 import engine
-from engine.commands.main import main
 from engine.authoring.cases import load_case_file
+from engine.commands.main import main
 from engine.errors import JixiaoError
 from engine.render.json import dump_result, load_result
 from tests.conftest import ROOT

@@ -46,8 +46,10 @@ def test_a_not_applicable_row_keeps_the_category_maximum():
 
 
 @pytest.mark.parametrize(("rows", "code", "line", "message"), [
-    ('  - {category: 数量指标, name: 培训, weight: 50, target: "≥五十个", actual: "50个"}', "facts.target", 4, "「≥五十个」"),
-    ('  - {category: 数量指标, name: 培训, weight: 50, target: "≥50个", actual: "50人"}', "facts.row_unit", 4, "「人」"),
+    ('  - {category: 数量指标, name: 培训, weight: 50, target: "≥五十个", actual: "50个"}',
+     "facts.target", 4, "「≥五十个」"),
+    ('  - {category: 数量指标, name: 培训, weight: 50, target: "≥50个", actual: "50人"}',
+     "facts.row_unit", 4, "「人」"),
     ('  - {category: 数量指标, name: 培训, weight: 40, target: "≥50个", actual: "50个"}', "facts.row_weights", 4,
      "「培训」40"),
     ('  - {category: 数量, name: 培训, weight: 50, target: "≥50个", actual: "50个"}', "facts.row_category", 4,
@@ -64,8 +66,9 @@ def test_row_problems_are_located(tmp_path, rows, code, line, message):
 
 def test_equal_targets_score_the_shortfall_either_way(tmp_path):
     facts = tmp_path / "project.yaml"
-    facts.write_text(FACTS.replace("ROWS", '  - {category: 数量指标, name: 村数, weight: 25, target: "=8个", actual: "6个"}\n'
-                                           '  - {category: 质量指标, name: 人数, weight: 25, target: "=8个", actual: "10个"}'),
+    rows = ('  - {category: 数量指标, name: 村数, weight: 25, target: "=8个", actual: "6个"}\n'
+            '  - {category: 质量指标, name: 人数, weight: 25, target: "=8个", actual: "10个"}')
+    facts.write_text(FACTS.replace("ROWS", rows),
                      encoding="utf-8")
     result = score(TEMPLATE, facts)
     assert result.node("2.1.1").score == Decimal("18.75") and result.node("2.2.1").score == 20

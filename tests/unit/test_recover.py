@@ -9,9 +9,9 @@ import pytest
 
 import engine
 from engine import loader
+from engine.source import parse_document
 from engine.views.recover import recover
 from engine.views.scenario import Override, run
-from engine.source import parse_document
 from tests.conftest import GZ_FACTS, ROOT
 from tests.helpers import facts_text, policy_text
 

@@ -26,5 +26,5 @@ def health(store: StoreDep, registry: RegistryDep) -> models.Health:
 def status(registry: RegistryDep) -> models.Status:
     """启动时载入了哪些指标体系，哪些未能载入及其原因（文件、行、字段）。"""
     return models.Status(policies=len(registry.all()), rejected=[
-        models.RejectedDocument(source=r.source, name=r.name, problems=[error_item(p) for p in r.problems])  # type: ignore[arg-type]
+        models.RejectedDocument(source=r.source, name=r.name, problems=[error_item(p) for p in r.problems])
         for r in registry.rejected])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
@@ -15,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 import engine
 from engine.facts import Facts
 from engine.identity import IdentityMismatch, check_identity, forced_records
+from engine.json_values import JsonObject
 from engine.loader import facts_from_document
 from engine.render.json import dump_result, result_dict
 from engine.service import models, responses
@@ -61,7 +63,7 @@ class Scored:
     facts: Facts
     result: Result
     record: DecisionRecord
-    shown: dict[str, object]
+    shown: JsonObject
     forced: tuple[IdentityMismatch, ...]
 
 
@@ -88,7 +90,7 @@ def score_and_record(state: ServiceState, entry: Entry, doc: SourceDoc, actor: s
     return Scored(facts, result, record, shown, forced)
 
 
-def _within_response_limit(state: ServiceState, shown: dict[str, object]) -> None:
+def _within_response_limit(state: ServiceState, shown: Mapping[str, object]) -> None:
     size = len(to_json(shown)) + 1_000  # and the decision's own fields
     if size > state.config.max_response_bytes:
         raise ApiError(422, "limit.response", response_limit_message(size, state.config.max_response_bytes))

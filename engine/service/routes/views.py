@@ -39,7 +39,7 @@ def explain_view(policy_id: str, body: models.ExplainRequest, request: Request, 
                                 backend=config.backend) if body.recover else None
     except explain.UnknownIndicator as err:
         raise ApiError(404, "indicator.not_found", str(err)) from None
-    return json.loads(views_json.explain_json(view, found))  # type: ignore[no-any-return]
+    return _json_object(views_json.explain_json(view, found))
 
 
 @router.post("/policies/{policy_id}/whatif", response_model=dict[str, Any], dependencies=[SCORER], responses=RESPONSES)
@@ -56,9 +56,16 @@ def whatif_view(policy_id: str, body: models.WhatIfRequest, request: Request, co
     spec = _parsed(whatif.parse_sweep, body.sweep, whatif.SWEEP_FILE, 1, "sweep") if body.sweep else None
     if spec is not None:
         table = whatif.sweep(entry.policy, doc, facts, spec, overrides, backend=config.backend)
-        return json.loads(views_json.sweep_json(table))  # type: ignore[no-any-return]
+        return _json_object(views_json.sweep_json(table))
     view = whatif.whatif(entry.policy, doc, facts, overrides, backend=config.backend)
-    return json.loads(views_json.whatif_json(view))  # type: ignore[no-any-return]
+    return _json_object(views_json.whatif_json(view))
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """A view's JSON text as the object FastAPI answers with (the response model is any JSON object)."""
+    value = json.loads(text)
+    assert isinstance(value, dict)
+    return value
 
 
 def _parsed(parse: Callable[[str], T], text: str, file: str, line: int, field: str) -> T:
@@ -81,4 +88,4 @@ def diff_view(body: models.DiffRequest, request: Request, config: ConfigDep, reg
         doc = facts_document(config, body, raw_body(request))
         scores = policy_diff.diff_scores(a, b, facts_from_document(doc, a), facts_from_document(doc, b),
                                          backend=config.backend)
-    return json.loads(views_json.diff_json(structure, scores))  # type: ignore[no-any-return]
+    return _json_object(views_json.diff_json(structure, scores))

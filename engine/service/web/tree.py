@@ -144,7 +144,7 @@ def _suggestion(result: Result, s: Suggestion | None) -> tuple[str, str, bool, s
     total = f"重新计算：总分 {score(result, s.check.total_before)} → {score(result, s.check.total_after)}"
     verdict = "通过" if s.verified else "未通过"
     try_set = ""
-    if s.change is not None and s.formula is None and not s.change.path and not isinstance(s.change.value, tuple):
+    if s.change is not None and s.formula is None and not s.change.path:
         try_set = f"{s.change.fact}={_plain(s.change.value)}"
     return s.text, f"验证{verdict}，{total}", s.verified, try_set
 
