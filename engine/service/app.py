@@ -23,6 +23,7 @@ from engine.service.registry import Registry, confined_reader, stored_label
 from engine.service.routes import ROUTERS
 from engine.service.state import ServiceState
 from engine.service.store import Store
+from engine.service.web.site import install_web
 
 __all__ = ["ServiceConfig", "create_app"]
 
@@ -49,7 +50,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         yield
         store.close()  # return the pooled connections now, not whenever the collector finds them
 
-    app = FastAPI(title="jixiao 绩效评分服务", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="jixiao 绩效评分服务", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="按声明式指标体系为部门整体支出绩效自评打分，解释每一分扣分，并记录每次评分决定。")
     app.state.service = ServiceState(config, access, store, registry)
     # the last added is the outermost: LastLine › BodyLimit › ResponseLimit › FastAPI's handlers › routes
@@ -59,4 +60,5 @@ def create_app(config: ServiceConfig) -> FastAPI:
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_web(app)  # the workbench at / and /docs, /redoc with assets served by the package
     return app

@@ -22,7 +22,8 @@ from engine.service.json_body import BODY_FILE, decode_body
 from engine.service.registry import Entry, Registry, confined_reader, identity_problems
 from engine.source import SourceDoc, parse_document
 
-__all__ = ["MAX_ACTOR", "actor_name", "compile_text", "facts_document", "find_entry", "raw_body"]
+__all__ = ["MAX_ACTOR", "actor_name", "check_fact_count", "checked_actor", "compile_text", "facts_document",
+           "find_entry", "raw_body"]
 
 MAX_ACTOR = 100
 
@@ -81,10 +82,15 @@ def facts_document(config: ServiceConfig, body: models.FactsRequest | models.Dif
         doc = parse_document(body.facts_text, Path(body.facts_name).name or "facts.yaml")
     else:  # re-read the body ourselves so numbers stay exact decimals and positions point into the request
         doc = parse_document(decode_body(raw), BODY_FILE).sub(("facts",))
+    check_fact_count(config, doc)
+    return doc
+
+
+def check_fact_count(config: ServiceConfig, doc: SourceDoc) -> None:
+    """413 ``request.too_many_facts`` when a fact document holds more facts than the service accepts."""
     facts = doc.value.get("facts") if isinstance(doc.value, dict) else None
     if isinstance(facts, dict) and len(facts) > config.max_facts:
         raise ApiError(413, "request.too_many_facts", f"事实个数 {len(facts)} 超过上限 {config.max_facts}")
-    return doc
 
 
 def actor_name(request: Request) -> str:
@@ -105,11 +111,16 @@ def actor_name(request: Request) -> str:
     except UnicodeDecodeError:
         raise ApiError(400, "request.actor", "X-Actor 不是 UTF-8 文本（可以直接写 UTF-8，或按 UTF-8 百分号编码）",
                        field="X-Actor") from None
+    return checked_actor(name, "X-Actor")
+
+
+def checked_actor(name: str, field: str) -> str:
+    """A scorer's name as the decision log takes it: 1 to :data:`MAX_ACTOR` characters, no control characters."""
     name = name.strip()
     if not name or len(name) > MAX_ACTOR:
-        raise ApiError(400, "request.actor", f"X-Actor 应为 1 到 {MAX_ACTOR} 个字符", field="X-Actor")
+        raise ApiError(400, "request.actor", f"{field} 应为 1 到 {MAX_ACTOR} 个字符", field=field)
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in name):
-        raise ApiError(400, "request.actor", "X-Actor 含控制字符（如回车、换行）", field="X-Actor")
+        raise ApiError(400, "request.actor", f"{field} 含控制字符（如回车、换行）", field=field)
     return name
 
 

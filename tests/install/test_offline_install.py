@@ -55,6 +55,9 @@ def test_offline_install_from_the_wheelhouse_scores_the_example(wheelhouse, tmp_
                            env=offline_env(tmp_path), capture_output=True, text=True, cwd=tmp_path)
     assert score.returncode == 0, score.stderr
     assert json.loads(score.stdout)["total"] == "94.622"
-    service = subprocess.run([str(python), "-c", "import fastapi, uvicorn, sqlalchemy, alembic, psycopg, openpyxl"],
+    service = subprocess.run([str(python), "-c", "import fastapi, uvicorn, sqlalchemy, alembic, psycopg, openpyxl, "
+                              "fastapi_offline, python_multipart; from importlib.resources import files; "
+                              "assert files('engine.service.web').joinpath('static/htmx.min.js').is_file(); "
+                              "assert files('engine.service.web').joinpath('templates/result.html.j2').is_file()"],
                              env=offline_env(tmp_path), capture_output=True, text=True)
     assert service.returncode == 0, service.stderr

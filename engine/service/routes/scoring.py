@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
@@ -13,7 +14,9 @@ from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 import engine
-from engine.identity import check_identity, forced_records
+from engine.facts import Facts
+from engine.identity import IdentityMismatch, check_identity, forced_records
+from engine.json_values import JsonObject
 from engine.loader import facts_from_document
 from engine.render.json import dump_result, result_dict
 from engine.service import models, responses
@@ -21,8 +24,12 @@ from engine.service.access import SCORER
 from engine.service.errors import ApiError
 from engine.service.json_body import CheckedRoute
 from engine.service.middleware import response_limit_message
+from engine.service.registry import Entry
 from engine.service.requests import actor_name, check_department, facts_document, find_entry
 from engine.service.state import ServiceState, StateDep
+from engine.service.store import DecisionRecord
+from engine.source import SourceDoc
+from engine.trace import Result
 
 router = APIRouter(tags=["评分"], route_class=CheckedRoute)
 
@@ -44,8 +51,31 @@ async def score(policy_id: str, body: models.ScoreRequest, request: Request, sta
 def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: bytes,
            actor: str) -> models.Decision:
     entry = find_entry(state.registry, policy_id, body.version)
-    doc = facts_document(state.config, body, raw)
-    forced = check_identity(doc, entry.policy, force=body.force)
+    scored = score_and_record(state, entry, facts_document(state.config, body, raw), actor, force=body.force)
+    decision = responses.decision(scored.record, with_facts=False, shown=scored.shown)
+    return decision.model_copy(update={"forced": forced_records(scored.forced)}) if scored.forced else decision
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """An evaluation, the decision it was recorded under, and the identity mismatches ``force`` let through."""
+
+    facts: Facts
+    result: Result
+    record: DecisionRecord
+    shown: JsonObject
+    forced: tuple[IdentityMismatch, ...]
+
+
+def score_and_record(state: ServiceState, entry: Entry, doc: SourceDoc, actor: str, *, force: bool = False) -> Scored:
+    """Check, validate and score a fact document, then record the decision: the API's and the workbench's one path.
+
+    Raises:
+        PolicyErrors: ``facts.identity`` when the file names another policy, version or year (unless ``force``).
+        JixiaoError: the facts do not fit the policy, or the department name does not fit the log.
+        ApiError: the answer would exceed the response limit (nothing is recorded).
+    """
+    forced = check_identity(doc, entry.policy, force=force)
     facts = facts_from_document(doc, entry.policy)
     result = engine.evaluate(entry.policy, facts, backend=state.config.backend)
     check_department(result.department, doc)
@@ -57,8 +87,7 @@ def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: 
         policy_digest=result.policy_digest, facts_digest=facts.digest,
         result_digest=hashlib.sha256(exact).hexdigest(), total=str(result.total),
         facts=json.dumps(doc.value, ensure_ascii=False, sort_keys=True, default=_plain), result=exact.decode())
-    decision = responses.decision(record, with_facts=False, shown=shown)
-    return decision.model_copy(update={"forced": forced_records(forced)}) if forced else decision
+    return Scored(facts, result, record, shown, forced)
 
 
 def _within_response_limit(state: ServiceState, shown: Mapping[str, object]) -> None:
