@@ -72,7 +72,11 @@ def review_workbook(view: Review) -> bytes:
 
 
 def _exact(text: str | None) -> Any:
-    """A JSON decimal text (``"0.310"``) as an exact number shown with the places the text has."""
+    """A JSON decimal text (``"0.310"``) as an exact number shown with the places the text has.
+
+    >>> _exact("0.310"), _exact("-1.000"), _exact(None)
+    ((Decimal('0.31'), '0.000'), (Decimal('-1'), '0.000'), None)
+    """
     if text is None:
         return None
     places = decimals.places_of(Decimal(text))
@@ -176,6 +180,14 @@ def _trace(d: Mapping[str, Any], names: Mapping[str, str]) -> list[Any]:
 
 
 def _fact_lines(fact: Mapping[str, Any]) -> list[str]:
+    r"""A fact a rule read (its JSON shape) as the score workbook's 事实 column writes it.
+
+    >>> _fact_lines({"name": "执行率", "value": "84.48", "unit": "%", "source": "f.yaml:3", "derivation": None,
+    ...              "quote": "执行率 84.48%"})
+    ['执行率 = 84.48%（f.yaml:3）', '\u3000原文摘录：执行率 84.48%']
+    >>> _fact_lines({"name": "已公开", "value": True, "unit": None, "source": None, "derivation": None, "quote": None})
+    ['已公开 = 是']
+    """
     value, unit = fact["value"], fact["unit"] or ""
     shown = ("是" if value else "否") if isinstance(value, bool) else str(value)
     shown = f"{shown}{unit}" if unit == "%" else f"{shown} {unit}".rstrip()
