@@ -113,10 +113,15 @@ def _adjustment(result: Result, applied: AppliedAdjustment) -> JsonObject:
 
 
 def review_record(view: Review) -> JsonObject:
-    """One unit's line in a batch review: totals, the difference and how many findings of each sort."""
+    """One unit's line in a batch review: totals, the difference, how many findings of each sort, and the findings.
+
+    ``details`` holds every finding (rounding included) in the shape of ``review_dict``'s ``findings``,
+    so that the batch workbook's 差异明细 is built from the same records as the JSON Lines.
+    """
     result = view.result
     return {"file": result.facts_file, "department": result.department,
             "claimed_total": number(result, view.claims.total.value) if view.claims.total else None,
             "computed_total": number(result, result.total), "difference": delta(result, view.difference),
             "findings": len(view.differences), "rounding": len(view.findings) - len(view.differences),
-            "verdict": view.verdict, "forced": bool(view.forced)}
+            "verdict": view.verdict, "forced": bool(view.forced),
+            "details": [_finding(result, f) for f in view.findings]}

@@ -25,7 +25,7 @@ The findings are found in ``engine.views.review_findings``. Reviewer adjustments
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from engine import decimals
@@ -61,6 +61,8 @@ class Review:
     forced: tuple[IdentityMismatch, ...]
     difference: Decimal | None
     rounding_mode: str
+    facts: Facts | None = None
+    """The facts reviewed (None when built from a result alone): the workbook's 事实 sheet lists them."""
 
     @property
     def differences(self) -> tuple[Finding, ...]:
@@ -98,7 +100,7 @@ def review(policy: CompiledPolicy, facts: Facts, claims: ClaimSet, *,
         JixiaoError: an adjustment that cannot be applied (``review.adjustment``), or any scoring error.
     """
     result = evaluate(policy, facts, backend=backend)
-    return build_review(policy, result, claims, adjustments, forced)
+    return replace(build_review(policy, result, claims, adjustments, forced), facts=facts)
 
 
 def review_document(policy: CompiledPolicy, doc: SourceDoc, *, adjustments: SourceDoc | None = None,
