@@ -48,6 +48,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+START_SECONDS = 300
+
+
 class Server:
     """``jixiao serve`` in a subprocess on loopback."""
 
@@ -67,10 +70,13 @@ class Server:
             [sys.executable, str(ROOT / "cli.py"), "serve", "--port", str(self.port), "--db", self.db_url,
              "--policies", str(ROOT / "policies")], env=env, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        # Ready is when /health answers; a server that exits fails at once with its output. The deadline
+        # only stops a hang: start-up (imports, compiling the bundled policies, migrations) took over 30 s
+        # on a 2-core machine under a load of 9, so it is far above any normal start.
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/health", timeout=5).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
