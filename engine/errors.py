@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     SOURCE_CHARACTER = "source.character"
     SOURCE_TAG = "source.tag"
     SOURCE_ALIAS = "source.alias"
+    SOURCE_MERGE_KEY = "source.merge_key"
     SOURCE_NUMBER = "source.number"
     SOURCE_WORKBOOK = "source.workbook"
     POLICY_SCHEMA = "policy.schema"
