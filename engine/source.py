@@ -388,7 +388,8 @@ class _Builder:
         sources = value if isinstance(value, list) else [value]
         if not sources or not all(isinstance(m, dict) for m in sources):
             raise JixiaoError(ErrorCode.SOURCE_MERGE_KEY,
-                              "合并键「<<」的值应为映射或映射的列表，如 <<: *默认 或 <<: [*甲, *乙]（先用 &名称 定义映射）",
+                              "合并键「<<」的值应为映射或映射的列表，如 <<: *默认 或 <<: [*甲, *乙]"
+                              "（先用 &名称 定义映射）",
                               where, field_path((*frame.path, _MERGE)))
         assert isinstance(frame.value, dict)
         merged: dict[str, DocValue] = {}
