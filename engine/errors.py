@@ -79,6 +79,7 @@ class ErrorCode(StrEnum):
     FACTS_ROW_WEIGHTS = "facts.row_weights"
     FACTS_ROW_CATEGORY = "facts.row_category"
     FACTS_IDENTITY = "facts.identity"
+    FACTS_BLANK = "facts.blank"
     REVIEW_SCHEMA = "review.schema"
     REVIEW_ADJUSTMENT = "review.adjustment"
     EXPR_SYNTAX = "expr.syntax"
