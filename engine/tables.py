@@ -105,8 +105,9 @@ class Flat:
 def flatten(doc: SourceDoc, tables: tuple[TableDecl, ...]) -> Flat:
     """Write each table of a fact document out as one fact per cell, located at the cell.
 
-    A cell may also be written as a fact of its own name (``项目资金[本年财政拨款][全年执行数]: 89.974``);
-    the same cell written both ways is ``facts.duplicate``. Unknown rows and columns are ``facts.unknown``
+    A cell may also be written as a fact of its own name (``项目资金[本年财政拨款][全年执行数]: 89.974``),
+    and then that value stands, over the table's (so a what-if ``--set`` or a case ``override`` of one cell
+    works on a file that writes the table). Unknown rows and columns are ``facts.unknown``
     (with a suggestion), a row or table that is not a mapping ``facts.type``, a missing or wrong table
     unit ``facts.unit`` (once for the table); the cells' own types, places and ranges are checked later
     like any fact's, at the cell.
@@ -114,14 +115,17 @@ def flatten(doc: SourceDoc, tables: tuple[TableDecl, ...]) -> Flat:
     facts = doc.value.get("facts") if isinstance(doc.value, dict) else None
     if not tables or not isinstance(facts, dict):
         return Flat(doc, {}, ())
-    work = _Flattening(doc)
+    work = _Flattening(doc, frozenset(facts))
     out: dict[str, DocValue] = {}
+    cells = {cell for t in tables for _, _, cell in t.cells()}
     for name, entry in facts.items():
         table = next((t for t in tables if t.name == name), None)
-        if table is None:
+        if table is not None:
+            work.table(table, entry, out)
+        elif name in cells and _is_blank(entry.get("value") if isinstance(entry, dict) else entry):
+            work.blanks[name] = doc.locate(("facts", name))  # a cell of its own name, written blank
+        else:
             out[name] = entry
-            continue
-        work.table(table, entry, out)
     for table in tables:
         if table.name not in facts and table.spec.required and not any(c in facts for _, _, c in table.cells()):
             what = table.spec.description or "表格"
@@ -135,9 +139,18 @@ def flatten(doc: SourceDoc, tables: tuple[TableDecl, ...]) -> Flat:
     return Flat(flat, work.blanks, tuple(work.problems))
 
 
+def _is_blank(value: DocValue) -> bool:
+    """``null``, ``—`` or ``/``: a blank cell.
+
+    >>> _is_blank(None), _is_blank(" — "), _is_blank(0)
+    (True, True, False)
+    """
+    return value is None or (isinstance(value, str) and value.strip() in BLANKS)
+
+
 class _Flattening:
-    def __init__(self, doc: SourceDoc) -> None:
-        self.doc = doc
+    def __init__(self, doc: SourceDoc, written: frozenset[str]) -> None:
+        self.doc, self.written = doc, written
         self.positions = dict(doc.positions)
         self.key_positions = dict(doc.key_positions)
         self.blanks: dict[str, SourceLocation] = {}
@@ -183,13 +196,10 @@ class _Flattening:
                          f"表格「{name}」没有列「{column}」{did_you_mean(column, spec.columns)}", key=True)
                 continue
             cell = cell_name(name, row, column)
-            if value is None or (isinstance(value, str) and value.strip() in BLANKS):
+            if cell in self.written:
+                continue  # written as a fact of its own name: that value stands
+            if _is_blank(value):
                 self.blanks[cell] = self.doc.locate(here)
-                continue
-            if cell in out:
-                first = self.key_positions.get(("facts", cell)) or self.doc.locate(here)
-                self.add(ErrorCode.FACTS_DUPLICATE, here,
-                         f"单元格「{cell}」重复（第一次出现在第 {first.line} 行）", key=True)
                 continue
             out[cell] = {"value": value, **extra}
             self.positions[("facts", cell)] = self.positions[("facts", cell, "value")] = self.doc.locate(here)
