@@ -96,7 +96,8 @@ class Facts:
     findings: tuple[Finding, ...] = ()
     policy: CompiledPolicy | None = None  # for a project-form template: the project's own compiled policy
     document: SourceDoc | None = None  # ... and the fact document with one fact per row, which that policy validates
-    blanks: Mapping[str, SourceLocation] = dataclasses.field(default_factory=dict)  # blank table cells (空, "—"), where they are
+    # blank table cells (空, "—") and where they are (engine.tables)
+    blanks: Mapping[str, SourceLocation] = dataclasses.field(default_factory=dict)
 
     def __getitem__(self, name: str) -> FactValue:
         return self.values[name]

@@ -146,7 +146,8 @@ class FactSpec(Model):
 class FactGroup(Model):
     """Facts declared alike, in one block: ``names`` share the rest (type, unit, range, places …)."""
 
-    names: tuple[str, ...] = Field(min_length=1, description="这一组事实的名称；每个名称成为一项事实，其余键为它们共有的声明")
+    names: tuple[str, ...] = Field(min_length=1,
+                                   description="这一组事实的名称；每个名称成为一项事实，其余键为它们共有的声明")
     type: Literal["decimal", "integer", "boolean", "enum"] = "decimal"
     unit: str | None = None
     range: tuple[Decimal | None, Decimal | None] | None = None

@@ -134,6 +134,7 @@ def flatten(doc: SourceDoc, tables: tuple[TableDecl, ...]) -> Flat:
             if cell not in out:
                 work.blanks.setdefault(cell, doc.locate(("facts", table.name), key=True)
                                        if table.name in facts else doc.locate(("facts",), key=True))
+    assert isinstance(doc.value, dict)  # it has a mapping of facts
     value = {**doc.value, "facts": out}
     flat = SourceDoc(doc.file, value, work.positions, work.key_positions, doc.styles)
     return Flat(flat, work.blanks, tuple(work.problems))
@@ -173,7 +174,8 @@ class _Flattening:
             self.add(ErrorCode.FACTS_UNIT, where,
                      f"表格「{name}」的单位应为「{spec.unit}」（写 value: 行… 并写 unit: \"{spec.unit}\"）"
                      + (f"，文件写的是「{unit}」" if unit is not None else "，文件没有写单位"))
-        details = {k: entry[k] for k in ("quote", "source", "note") if full and isinstance(entry, dict) and k in entry}
+        given = entry if full and isinstance(entry, dict) else {}
+        details: dict[str, DocValue] = {k: given[k] for k in ("quote", "source", "note") if k in given}
         for row, columns in rows.items():
             self.row(table, row, columns, (*base, row), {"unit": spec.unit, **details}, out)
 

@@ -23,10 +23,10 @@ __all__ = [
     "NAMES",
     "NAME_COLUMNS",
     "OPTIONS",
-    "TARGETS",
-    "TARGET_COLUMNS",
     "TABLE_MARK",
     "TABLE_UNIT",
+    "TARGETS",
+    "TARGET_COLUMNS",
     "TARGET_REQUIRED",
     "TYPE_LABELS",
     "table_sheet_name",
@@ -64,7 +64,7 @@ NAME_COLUMNS: tuple[tuple[str, str | None], ...] = (
 # row 2 the column names (from B), then one row per table row, its name in A (the sheet's name is only a label)
 TABLE_MARK = "表格："
 TABLE_UNIT = "单位"
-_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+_SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 
 
 def table_sheet_name(name: str, taken: set[str]) -> str:

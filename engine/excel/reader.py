@@ -82,7 +82,8 @@ class _Reader:
         value = self.info(info)
         value["facts"] = self.facts(facts, targets)
         for sheet, grid in self.sheets.items():
-            if grid and grid[0] and isinstance(grid[0][0].value, str) and grid[0][0].value.startswith(layout.TABLE_MARK):
+            mark = grid[0][0].value if grid and grid[0] else None
+            if isinstance(mark, str) and mark.startswith(layout.TABLE_MARK):
                 self.table_sheet(sheet, grid, value["facts"])
         if names is not None and (indicator_names := self.names(names)):
             value["indicator_names"] = indicator_names

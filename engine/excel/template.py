@@ -3,8 +3,9 @@
 One row per declared fact in the 事实 sheet (name, type, the value cell to fill, unit, allowed range,
 description, and the source / quote / note cells a YAML fact file has), a 绩效目标 sheet for list
 facts (type ``targets``), a sheet per table fact (its rows × columns, named after it), a 指标名称 sheet
-listing every indicator, and a 基本信息 sheet for the document fields. Value cells get Excel data validation (drop-downs for 是/否 and enums, bounds for
-numbers) and the General number format, which never hides decimals. The same policy always gives
+listing every indicator, and a 基本信息 sheet for the document fields. Value cells get Excel data
+validation (drop-downs for 是/否 and enums, bounds for numbers) and the General number format, which
+never hides decimals. The same policy always gives
 the same bytes: no timestamps in the document properties or the zip entries.
 """
 
