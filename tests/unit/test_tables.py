@@ -119,3 +119,15 @@ def test_policies_without_tables_keep_their_digest():
     policy = engine.load_policy(ROOT / "policies" / "gz-dept-2021.yaml")
     assert policy.tables == ()
     assert policy.digest.startswith("b7ff9da4c50909ec")
+
+
+def test_a_rule_reading_a_blank_cell_directly_is_located_at_the_cell(tmp_path):
+    source = POLICY.read_text(encoding="utf-8").replace("实际在用资产 ", "项目资金[上年结转][年初预算数] ")
+    path = tmp_path / "p.yaml"
+    path.write_text(source, encoding="utf-8")
+    policy = engine.load_policy(path)
+    with pytest.raises(JixiaoError) as err:
+        facts_from_document(read_document(FACTS), policy)
+    (problem,) = err.value.problems
+    assert problem.code == ErrorCode.FACTS_BLANK and "规则 A2.r" in problem.message
+    assert problem.location is not None and (problem.location.line, problem.location.col) == (10, 21)  # the "—"
