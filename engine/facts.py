@@ -337,8 +337,8 @@ def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[Const
         names = expr.free_names(constraint.expr)
         if any(n not in values for n in names):
             continue
-        # the ignores below: an expression may name a boolean, enum or targets fact, which compile does not
-        # refuse yet, and evaluating one is an internal error (expr._num); see the issue 12 guards report
+        # the ignores below: FactValue holds any scalar, but compile refuses a non-numeric fact in an
+        # expression where it stands (expr.type), so every value an expression reads is a number
         env = {n: values[n].value for n in names}
         try:
             if expr.evaluate(constraint.expr, env):  # type: ignore[arg-type]
@@ -422,7 +422,7 @@ def _overflow(decl: FactDecl, derive: expr.Expr, inputs: Mapping[str, FactValue]
 
 def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Checker) -> FactValue | None:
     assert decl.derive is not None
-    env = {n: v.value for n, v in inputs.items()}  # numbers, unless compile let a non-numeric fact in (see above)
+    env = {n: v.value for n, v in inputs.items()}  # numbers: compile refuses any other fact in a formula
     shown = expr.render(decl.derive, env)  # type: ignore[arg-type]
     try:
         exact = expr.evaluate(decl.derive, env)  # type: ignore[arg-type]
