@@ -14,8 +14,9 @@ from engine import decimals
 from engine.errors import ErrorCode, Problem, did_you_mean
 from engine.rules import kind_of
 from engine.rules.base import FactRef
-from engine.schema import Indicator, Policy, Rule
+from engine.schema import FactSpec, Indicator, Policy, Rule
 from engine.source import Path, SourceDoc, field_path
+from engine.tables import declared_facts
 
 __all__ = ["check_policy", "indicator_paths", "rule_fact_refs"]
 
@@ -42,13 +43,14 @@ def rule_fact_refs(rule: Rule) -> Iterator[FactRef]:
 
 def check_policy(policy: Policy, doc: SourceDoc) -> list[Problem]:
     """Run every static check and return the problems found (unsorted)."""
-    problems: list[Problem] = []
+    declared, problems = declared_facts(policy, doc)
+    specs = {name: spec for name, (spec, _) in declared.items()}
     seen: dict[str, Path] = {}
     for path, node, _ in indicator_paths(policy):
         problems += _check_ids(node, path, seen, doc)
         problems += _check_weights(node, path, doc)
         if node.rule is not None:
-            problems += _check_facts(policy, node.rule, (*path, "rule"), doc)
+            problems += _check_facts(specs, node.rule, (*path, "rule"), doc)
     problems += _check_total(policy, doc)
     return problems
 
@@ -104,14 +106,14 @@ def _check_total(policy: Policy, doc: SourceDoc) -> list[Problem]:
                      "（如确有理由，如原表只公开了一部分，请写 total.weights_note 说明）")]
 
 
-def _check_facts(policy: Policy, rule: Rule, path: Path, doc: SourceDoc) -> list[Problem]:
+def _check_facts(specs: dict[str, FactSpec], rule: Rule, path: Path, doc: SourceDoc) -> list[Problem]:
     problems = []
     for ref in rule_fact_refs(rule):
         where, fact, allowed = (*path, *ref.path), ref.fact, ref.types
-        spec = policy.facts.get(fact)
+        spec = specs.get(fact)
         if spec is None:
             problems.append(_problem(doc, ErrorCode.POLICY_UNKNOWN_FACT, where,
-                                     f"规则 {rule.id} 引用了未声明的事实「{fact}」{did_you_mean(fact, policy.facts)}"))
+                                     f"规则 {rule.id} 引用了未声明的事实「{fact}」{did_you_mean(fact, specs)}"))
         elif spec.type not in allowed:
             problems.append(_problem(doc, ErrorCode.POLICY_FACT_TYPE, where,
                                      f"规则 {rule.id}（{rule.kind}）要求事实「{fact}」的类型为 "

@@ -31,6 +31,7 @@ from engine.rules.base import Kind, RulePlan
 from engine.rules.checks import cover_problems
 from engine.schema import FactSpec, Grading, Indicator, Meta, Policy, Rounding, Rule, ScoreRounding, Total
 from engine.source import Path, SourceDoc, field_path
+from engine.tables import TableDecl, declared_facts, table_decls
 
 __all__ = ["CompiledIndicator", "CompiledPolicy", "GradeCase", "LeafPlan", "compile_policy"]
 
@@ -106,6 +107,7 @@ class CompiledPolicy:
     branch_of: Mapping[str, Mapping[str, Branch]]
     # a project-form template (engine.project_form): a fact document → (its project's policy, the document)
     instantiate: Callable[[SourceDoc], tuple[CompiledPolicy, SourceDoc]] | None = field(default=None, compare=False)
+    tables: tuple[TableDecl, ...] = ()  # table facts; each cell is one of ``facts`` (``表[行][列]``)
 
     def nodes(self) -> Iterator[CompiledIndicator]:
         """Every node, depth first in policy order."""
@@ -175,6 +177,7 @@ def compile_policy(policy: Policy, doc: SourceDoc) -> CompiledPolicy:
         rules={rule.id: rule for rule in leaf_rules},
         inferred_rules=sum(1 for rule in leaf_rules if rule.provenance == "inferred"),
         branch_of={p.key: {b.name: b for b in p.branches} for p in probes},
+        tables=table_decls(policy, doc),
     )
 
 
@@ -183,13 +186,16 @@ class _Parser:
 
     def __init__(self, policy: Policy, doc: SourceDoc, problems: list[Problem]) -> None:
         self.policy, self.doc, self.problems = policy, doc, problems
+        self.declared = declared_facts(policy, doc)[0]  # its clashes are check_policy's problems
+        self.specs = {name: spec for name, (spec, _) in self.declared.items()}
+        self.types = {name: spec.type for name, spec in self.specs.items()}
 
     def fail(self, code: ErrorCode, path: Path, message: str) -> None:
         self.problems.append(Problem(code, message, self.doc.locate(path), field_path(path)))
 
     def parse_expr(self, text: str, path: Path) -> expr.Expr | None:
         try:
-            return expr.parse(text, self.expr_location(path), self.policy.facts, field=field_path(path))
+            return expr.parse(text, self.expr_location(path), self.specs, field=field_path(path), types=self.types)
         except JixiaoError as err:
             self.problems.append(err.problem)
             return None
@@ -228,7 +234,7 @@ class _RuleContext:
         return self.parser.parse_expr(text, (*self.path, *path))
 
     def fact(self, name: str) -> FactSpec | None:
-        return self.parser.policy.facts.get(name)
+        return self.parser.specs.get(name)
 
     def problem(self, code: ErrorCode, path: Path, message: str) -> None:
         self.parser.fail(code, (*self.path, *path), message)
@@ -237,7 +243,9 @@ class _RuleContext:
 # -- facts and constraints ---------------------------------------------------------------------
 def _fact_decls(parser: _Parser) -> dict[str, FactDecl]:
     decls: dict[str, FactDecl] = {}
-    for name, spec in parser.policy.facts.items():
+    for name, (spec, declared_at) in parser.declared.items():
+        if spec.type == "table":
+            continue  # its cells are facts of their own (engine.tables)
         path: Path = ("facts", name, "derive")
         parsed = parser.parse_expr(spec.derive, path) if spec.derive else None
         if isinstance(parsed, expr.Compare | expr.BoolOp):
@@ -245,7 +253,7 @@ def _fact_decls(parser: _Parser) -> dict[str, FactDecl]:
             parsed = None
         if parsed is not None:
             parser.problems.extend(check_derived(parser.doc, name, spec, parsed))
-        decls[name] = FactDecl(name, spec, parser.doc.locate(("facts", name), key=True), parsed)
+        decls[name] = FactDecl(name, spec, parser.doc.locate(declared_at, key=True), parsed)
     return decls
 
 

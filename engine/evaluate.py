@@ -23,7 +23,8 @@ from engine.firing.conditions import Marker, bounds
 from engine.firing.messages import Messages
 from engine.rules.base import Ambiguous, Firing, NoMatch
 from engine.scoring import Outcome, Part
-from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
+from engine.tables import cell_name
+from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status, TableFact
 
 __all__ = ["evaluate", "facts_read"]
 
@@ -88,7 +89,17 @@ class _Run:
             declared_max=self.policy.total.max if self.policy.total.weights_note else None,
             weights_note=self.policy.total.weights_note,
             title=meta.report_title,
+            tables=self.tables(),
         )
+
+    def tables(self) -> tuple[TableFact, ...]:
+        def cell(name: str) -> Decimal | None:
+            found = self.facts.values.get(name)
+            return found.value if found is not None and isinstance(found.value, Decimal) else None
+
+        return tuple(TableFact(t.name, t.spec.unit, t.spec.rows, t.spec.columns,
+                               tuple(tuple(cell(cell_name(t.name, r, c)) for c in t.spec.columns) for r in t.spec.rows))
+                     for t in self.policy.tables)
 
     def node(self, node: CompiledIndicator) -> IndicatorScore:
         name = self.facts.indicator_names.get(node.id, node.name)

@@ -41,6 +41,7 @@ _SIGNS = re.compile(r"[-+](?:\s*[-+])*")
 _WORD = re.compile(r"[\w.．]+")  # noqa: RUF001 - a full-width point inside a number is reported
 _ARITY = {"abs": (1, 1, "恰好 1 个参数"), "max": (2, None, "至少 2 个参数"), "min": (2, None, "至少 2 个参数"),
           "round": (2, 2, "恰好 2 个参数（值, 小数位数）"), "trunc": (2, 2, "恰好 2 个参数（值, 小数位数）")}
+_NOT_NUMBERS = {"boolean": "布尔值", "enum": "枚举值", "targets": "目标清单", "table": "表格"}
 _BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _SHOW = {"+": "+", "-": "−", "*": "×", "/": "÷", "<": "<", "<=": "≤", ">": ">", ">=": "≥",
@@ -114,15 +115,20 @@ class ExprDivisionByZero(ArithmeticError):
         self.node = node
 
 
-def parse(text: str, where: SourceLocation, names: Iterable[str], *, field: str = "") -> Expr:
+def parse(text: str, where: SourceLocation, names: Iterable[str], *, field: str = "",
+          types: Mapping[str, str] | None = None) -> Expr:
     """Parse ``text`` into IR, allowing only declared ``names``.
 
     ``where`` is the position of the expression's first character in its file; errors add the
-    column inside the expression.
+    column inside the expression. ``types`` (a declared type per name) refuses, where it stands,
+    a name whose value is not a number (a boolean, enum, targets list or a whole table).
+    A table's cell is written ``表[行][列]`` and read as the fact of that name.
 
     >>> loc = SourceLocation("p.yaml", 1, 1)
     >>> parse("a / b * 100", loc, ["a", "b"])
     BinOp(op='*', left=BinOp(op='/', left=Name(name='a'), right=Name(name='b')), right=Num(value=Decimal('100')))
+    >>> parse("资金[拨款][执行数] + 1", loc, ["资金[拨款][执行数]"])
+    BinOp(op='+', left=Name(name='资金[拨款][执行数]'), right=Num(value=Decimal('1')))
     >>> parse("__import__('os')", loc, ["a"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -150,7 +156,7 @@ def parse(text: str, where: SourceLocation, names: Iterable[str], *, field: str 
                           _at(where, col), field) from None
     except (RecursionError, MemoryError, ValueError):  # the checks above keep ast.parse far from these
         raise JixiaoError(ErrorCode.LIMIT_EXPR_DEPTH, "表达式过于复杂，无法解析", where, field) from None
-    converter = _Converter(source, where, names, quoted, field)
+    converter = _Converter(source, where, names, quoted, field, types or {})
     converter.check_depth(tree.body)
     return converter.convert(tree.body)
 
@@ -190,8 +196,9 @@ def _at(where: SourceLocation, col: int) -> SourceLocation:
 
 class _Converter:
     def __init__(self, source: str, where: SourceLocation, names: set[str],
-                 quoted: dict[str, str], field: str) -> None:
+                 quoted: dict[str, str], field: str, types: Mapping[str, str]) -> None:
         self.source, self.where, self.names, self.quoted, self.field = source, where, names, quoted, field
+        self.types = types
         self.encoded = source.encode()
 
     def column(self, node: ast.AST) -> int:
@@ -218,6 +225,8 @@ class _Converter:
                 return self.boolop(node)
             case ast.Call():
                 return self.call(node)
+            case ast.Subscript() if self.cell_parts(node) is not None:
+                return self.cell(node)
         segment = ast.get_source_segment(self.source, node) or type(node).__name__
         raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED,
                         f"表达式中不允许使用「{segment}」（只允许事实名、数字、+ − × ÷、比较和 "
@@ -247,16 +256,52 @@ class _Converter:
         except decimals.NumberLimit as err:
             raise self.fail(node, err.code, err.message) from None
 
-    def name(self, node: ast.Name) -> Expr:
-        written = ast.get_source_segment(self.source, node) or node.id  # the parser folded it to NFKC
-        name = self.quoted.get(written, written)
+    def written(self, node: ast.Name) -> str:
+        """A name as the policy wrote it (the parser folded it to NFKC), ``「…」`` unquoted."""
+        written = ast.get_source_segment(self.source, node) or node.id
         if written.startswith("_") and written not in self.quoted:
             raise self.fail(node, ErrorCode.EXPR_NOT_ALLOWED,
                             f"表达式中不允许使用「{written}」（名称不得以下划线开头）")
+        return self.quoted.get(written, written)
+
+    def name(self, node: ast.Name) -> Expr:
+        name = self.written(node)
         if name not in self.names:
             raise self.fail(node, ErrorCode.EXPR_UNKNOWN_NAME,
                             f"表达式引用了未声明的事实「{name}」{did_you_mean(name, self.names)}")
+        return self.numeric(node, name)
+
+    def numeric(self, node: ast.AST, name: str) -> Name:
+        """A fact read as a number: a boolean, enum, targets or table fact is refused where it stands."""
+        kind = self.types.get(name, "decimal")
+        if kind in _NOT_NUMBERS:
+            hint = "，请写单元格，如 表[行][列]" if kind == "table" else ""
+            raise self.fail(node, ErrorCode.EXPR_TYPE,
+                            f"事实「{name}」是{_NOT_NUMBERS[kind]}（{kind}），不能参与运算或比较{hint}")
         return Name(name)
+
+    @staticmethod
+    def cell_parts(node: ast.Subscript) -> tuple[ast.Name, ast.Name, ast.Name] | None:
+        """``表[行][列]``: three names, or ``None`` for any other subscript (which is not allowed)."""
+        inner = node.value
+        if isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Name) \
+                and isinstance(inner.slice, ast.Name) and isinstance(node.slice, ast.Name):
+            return inner.value, inner.slice, node.slice
+        return None
+
+    def cell(self, node: ast.Subscript) -> Expr:
+        parts = self.cell_parts(node)
+        assert parts is not None
+        table, row, column = (self.written(part) for part in parts)
+        name = f"{table}[{row}][{column}]"
+        if name not in self.names:
+            if self.types.get(table) != "table":
+                message = f"「{table}」不是表格事实，不能写 {table}[…][…]{did_you_mean(table, self.names)}"
+            else:
+                cells = [n for n in self.names if n.startswith(f"{table}[")]
+                message = f"表格「{table}」没有单元格「[{row}][{column}]」{did_you_mean(name, cells)}"
+            raise self.fail(node, ErrorCode.EXPR_UNKNOWN_NAME, message)
+        return self.numeric(node, name)
 
     def number(self, node: ast.AST) -> Expr:
         """Convert an operand of arithmetic, a comparison or a call: it must be a number, not a condition."""

@@ -24,6 +24,7 @@ from engine.json_values import DocValue
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
+from engine.tables import TableDecl, flatten
 from engine.trace import Finding
 
 if TYPE_CHECKING:
@@ -95,6 +96,8 @@ class Facts:
     findings: tuple[Finding, ...] = ()
     policy: CompiledPolicy | None = None  # for a project-form template: the project's own compiled policy
     document: SourceDoc | None = None  # ... and the fact document with one fact per row, which that policy validates
+    # blank table cells (空, "—") and where they are (engine.tables)
+    blanks: Mapping[str, SourceLocation] = dataclasses.field(default_factory=dict)
 
     def __getitem__(self, name: str) -> FactValue:
         return self.values[name]
@@ -104,24 +107,29 @@ class Facts:
 
 
 def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: frozenset[str],
-                   digest: str, constraints: tuple[ConstraintDecl, ...] = ()) -> Facts:
+                   digest: str, constraints: tuple[ConstraintDecl, ...] = (),
+                   table_decls: tuple[TableDecl, ...] = ()) -> Facts:
     """Validate a fact file against the declared facts and compute derived ones.
 
-    Checks, in one pass, every fact's name, type, unit, range and decimal places; then computes
-    derived facts (checking any value the file states for them) and the policy's constraints.
+    Checks, in one pass, every fact's name, type, unit, range and decimal places (a table's cells
+    each as a fact, ``engine.tables``); then computes derived facts (checking any value the file
+    states for them) and the policy's constraints.
 
     Raises:
         PolicyErrors: every problem in the file, sorted and capped.
     """
     _check_size(doc)
+    flat = flatten(doc, table_decls)
+    doc = flat.doc
     try:
         parsed = FactsDocument.model_validate(doc.value)
     except pydantic.ValidationError as err:
         raise PolicyErrors(pydantic_problems(err, doc, ErrorCode.FACTS_SCHEMA, FACT_FIELDS)) from None
     checker = _Checker(doc, {d.name: d for d in decls})
+    checker.problems.extend(flat.problems)
     values = dict(checker.check_all(parsed))
     if not checker.problems:
-        values = _derive_all(values, decls, checker)
+        values = _derive_all(values, decls, checker, flat.blanks)
         findings = _check_constraints(values, constraints, checker)
     names = dict(parsed.indicator_names)
     unknown = [iid for iid in names if iid not in indicator_ids]
@@ -130,7 +138,7 @@ def validate_facts(doc: SourceDoc, decls: tuple[FactDecl, ...], indicator_ids: f
         checker.add(ErrorCode.FACTS_UNKNOWN, ("indicator_names", iid), f"未知指标「{iid}」{hint}", key=True)
     if checker.problems:
         raise PolicyErrors(checker.problems)
-    return Facts(doc.file, parsed.department, values, names, digest, findings)
+    return Facts(doc.file, parsed.department, values, names, digest, findings, blanks=flat.blanks)
 
 
 def _check_size(doc: SourceDoc) -> None:
@@ -329,8 +337,8 @@ def _check_constraints(values: Mapping[str, FactValue], constraints: tuple[Const
         names = expr.free_names(constraint.expr)
         if any(n not in values for n in names):
             continue
-        # the ignores below: an expression may name a boolean, enum or targets fact, which compile does not
-        # refuse yet, and evaluating one is an internal error (expr._num); see the issue 12 guards report
+        # the ignores below: FactValue holds any scalar, but compile refuses a non-numeric fact in an
+        # expression where it stands (expr.type), so every value an expression reads is a number
         env = {n: values[n].value for n in names}
         try:
             if expr.evaluate(constraint.expr, env):  # type: ignore[arg-type]
@@ -365,12 +373,16 @@ def _coerce(raw: object, spec: FactSpec) -> FactScalar | list[object] | None:
 
 
 def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
-                checker: _Checker) -> dict[str, FactValue]:
-    """Compute derived facts in declaration (dependency) order."""
+                checker: _Checker, blanks: Mapping[str, SourceLocation]) -> dict[str, FactValue]:
+    """Compute derived facts in declaration (dependency) order; one that reads a blank cell is an error."""
     for decl in decls:
         if decl.derive is None:
             continue
         inputs = expr.free_names(decl.derive)
+        for name in (n for n in inputs if n in blanks):
+            checker.problems.append(Problem(
+                ErrorCode.FACTS_BLANK, f"派生事实「{decl.name}」= {expr.render(decl.derive)}（{decl.location}）"
+                f"读取的单元格「{name}」为空（—）：请填写数值（没有发生写 0）", blanks[name], f"facts.{name}"))
         if any(name not in values for name in inputs):
             continue
         derived = _derive_one(decl, {n: values[n] for n in inputs}, checker)
@@ -410,7 +422,7 @@ def _overflow(decl: FactDecl, derive: expr.Expr, inputs: Mapping[str, FactValue]
 
 def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Checker) -> FactValue | None:
     assert decl.derive is not None
-    env = {n: v.value for n, v in inputs.items()}  # numbers, unless compile let a non-numeric fact in (see above)
+    env = {n: v.value for n, v in inputs.items()}  # numbers: compile refuses any other fact in a formula
     shown = expr.render(decl.derive, env)  # type: ignore[arg-type]
     try:
         exact = expr.evaluate(decl.derive, env)  # type: ignore[arg-type]
@@ -457,6 +469,11 @@ class FactRules(Protocol):
         """The policy's constraints on fact files."""
         ...
 
+    @property
+    def tables(self) -> tuple[TableDecl, ...]:
+        """The declared table facts (their cells are among ``facts``)."""
+        ...
+
     def indicator_ids(self) -> frozenset[str]:
         """Every indicator id (``indicator_names`` may only name these)."""
         ...
@@ -495,11 +512,12 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
     if instantiate is not None:  # a project-form template: the rows make the project's own policy
         digest = facts_digest(doc.value) if digest is None else digest
         project, doc = instantiate(doc)
-        found = validate_facts(doc, project.facts, project.indicator_ids(), digest, project.constraints)
+        found = validate_facts(doc, project.facts, project.indicator_ids(), digest, project.constraints,
+                               project.tables)
         _check_reads(project, doc, found)
         return dataclasses.replace(found, policy=project, document=doc)
     facts = validate_facts(doc, policy.facts, policy.indicator_ids(),
-                           facts_digest(doc.value) if digest is None else digest, policy.constraints)
+                           facts_digest(doc.value) if digest is None else digest, policy.constraints, policy.tables)
     _check_reads(policy, doc, facts)
     return facts
 
@@ -516,7 +534,11 @@ def _check_reads(policy: FactRules, doc: SourceDoc, facts: Facts) -> None:
                 and facts.values[applicable_if].value is False:
             continue  # not applicable: the rule reads nothing else
         for name in reads:
-            if name not in facts.values:
+            if name in facts.blanks:
+                problems.append(Problem(
+                    ErrorCode.FACTS_BLANK, f"规则 {rule_id}（{location}）读取的单元格「{name}」为空（—）："
+                    "请填写数值（没有发生写 0）", facts.blanks[name], f"facts.{name}"))
+            elif name not in facts.values:
                 problems.append(Problem(
                     ErrorCode.FACTS_MISSING, f"规则 {rule_id}（{location}）需要事实「{name}」，事实文件未填报"
                     f"（该事实声明为可选，但这条规则要用它）", doc.locate(("facts",), key=True), f"facts.{name}"))

@@ -20,6 +20,7 @@ from engine.rules.base import Model, RuleBase
 __all__ = [
     "Constraint",
     "FactEntry",
+    "FactGroup",
     "FactSpec",
     "FactsDocument",
     "Grading",
@@ -29,7 +30,7 @@ __all__ = [
     "TargetItem",
 ]
 
-FactType = Literal["decimal", "integer", "boolean", "enum", "targets"]
+FactType = Literal["decimal", "integer", "boolean", "enum", "targets", "table"]
 
 
 class SourceRef(Model):
@@ -102,9 +103,14 @@ class Grading(Model):
 
 
 class FactSpec(Model):
-    """A fact the policy reads: type, unit, allowed range, optional derivation."""
+    """A fact the policy reads: type, unit, allowed range, optional derivation.
 
-    type: FactType
+    A ``table`` (表格事实) declares ``rows`` and ``columns``; every cell is a number with the table's
+    unit, range and places, read in expressions and rules as ``表[行][列]``; a cell may be blank (空, "—").
+    """
+
+    type: FactType = Field(description="decimal 数值、integer 整数、boolean 布尔、enum 枚举、targets 目标清单、"
+                                       "table 表格（写 rows 和 columns）")
     unit: str | None = None
     range: tuple[Decimal | None, Decimal | None] | None = None
     values: tuple[str, ...] = ()
@@ -114,6 +120,46 @@ class FactSpec(Model):
     derive: str | None = None
     rounding: Rounding | None = None
     on_division_by_zero: Decimal | None = None
+    # at their defaults these keys stay out of the canonical policy, so existing digests do not change
+    rows: tuple[str, ...] = Field(default=(), exclude_if=lambda v: not v,
+                                  description="表格事实的行名（如 年度资金总额、本年财政拨款）")
+    columns: tuple[str, ...] = Field(default=(), exclude_if=lambda v: not v,
+                                     description="表格事实的列名（如 年初预算数、全年预算数、全年执行数）")
+
+    @model_validator(mode="after")
+    def _table_shape(self) -> FactSpec:
+        if self.type != "table":
+            if self.rows or self.columns:
+                raise ValueError("只有表格事实（type: table）才写 rows 和 columns")
+            return self
+        if not self.rows or not self.columns:
+            raise ValueError("表格事实（type: table）必须写 rows 和 columns")
+        if self.derive or self.values or self.rounding or self.on_division_by_zero is not None:
+            raise ValueError("表格事实不能写 derive、values、rounding 或 on_division_by_zero")
+        for what, names in (("行", self.rows), ("列", self.columns)):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ValueError(f"表格事实的{what}名重复：{'、'.join(repeated)}")
+        return self
+
+
+class FactGroup(Model):
+    """Facts declared alike, in one block: ``names`` share the rest (type, unit, range, places …)."""
+
+    names: tuple[str, ...] = Field(min_length=1,
+                                   description="这一组事实的名称；每个名称成为一项事实，其余键为它们共有的声明")
+    type: Literal["decimal", "integer", "boolean", "enum"] = "decimal"
+    unit: str | None = None
+    range: tuple[Decimal | None, Decimal | None] | None = None
+    values: tuple[str, ...] = ()
+    description: str = ""
+    required: bool = True
+    places: int | None = Field(default=None, ge=0, le=10)
+
+    def spec(self) -> FactSpec:
+        """The declaration each name of the group gets."""
+        return FactSpec(type=self.type, unit=self.unit, range=self.range, values=self.values,
+                        description=self.description, required=self.required, places=self.places)
 
 
 Severity = Literal["error", "warning"]
@@ -178,6 +224,10 @@ class Policy(Model):
     total: Total
     grading: Grading = Grading(enabled=False)
     facts: dict[str, FactSpec]
+    fact_groups: tuple[FactGroup, ...] = Field(
+        default=(), exclude_if=lambda v: not v,
+        description="成组声明的事实：names 中的每个名称得到同一份声明（type、unit、range、places…），"
+                    "排在 facts 之前；名称不得与 facts 中的重复")
     constraints: tuple[Constraint, ...] = ()
     indicators: tuple[Indicator, ...] = Field(min_length=1)
     project_form: ProjectForm | None = None

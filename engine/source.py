@@ -3,8 +3,9 @@
 The values are built here from libyaml's event stream, so that YAML 1.1's implicit conversions
 never change a value silently: numbers become ``Decimal`` from their text (``1e3`` is the number
 1000, not a string; only ASCII digits make a number), dates and ``yes``/``no`` stay text,
-duplicate keys and explicit tags (``!!str``) are errors. JSON is YAML for this purpose (a JSON
-syntax error is reported with the JSON decoder's position).
+duplicate keys and explicit tags (``!!str``) are errors. Merge keys (``<<: *defaults``) work as
+YAML 1.1 defines them: the mapping's own keys win, merged values are located at the ``<<``.
+JSON is YAML for this purpose (a JSON syntax error is reported with the JSON decoder's position).
 
 The builder is a loop over events with its own stack, never a recursion, and it counts as it
 goes: documents, nodes (an alias counts every node it expands to, *before* it is expanded),
@@ -38,6 +39,8 @@ _BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _NAMES = {0: "NUL", 7: "BEL", 8: "退格", 0x1B: "ESC", 0x7F: "DEL", 0xFFFE: "非字符", 0xFFFF: "非字符"}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = {"", "~", "null", "Null", "NULL"}
+_MERGE = "<<"
+_MERGE_SLOT = "\x00<<"  # the key a merge value is built under: no document can hold a NUL (_check_characters)
 _T = TypeVar("_T")
 
 
@@ -225,6 +228,9 @@ class _Frame:
     anchor: str | None
     nodes_before: int
     key: str | None = None
+    # YAML merge keys (``<<: *defaults``): the mappings to merge, and where their ``<<`` stands
+    merge: DocValue = None
+    merge_at: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +323,9 @@ class _Builder:
             if event.tag is not None:
                 raise self.fail(ErrorCode.SOURCE_TAG, f"不支持 YAML 标签「{event.tag}」", event, frame.path)
             text = event.value
+            if text == _MERGE and not event.style:
+                self.merge_key(frame, event)
+                return
         if len(text) > input_limits.KEY_CHARS:
             raise self.fail(ErrorCode.LIMIT_KEY_LENGTH,
                             f"键有 {len(text)} 个字符，超过上限 {input_limits.KEY_CHARS}", event, frame.path)
@@ -331,6 +340,16 @@ class _Builder:
             self.anchors[event.anchor] = _Anchor(_scalar(text, event.style), 1, text)
         frame.key = text
 
+    def merge_key(self, frame: _Frame, event: yaml.ScalarEvent) -> None:
+        """A plain ``<<`` key: its value is merged into this mapping when the mapping closes."""
+        if frame.merge_at is not None:
+            raise self.fail(ErrorCode.SOURCE_DUPLICATE_KEY,
+                            f"合并键「<<」重复（第一次出现在第 {frame.merge_at.line} 行）：多个映射请写成列表 "
+                            "<<: [*甲, *乙]", event, (*frame.path, _MERGE))
+        self.count(1, event, frame.path)
+        frame.merge_at = self.loc(event)
+        frame.key = _MERGE_SLOT
+
     def child_path(self, parent: _Frame | None) -> Path:
         if parent is None:
             return ()
@@ -344,15 +363,50 @@ class _Builder:
             self.result = value
         elif isinstance(parent.value, dict):
             assert parent.key is not None
-            parent.value[parent.key] = value
+            if parent.key == _MERGE_SLOT:
+                parent.merge = value
+            else:
+                parent.value[parent.key] = value
             parent.key = None
         else:
             parent.value.append(value)
 
     def close(self, frame: _Frame) -> None:
+        if frame.merge_at is not None:
+            self.merge(frame, frame.merge_at)
         if frame.anchor is not None:
             self.anchors[frame.anchor] = _Anchor(frame.value, self.nodes - frame.nodes_before + 1, None)
         self.place(self.stack[-1] if self.stack else None, frame.value)
+
+    def merge(self, frame: _Frame, where: SourceLocation) -> None:
+        """Apply a ``<<`` as YAML 1.1 defines it: the frame's own keys win, then the first merged mapping.
+
+        Merged keys come first, in the merged mappings' order, as PyYAML orders them; each merged value
+        is located at the ``<<`` (an alias's contents are located at its use, as everywhere).
+        """
+        value = frame.merge
+        sources = value if isinstance(value, list) else [value]
+        if not sources or not all(isinstance(m, dict) for m in sources):
+            raise JixiaoError(ErrorCode.SOURCE_MERGE_KEY,
+                              "合并键「<<」的值应为映射或映射的列表，如 <<: *默认 或 <<: [*甲, *乙]"
+                              "（先用 &名称 定义映射）",
+                              where, field_path((*frame.path, _MERGE)))
+        assert isinstance(frame.value, dict)
+        merged: dict[str, DocValue] = {}
+        for mapping in sources:
+            assert isinstance(mapping, dict)
+            for key, item in mapping.items():
+                merged.setdefault(key, item)  # each alias's value is a fresh copy already
+        own = frame.value
+        for key in merged:
+            if key not in own:
+                self.positions.setdefault((*frame.path, key), where)
+                self.key_positions.setdefault((*frame.path, key), where)
+        result = {**{k: v for k, v in merged.items() if k not in own}, **own}
+        own.clear()
+        own.update(result)
+        self.positions.pop((*frame.path, _MERGE_SLOT), None)
+        self.styles.pop((*frame.path, _MERGE_SLOT), None)
 
     # -- limits and aliases --------------------------------------------------------------
     def count(self, nodes: int, event: yaml.Event, path: Path) -> None:

@@ -40,6 +40,31 @@ class FactRead:
 
 
 @dataclass(frozen=True, slots=True)
+class TableFact:
+    """A table fact as the fact file gave it: ``None`` is a blank cell (空), printed "—"."""
+
+    name: str
+    unit: str | None
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    cells: tuple[tuple[Decimal | None, ...], ...]  # row by row, in the declared order
+
+    def shown(self) -> tuple[tuple[str, ...], ...]:
+        """Each row's label and cells as reports print them.
+
+        >>> TableFact("资金", "万元", ("拨款",), ("预算", "执行"), ((Decimal("1.50"), None),)).shown()
+        (('拨款', '1.50', '—'),)
+        """
+        return tuple((row, *("—" if v is None else _plain(v) for v in values))
+                     for row, values in zip(self.rows, self.cells, strict=True))
+
+
+def _plain(value: Decimal) -> str:
+    """A cell as written: its digits, never an exponent (``1E+3`` → ``1000``)."""
+    return f"{value:f}"
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A cross-check that failed without blocking the score (a ``severity: warning`` constraint).
 
@@ -153,6 +178,7 @@ class Result:
     declared_max: Decimal | None = None
     weights_note: str | None = None
     title: str = "部门整体支出绩效自评"  # the report title the policy declares (policy.report_title)
+    tables: tuple[TableFact, ...] = ()  # the policy's table facts, as the fact file gave them
 
     def unseen(self) -> Decimal:
         """Points of the total whose score is unknown (``unseen`` nodes): the total is at least ``total``."""

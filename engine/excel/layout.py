@@ -23,10 +23,13 @@ __all__ = [
     "NAMES",
     "NAME_COLUMNS",
     "OPTIONS",
+    "TABLE_MARK",
+    "TABLE_UNIT",
     "TARGETS",
     "TARGET_COLUMNS",
     "TARGET_REQUIRED",
     "TYPE_LABELS",
+    "table_sheet_name",
 ]
 
 GUIDE = "填写说明"
@@ -56,6 +59,27 @@ TARGET_REQUIRED = ("目标名称", "目标值", "实际值", "方向")
 # 指标名称: every indicator of the policy; a name filled in 本单位的名称 becomes indicator_names[id]
 NAME_COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("指标编号", "id"), ("指标体系中的名称", None), ("本单位的名称", "name"))
+
+# a table fact (type table) gets a sheet of its own: A1 holds TABLE_MARK + its name, B1 单位, C1 the unit;
+# row 2 the column names (from B), then one row per table row, its name in A (the sheet's name is only a label)
+TABLE_MARK = "表格："
+TABLE_UNIT = "单位"
+_SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
+
+
+def table_sheet_name(name: str, taken: set[str]) -> str:
+    """A sheet name for a table fact: Excel's forbidden characters replaced, at most 31 characters, unique.
+
+    >>> table_sheet_name("项目资金", set()), table_sheet_name("事实", {"事实"}), table_sheet_name("a/b", set())
+    ('项目资金', '事实2', 'a_b')
+    """
+    base = name.translate(_SHEET_FORBIDDEN)[:31] or "表格"
+    found, number = base, 1
+    while found in taken:
+        number += 1
+        found = f"{base[:31 - len(str(number))]}{number}"
+    return found
+
 
 TYPE_LABELS = {"decimal": "数值", "integer": "整数", "boolean": "是/否", "enum": "枚举", "targets": "目标清单"}
 

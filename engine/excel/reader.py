@@ -81,6 +81,10 @@ class _Reader:
             raise PolicyErrors(self.problems)
         value = self.info(info)
         value["facts"] = self.facts(facts, targets)
+        for sheet, grid in self.sheets.items():
+            mark = grid[0][0].value if grid and grid[0] else None
+            if isinstance(mark, str) and mark.startswith(layout.TABLE_MARK):
+                self.table_sheet(sheet, grid, value["facts"])
         if names is not None and (indicator_names := self.names(names)):
             value["indicator_names"] = indicator_names
         if self.problems:
@@ -261,6 +265,52 @@ class _Reader:
             if value is not None:
                 item[key] = value
         return item
+
+    # -- a table fact's sheet ------------------------------------------------------------------------
+    def table_sheet(self, sheet: str, grid: list[list[Cell]], facts: DocValue) -> None:
+        """A sheet whose A1 is ``表格：名称``: one fact, its rows × columns, each value located at its cell.
+
+        Rows and columns are taken as written; fact validation checks them against the policy.
+        """
+        assert isinstance(facts, dict)
+        mark = grid[0][0]
+        name = str(mark.value)[len(layout.TABLE_MARK):].strip()
+        base: Path = ("facts", name)
+        if not name or name in facts:
+            what = f"表格事实「{name}」重复（已在「事实」表或另一张表格中填写）" if name else "A1 应写「表格：表名」"
+            self.problem(ErrorCode.SOURCE_DUPLICATE_KEY if name else ErrorCode.SOURCE_WORKBOOK, what, mark.where, base)
+            return
+        unit_cell = self.at(grid, 1, 2, sheet)
+        unit = self.read(as_text, unit_cell, (*base, "unit"))
+        self.place(base, mark)
+        self.place((*base, "unit"), unit_cell)
+        self.place((*base, "value"), mark)
+        header = grid[1] if len(grid) > 1 else []
+        columns = [(i, text, cell) for i, cell in enumerate(header) if i >= 1
+                   and (text := self.read(as_text, cell, (*base, "value"))) is not None]
+        rows: DocMapping = {}
+        for number in range(3, len(grid) + 1):
+            label_cell = self.at(grid, number, 0, sheet)
+            row = self.read(as_text, label_cell, (*base, "value"))
+            cells = [(column, head, self.at(grid, number, i, sheet)) for i, column, head in columns]
+            if row is None:
+                if any(not cell.is_empty() for _, _, cell in cells):
+                    self.problem(ErrorCode.FACTS_SCHEMA, "这一行填写了数值，但 A 列没有行名", label_cell.where, base)
+                continue
+            if row in rows:
+                self.problem(ErrorCode.SOURCE_DUPLICATE_KEY, f"表格「{name}」的行「{row}」重复", label_cell.where,
+                             (*base, "value", row))
+                continue
+            self.place((*base, "value", row), label_cell)
+            values: DocMapping = {}
+            for column, head, cell in cells:
+                path: Path = (*base, "value", row, column)
+                read = None if cell.is_empty() else self.read(_number(unit), cell, path)
+                if read is not None:
+                    values[column] = read
+                    self.place(path, cell, head)
+            rows[row] = values
+        facts[name] = {"value": rows, **({"unit": unit} if unit is not None else {})}
 
     # -- 指标名称 -----------------------------------------------------------------------------------
     def names(self, table: _Table) -> DocMapping:

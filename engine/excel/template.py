@@ -2,9 +2,10 @@
 
 One row per declared fact in the 事实 sheet (name, type, the value cell to fill, unit, allowed range,
 description, and the source / quote / note cells a YAML fact file has), a 绩效目标 sheet for list
-facts (type ``targets``), a 指标名称 sheet listing every indicator, and a 基本信息 sheet for the
-document fields. Value cells get Excel data validation (drop-downs for 是/否 and enums, bounds for
-numbers) and the General number format, which never hides decimals. The same policy always gives
+facts (type ``targets``), a sheet per table fact (its rows × columns, named after it), a 指标名称 sheet
+listing every indicator, and a 基本信息 sheet for the document fields. Value cells get Excel data
+validation (drop-downs for 是/否 and enums, bounds for numbers) and the General number format, which
+never hides decimals. The same policy always gives
 the same bytes: no timestamps in the document properties or the zip entries.
 """
 
@@ -23,6 +24,7 @@ from engine.excel.cells import column_letter
 from engine.excel.sheets import new_book, save_book
 from engine.facts import FactDecl
 from engine.schema import FactSpec
+from engine.tables import TableDecl
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -97,6 +99,7 @@ class _Writer:
         self.border = Border(bottom=Side(style="thin"))
         self.lists = [d.name for d in policy.facts if d.spec.type == "targets"]
         self.enums = [d for d in policy.facts if d.spec.type == "enum"]
+        self.cells = frozenset(cell for table in policy.tables for _, _, cell in table.cells())
 
     def write(self) -> None:
         from openpyxl.worksheet.worksheet import Worksheet
@@ -108,6 +111,11 @@ class _Writer:
         self.facts(self.book.create_sheet(layout.FACTS))
         if self.lists:
             self.targets(self.book.create_sheet(layout.TARGETS))
+        taken = {layout.GUIDE, layout.INFO, layout.FACTS, layout.TARGETS, layout.NAMES, layout.OPTIONS}
+        for table in self.policy.tables:
+            name = layout.table_sheet_name(table.name, taken)
+            taken.add(name)
+            self.table(self.book.create_sheet(name), table)
         self.names(self.book.create_sheet(layout.NAMES))
         if self.enums:
             self.options(self.book.create_sheet(layout.OPTIONS))
@@ -160,7 +168,7 @@ class _Writer:
     def facts(self, ws: Worksheet) -> None:
         columns = layout.FACT_COLUMNS
         self.header(ws, columns)
-        for number, decl in enumerate(self.policy.facts, start=2):
+        for number, decl in enumerate((d for d in self.policy.facts if d.name not in self.cells), start=2):
             spec = decl.spec
             values = {"名称": decl.name, "类型": layout.TYPE_LABELS[spec.type], "单位": spec.unit,
                       "允许范围": range_text(spec), "说明": _description(decl)}
@@ -187,6 +195,32 @@ class _Writer:
                                promptTitle=decl.name[:32], prompt=allowed[:255])
         ws.add_data_validation(check)
         check.add(where)
+
+    def table(self, ws: Worksheet, table: TableDecl) -> None:
+        """A table fact's sheet: its name and unit in row 1, its columns in row 2, one row per table row."""
+        spec = table.spec
+        ws.cell(1, 1, f"{layout.TABLE_MARK}{table.name}").font = self.bold
+        ws.cell(1, 2, layout.TABLE_UNIT).font = self.bold_grey
+        ws.cell(1, 3, spec.unit)
+        ws.cell(1, 4, f"{range_text(spec)}；空单元格（不适用、表中为“—”）留空或填 —").font = self.grey
+        ws.column_dimensions["A"].width = max(16, *(2 * len(r) + 2 for r in spec.rows))
+        for index, column in enumerate(spec.columns, start=2):
+            cell = ws.cell(2, index, column)
+            cell.font, cell.fill, cell.border = self.bold, self.header_fill, self.border
+            ws.column_dimensions[column_letter(index)].width = max(14, 2 * len(column) + 2)
+        last = column_letter(len(spec.columns) + 1)
+        for number, row in enumerate(spec.rows, start=3):
+            ws.cell(number, 1, row).font = self.bold
+            for index in range(2, len(spec.columns) + 2):
+                ws.cell(number, index).fill = self.fill
+        ws.freeze_panes = "B3"
+        if spec.range is not None and (rule := _bounds(spec)):
+            from openpyxl.worksheet.datavalidation import DataValidation
+
+            check = DataValidation(**rule, allow_blank=True, showErrorMessage=True, errorTitle="填报值不符合要求",
+                                   error=f"{table.name}：{range_text(spec)}"[:225])
+            ws.add_data_validation(check)
+            check.add(f"B3:{last}{len(spec.rows) + 2}")
 
     def targets(self, ws: Worksheet) -> None:
         from openpyxl.worksheet.datavalidation import DataValidation
@@ -263,7 +297,9 @@ _GUIDE = (
     "灰色的「允许范围」「说明」两列只供参考，不读取；「名称」「类型」「单位」由模板按指标体系填写，请勿修改。",
     "3. 类型为「目标清单」的事实在「绩效目标」表逐行填写（目标名称、目标值、实际值、方向、单位）；指标体系只有一项"
     "目标清单时，「事实」列可以不填。",
-    "4. 「指标名称」表列出全部指标；本单位对某个指标另有称呼时，填在「本单位的名称」列，其余留空。",
+    "4. 表格事实（如项目资金）各有一张工作表，以表名命名：在黄色单元格按行列填写，单位见第 1 行；"
+    "表中为空（“—”）的单元格留空或填 —，不要填 0。",
+    "5. 「指标名称」表列出全部指标；本单位对某个指标另有称呼时，填在「本单位的名称」列，其余留空。",
     "",
     "数值的写法",
     "· 直接填写数字，如 84.48；单位为 % 的事实填百分数 84.48，不要填比率 0.8448。单元格若设为百分比格式"

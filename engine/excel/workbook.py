@@ -63,10 +63,14 @@ def open_sheets(data: bytes, file: str) -> dict[str, list[list[Cell]]]:
 
 
 def _sheets(book: Workbook) -> list[Worksheet]:
-    """The fact sheets of a workbook opened for editing (its worksheets are all ``Worksheet``s)."""
+    """The fact sheets of a workbook opened for editing: the template's, and each table fact's (A1 ``表格：…``)."""
     from openpyxl.worksheet.worksheet import Worksheet
 
-    return [ws for ws in book.worksheets if isinstance(ws, Worksheet) and ws.title in SHEETS]
+    def is_table(ws: Worksheet) -> bool:
+        mark = ws.cell(1, 1).value
+        return isinstance(mark, str) and mark.startswith(layout.TABLE_MARK)
+
+    return [ws for ws in book.worksheets if isinstance(ws, Worksheet) and (ws.title in SHEETS or is_table(ws))]
 
 
 def _sheet(book: Workbook, title: str) -> Worksheet:

@@ -51,6 +51,10 @@ def result_dict(result: Result) -> JsonObject:
                                "gap": score(result, (result.declared_max or result.max) - result.max)}
     if result.findings:
         out["findings"] = finding_dicts(result)
+    if result.tables:  # a blank cell is null, a number a string as everywhere
+        out["tables"] = [{"name": t.name, "unit": t.unit, "rows": list(t.rows), "columns": list(t.columns),
+                          "cells": [[None if v is None else f"{v:f}" for v in row] for row in t.cells]}
+                         for t in result.tables]
     out["indicators"] = [_node(result, n) for n in result.indicators]
     return out
 

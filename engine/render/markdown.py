@@ -44,6 +44,12 @@ def render_markdown(result: Result) -> str:
     gaps = gap_lines(result)
     if gaps:
         lines += ["", "分值说明：", "", *(f"- {_cell(line)}" for line in gaps)]
+    for table in result.tables:
+        unit = f"（单位：{table.unit}）" if table.unit else ""
+        lines += ["", f"## 表格事实：{_cell(table.name)}{unit}", "",
+                  "| | " + " | ".join(_cell(c) for c in table.columns) + " |",
+                  "|---|" + "---:|" * len(table.columns)]
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table.shown()]
     lines += ["", "## 扣分明细", ""]
     names = {n.id: n.name for n in result.nodes()}
     found = result.deductions()

@@ -30,7 +30,7 @@ def score_page(result: Result) -> Page:
     found = result.deductions()
     lost = [d for d in found if d.points > 0]
     gained = [d for d in found if d.points < 0]
-    sections = [*findings_section(result), _tree(result), _deductions(result, lost)]
+    sections = [*findings_section(result), _tree(result), *_tables(result), _deductions(result, lost)]
     if gained:
         sections.append(Section("加减分", entries=tuple(_entry(result, d, "加") for d in gained)))
     return Page("score", f"{result.department} {result.title}得分", header, tuple(sections), SIGNATURES)
@@ -45,6 +45,13 @@ def _tree(result: Result) -> Section:
                          node_score(result, node), score(result, lost) if lost else ""), depth))
     rows.append(Row(("总分", "", score(result, result.max), total_score(result), ""), 0, True))
     return Section("得分表", gap_lines(result), Table(("指标", "id", "分值", "得分", "扣分"), tuple(rows)))
+
+
+def _tables(result: Result) -> tuple[Section, ...]:
+    """Each table fact as a table (a blank cell is "—")."""
+    return tuple(Section(f"表格事实：{t.name}" + (f"（单位：{t.unit}）" if t.unit else ""),
+                         table=Table(("", *t.columns), tuple(Row(cells) for cells in t.shown())))
+                 for t in result.tables)
 
 
 def _deductions(result: Result, lost: list[Deduction]) -> Section:

@@ -29,7 +29,21 @@ STATUS_NOTES = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED:
 
 def render_text(result: Result) -> str:
     """The whole report as text; the same result always gives the same bytes."""
-    return "\n".join([*_header(result), "", *_tree(result), "", *_deductions(result)]) + "\n"
+    return "\n".join([*_header(result), "", *_tree(result), "", *_tables(result), *_deductions(result)]) + "\n"
+
+
+def _tables(result: Result) -> list[str]:
+    """Each table fact as a grid (a blank cell is "—"), then an empty line; nothing without tables."""
+    lines: list[str] = []
+    for table in result.tables:
+        grid = [("", *table.columns), *table.shown()]
+        widths = [max(width(row[i]) for row in grid) + 2 for i in range(len(grid[0]))]
+        lines.append(f"表格事实：{table.name}" + (f"（单位：{table.unit}）" if table.unit else ""))
+        for row in grid:
+            lines.append(pad(row[0], widths[0]) + "".join(pad(c, w, right=True) for c, w in zip(row[1:], widths[1:],
+                                                                                                   strict=True)))
+        lines.append("")
+    return lines
 
 
 def _header(result: Result) -> list[str]:

@@ -18,7 +18,7 @@ LANGFANG = ROOT / "facts" / "he-langfang-food-school-proj-2019.yaml"
 TIANCHANG = ROOT / "facts" / "ah-tianchang-shuili-proj-2022.yaml"
 
 FACTS = """department: 示例单位
-facts: {年初预算数: {value: 10, unit: 万元}, 全年预算数: {value: 10, unit: 万元}, 全年执行数: {value: 10, unit: 万元}}
+facts: {项目资金: {unit: 万元, value: {年度资金总额: {年初预算数: 10, 全年预算数: 10, 全年执行数: 10}}}}
 rows:
 ROWS
   - {category: 经济效益指标, name: 带动就业, weight: 30, target: 效果明显, score: 30}
