@@ -24,7 +24,7 @@ from engine.commands.views import BACKENDS, emit, output_option
 from engine.errors import JixiaoError
 from engine.firing.backends import Backend
 from engine.json_values import JsonObject
-from engine.loader import read_document
+from engine.loader import document_from_bytes, read_document
 from engine.render.batch_records import error_line
 from engine.render.html import render_page_html
 from engine.render.page_markdown import render_page_markdown
@@ -41,9 +41,10 @@ OUT_SUFFIXES = {".jsonl": records_jsonl, ".csv": records_csv}
 MAX_JOBS = 256  # as for batch scoring: each job is a process
 
 
-def review_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> JsonObject:
-    """Review one fact file and return its batch record (run inside a batch worker)."""
-    return review_record(review_document(policy, read_document(path), force=force, backend=backend))
+def review_task(policy: engine.CompiledPolicy, backend: Backend, path: str, data: bytes, *,
+                force: bool = False) -> JsonObject:
+    """Review one fact file (named ``path``, its bytes ``data``) and return its batch record (in a batch worker)."""
+    return review_record(review_document(policy, document_from_bytes(data, path), force=force, backend=backend))
 
 
 @click.command(name="review")
