@@ -77,7 +77,7 @@ class _Pool(Generic[Item, Done]):
 
     def __init__(self, actors: list[Any], lost: Callable[[list[Item]], list[Done]],
                  done: Callable[[list[Done]], None]) -> None:
-        self.idle: deque[Any] = deque(actor for actor in actors for _ in range(IN_FLIGHT))
+        self.idle: deque[Any] = deque(actor for _ in range(IN_FLIGHT) for actor in actors)
         self.pending: dict[Any, tuple[int, list[Item], Any]] = {}
         self.results: list[list[Done] | None] = []
         self.lost, self.done = lost, done

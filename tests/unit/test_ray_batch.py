@@ -9,6 +9,7 @@ every file written, byte for byte.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -17,7 +18,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import engine
 import engine.commands
+from engine.commands.batch import score_task
 from engine.commands.main import main
 from tests.conftest import GZ_POLICY, ROOT
 from tests.unit.test_review_batch import unit
@@ -128,3 +131,29 @@ def test_without_ray_installed_the_engine_is_a_usage_error(monkeypatch):
     for command in (["score", GZ_POLICY, ROOT / "facts"], ["review", GZ_POLICY, ROOT / "facts"], ["fuzz", GZ_POLICY]):
         code, stdout, stderr = invoke(*command, "--engine", "ray")
         assert code == 2 and not stdout and "--engine ray 需要安装 Ray：pip install 'jixiao[ray]'" in stderr
+
+
+def dies_on_d005(policy, backend, path, data):
+    """A task whose worker process dies on one file (as if killed or out of memory)."""
+    if path.endswith("d005.yaml"):
+        os._exit(1)
+    return score_task(policy, backend, path, data)
+
+
+@pytest.mark.usefixtures("local_ray")
+def test_a_worker_that_dies_loses_only_its_chunks(departments, gz_policy, monkeypatch):
+    from engine.commands import ray_batch
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the tests
+    monkeypatch.setattr(ray_batch, "CHUNK_FILES", 4)
+    paths = sorted(str(p) for p in departments.glob("d0*.yaml"))[:24]
+    try:
+        records = ray_batch.score_on_ray(gz_policy, paths, engine.DurableBackend, 2, lambda: None, score_task)
+        lost = ray_batch.score_on_ray(gz_policy, paths, engine.DurableBackend, 2, lambda: None, dies_on_d005)
+    finally:
+        ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert [r.get("file") or r["facts"]["file"] for r in lost] == paths
+    failed = [r for r in lost if "error" in r]
+    assert {r["error"]["message"] for r in failed} == {ray_batch.LOST} and failed[0]["file"] == paths[4]
+    assert len(failed) <= 12 and lost[:4] == records[:4]  # the other actor finished its chunks
+    assert [r for r in lost if "error" not in r] == [r for r, s in zip(records, lost, strict=True) if "error" not in s]
