@@ -8,6 +8,8 @@ when ``--engine ray`` is given, and its absence is a usage error, not a tracebac
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -81,8 +83,8 @@ def run_files(where: Engine, policy: engine.CompiledPolicy, paths: Sequence[str]
     if where.name == "local":
         return jixiao_batch.score_files(policy, paths, backend, jobs or jixiao_batch.default_jobs(), progress, task)
     ray_batch = _ray()
-    try:
-        with ray_batch.connected(where.address):
+    try:  # Ray reports a dead worker on standard output: keep that for the command's own output
+        with contextlib.redirect_stdout(sys.stderr), ray_batch.connected(where.address):
             records: list[JsonObject] = ray_batch.score_on_ray(policy, paths, backend, jobs, progress, task)
             return records
     except JixiaoError as err:
@@ -97,7 +99,7 @@ def run_fuzz(where: Engine, policy: engine.CompiledPolicy, examples: int, seed: 
         return fuzz(policy, examples, seed)
     ray_batch = _ray()
     try:
-        with ray_batch.connected(where.address):
+        with contextlib.redirect_stdout(sys.stderr), ray_batch.connected(where.address):
             report: FuzzReport = ray_batch.fuzz_on_ray(policy, examples, seed, None)
             return report
     except JixiaoError as err:
