@@ -186,7 +186,8 @@ def connected(address: str | None) -> Iterator[None]:
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     except (ConnectionError, RuntimeError, ValueError, RayError) as err:
-        raise _address_error(address or "", f"无法连接 Ray 集群 {address}：{err}") from None
+        reason = f"无法连接 Ray 集群 {address}：{err}" if address else f"无法在本机启动 Ray 实例：{err}"
+        raise _address_error(address or "", reason) from None
     try:
         yield
     finally:
