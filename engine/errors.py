@@ -121,6 +121,7 @@ class ErrorCode(StrEnum):
     OUTPUT_UNWRITABLE = "output.unwritable"
     OUTPUT_NOT_REGULAR = "output.not_regular"
     SERVICE_DATABASE = "service.database"
+    RAY_ADDRESS = "ray.address"  # `--engine ray --address`: no Ray cluster answers there
 
 
 @dataclass(frozen=True, slots=True, order=True)

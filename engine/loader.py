@@ -27,8 +27,8 @@ from engine.source import SourceDoc, decode, field_path, parse_document
 
 POLICY_FIELDS = model_field_names([Policy])
 
-__all__ = ["facts_digest", "facts_from_document", "facts_from_text", "load_policy", "policy_from_text", "read_bytes",
-           "read_document", "read_facts"]
+__all__ = ["document_from_bytes", "facts_digest", "facts_from_document", "facts_from_text", "load_policy",
+           "policy_from_text", "read_bytes", "read_document", "read_facts"]
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -149,9 +149,14 @@ class _Instantiator:
 
 def read_document(path: str | Path) -> SourceDoc:
     """Read and parse a YAML/JSON file (or an Excel fact workbook) into values and positions, without validating it."""
-    if workbook.is_workbook(path):
-        return workbook.read_workbook(read_bytes(path), str(path))
-    return parse_document(decode(read_bytes(path), str(path)), str(path))
+    return document_from_bytes(read_bytes(path), str(path))
+
+
+def document_from_bytes(data: bytes, name: str) -> SourceDoc:
+    """Parse the bytes of a file named ``name`` as :func:`read_document` does (a batch worker is sent the bytes)."""
+    if workbook.is_workbook(name):
+        return workbook.read_workbook(data, name)
+    return parse_document(decode(data, name), name)
 
 
 def validate_policy(doc: SourceDoc) -> Policy:

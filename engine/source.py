@@ -268,16 +268,16 @@ class _Builder:
         """Consume the event stream; return whether there was a document, and its value."""
         documents = 0
         while (event := loader.get_event()) is not None:
-            if isinstance(event, yaml.DocumentStartEvent):
+            if isinstance(event, yaml.NodeEvent):  # the most frequent first: the kinds are disjoint
+                self.node(event)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                self.close(self.stack.pop())
+            elif isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > input_limits.DOCUMENTS:
                     raise self.fail(ErrorCode.LIMIT_DOCUMENTS,
                                     f"一个文件只能有 {input_limits.DOCUMENTS} 个 YAML 文档（此处用 --- 开始了第 "
                                     f"{documents} 个）", event)
-            elif isinstance(event, yaml.NodeEvent):
-                self.node(event)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                self.close(self.stack.pop())
         return documents > 0, self.result
 
     # -- one event ----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -28,7 +29,7 @@ from engine.facts import Facts, validate_against
 from engine.json_values import DocMapping
 from engine.source import SourceDoc
 
-__all__ = ["FuzzReport", "counterexample_case", "fuzz"]
+__all__ = ["FuzzReport", "Outcome", "check_document", "counterexample_case", "draw", "fuzz", "report_from"]
 
 
 @dataclass
@@ -44,9 +45,12 @@ class FuzzReport:
 
     def reject(self, err: JixiaoError) -> None:
         """Count a generated document that the engine refused (validation or evaluation), by error code."""
-        code = str(err.code)
+        self.count_rejection(str(err.code), err.problem.message)
+
+    def count_rejection(self, code: str, message: str) -> None:
+        """Count one refusal with this error code; the first message seen for a code is the one shown."""
         self.rejected[code] += 1
-        self.reasons.setdefault(code, err.problem.message)
+        self.reasons.setdefault(code, message)
 
     def summary(self) -> str:
         """``有效 N 个，拒绝 M 个：原因…`` in Chinese.
@@ -70,14 +74,76 @@ def generated_facts(policy: CompiledPolicy, document: DocMapping) -> Facts:
     return validate_against(policy, SourceDoc("generated.yaml", document))
 
 
-def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> FuzzReport:
-    """Check every invariant on ``examples`` generated fact files (reproducible with ``seed``)."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What checking one generated document found: refused (with the code and message), valid, or failing.
+
+    ``fails`` covers a broken invariant and any other exception: :func:`fuzz` is what shrinks and reports it.
+    """
+
+    code: str | None = None
+    message: str = ""
+    fails: bool = False
+
+
+def check_document(policy: CompiledPolicy, document: DocMapping) -> Outcome:
+    """Check one generated document as :func:`fuzz` does, without hypothesis (what a remote worker runs)."""
+    try:
+        facts = generated_facts(policy, document)
+        evaluate(policy, facts)
+    except JixiaoError as err:
+        return Outcome(str(err.code), err.problem.message)
+    except Exception:  # any other error: the local replay reports it as fuzz does
+        return Outcome(fails=True)
+    try:
+        return Outcome(fails=bool(check_invariants(facts.policy or policy, facts)))
+    except Exception:  # an invariant that raises fails too, as in fuzz
+        return Outcome(fails=True)
+
+
+def report_from(outcomes: Iterable[Outcome]) -> FuzzReport | None:
+    """The report :func:`fuzz` gives when every document passes, from their outcomes in draw order.
+
+    None when one fails: then only :func:`fuzz` itself gives the same report, shrinking included.
+    """
     report = FuzzReport()
+    for outcome in outcomes:
+        if outcome.fails:
+            return None
+        report.examples += 1
+        if outcome.code is not None:
+            report.count_rejection(outcome.code, outcome.message)
+        else:
+            report.valid += 1
+    return report
+
+
+def draw(policy: CompiledPolicy, examples: int, seed: int | None, body: Callable[[DocMapping], None]) -> None:
+    """Feed ``body`` the documents hypothesis draws for this policy, with the settings :func:`fuzz` uses.
+
+    The draws do not depend on what ``body`` does while it returns normally (nothing here calls
+    ``assume`` or ``target``), so a body that only collects sees the same documents, in the same
+    order, as :func:`fuzz` checks up to its first failure.
+    """
 
     @settings(max_examples=examples, deadline=None, database=None, derandomize=seed is None,
               suppress_health_check=list(HealthCheck), print_blob=False)
     @given(fact_documents(policy))
     def run(document: DocMapping) -> None:
+        body(document)
+
+    if seed is not None:
+        run = hypothesis_seed(seed)(run)
+    # the counterexample is kept by ``body``; no valid draw at all (a degenerate range) leaves valid == 0
+    with contextlib.suppress(AssertionError, Unsatisfiable):
+        run()
+
+
+def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> FuzzReport:
+    """Check every invariant on ``examples`` generated fact files (reproducible with ``seed``)."""
+    report = FuzzReport()
+
+    def check(document: DocMapping) -> None:
         report.examples += 1
         try:
             facts = generated_facts(policy, document)
@@ -91,11 +157,7 @@ def fuzz(policy: CompiledPolicy, examples: int, seed: int | None = None) -> Fuzz
             report.document, report.violations = document, violations
             raise AssertionError(violations[0].message)
 
-    if seed is not None:
-        run = hypothesis_seed(seed)(run)
-    # the counterexample is kept in ``report``; no valid draw at all (a degenerate range) leaves valid == 0
-    with contextlib.suppress(AssertionError, Unsatisfiable):
-        run()
+    draw(policy, examples, seed, check)
     return report
 
 

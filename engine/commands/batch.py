@@ -29,10 +29,11 @@ from engine.errors import ErrorCode, JixiaoError, Problem
 from engine.firing.backends import Backend
 from engine.identity import check_identity, forced_records
 from engine.json_values import JsonObject
-from engine.loader import facts_from_document, read_document
+from engine.loader import document_from_bytes, facts_from_document, read_bytes
 from engine.render.batch_records import Summary, error_record, result_record
 
-__all__ = ["default_jobs", "expand", "is_batch", "score_files", "score_task", "summary_table", "with_progress"]
+__all__ = ["default_jobs", "expand", "is_batch", "read_input", "score_files", "score_input", "score_task",
+           "start_worker", "summary_table", "with_progress"]
 
 FACT_SUFFIXES = (".yaml", ".yml", ".json")
 _GLOB = frozenset("*?[")
@@ -71,36 +72,53 @@ def expand(args: Sequence[str]) -> list[str]:
     return sorted(found)
 
 
-Task = Callable[[engine.CompiledPolicy, Backend, str], JsonObject]
+Task = Callable[[engine.CompiledPolicy, Backend, str, bytes], JsonObject]
 _POLICY: engine.CompiledPolicy | None = None
 _BACKEND: Backend | None = None
 _TASK: Task | None = None
 
 
-def score_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> JsonObject:
-    """The default task: score one fact file and return its record.
+def score_task(policy: engine.CompiledPolicy, backend: Backend, path: str, data: bytes, *,
+               force: bool = False) -> JsonObject:
+    """The default task: score one fact file (named ``path``, its bytes ``data``) and return its record.
 
     A file meant for another policy or year is refused unless ``force``.
     """
-    doc = read_document(path)
+    doc = document_from_bytes(data, path)
     forced = check_identity(doc, policy, force=force)
     record = result_record(engine.evaluate(policy, facts_from_document(doc, policy), backend=backend))
     return {**record, "forced": forced_records(forced)} if forced else record
 
 
-def _start(policy: engine.CompiledPolicy, backend: Callable[[], Backend], task: Task) -> None:
+def start_worker(policy: engine.CompiledPolicy, backend: Callable[[], Backend], task: Task) -> None:
+    """Set up this process as a batch worker: the compiled policy, a firing backend and the task, once."""
     global _POLICY, _BACKEND, _TASK
     _POLICY, _BACKEND, _TASK = policy, backend(), task
 
 
-def _score(path: str) -> JsonObject:
-    assert _POLICY is not None and _BACKEND is not None and _TASK is not None
+def read_input(path: str) -> bytes | Problem:
+    """The bytes of a fact file, or the problem that stops it being read (reported on its line)."""
     try:
-        return _TASK(_POLICY, _BACKEND, path)
+        return read_bytes(path)
+    except JixiaoError as err:
+        return err.problem
+
+
+def score_input(path: str, data: bytes | Problem) -> JsonObject:
+    """Run this worker's task on one file's bytes; any error becomes that file's error record."""
+    assert _POLICY is not None and _BACKEND is not None and _TASK is not None
+    if isinstance(data, Problem):
+        return error_record(path, data)
+    try:
+        return _TASK(_POLICY, _BACKEND, path, data)
     except JixiaoError as err:
         return error_record(path, err.problem)
     except Exception as err:  # a bug must not stop the other files: report it on this file's line, log it
         return error_record(path, Problem(ErrorCode.FIRING_ENGINE, report_internal(err, "jixiao score（批量）")))
+
+
+def _score(path: str) -> JsonObject:
+    return score_input(path, read_input(path))
 
 
 def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Callable[[], Backend],
@@ -112,12 +130,12 @@ def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Ca
     ``functools.partial`` of one) so that a worker process can receive it.
     """
     if jobs <= 1 or len(paths) <= 1:
-        _start(policy, backend, task)
+        start_worker(policy, backend, task)
         return [_tick(_score(p), progress) for p in paths]
     records: list[JsonObject] = []
     chunk = max(1, min(16, len(paths) // (jobs * 16)))  # small chunks: no worker idles at the end
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start,
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=start_worker,
                              initargs=(policy, backend, task)) as pool:
         try:
             for record in pool.map(_score, paths, chunksize=chunk):

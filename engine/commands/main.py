@@ -21,6 +21,7 @@ from rich.console import Console
 
 import engine
 from engine.commands import batch as jixiao_batch
+from engine.commands.engines import Engine, engine_from, engine_options, run_files, run_fuzz
 from engine.commands.failures import Commands, DataError
 from engine.commands.output import OutputTarget, check_output, write_output
 from engine.commands.table import COMMANDS as TABLE_COMMANDS
@@ -78,22 +79,25 @@ def main() -> None:
               help="事实文件写明的指标体系、版本或年度与所用指标体系不符时仍然打分（结果中注明）。")
 @click.option("--strict", is_flag=True,
               help="把事实文件的发现（severity: warning 的约束不成立）当作错误：列出并以状态 1 退出。")
+@engine_options
 def score(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget | None, backend: str,
-          out: OutputTarget | None, jobs: int | None, timeout: float | None, force: bool, strict: bool) -> None:
+          out: OutputTarget | None, jobs: int | None, timeout: float | None, force: bool, strict: bool,
+          engine_name: str, address: str | None) -> None:
     """按指标体系 POLICY 为事实文件 FACTS 打分。
 
     FACTS 可以是多个文件、目录或通配符（如 'facts/*.yaml'）：此时（或给出 --out 时）进入批量模式，
     指标体系只编译一次，多进程评分，结果按路径排序写成 JSON Lines，最后输出汇总表。
     """
     factory = BACKENDS[backend] if timeout is None else functools.partial(ProcessBackend, BACKENDS[backend], timeout)
-    if out is not None or jixiao_batch.is_batch(facts):
+    where = engine_from(engine_name, address)
+    if out is not None or jixiao_batch.is_batch(facts) or where.name != "local":
         xlsx = fmt == "xlsx" or (out is not None and out.given.lower().endswith(".xlsx"))
         if output is not None or fmt not in ("text", "xlsx") or (xlsx and out is None):
             raise click.UsageError("批量模式输出 JSON Lines 或 Excel：请用 --out 指定结果文件"
                                    "（.xlsx 或 --format xlsx 写 Excel），不要用 --output，--format 只可为 xlsx")
         if strict:
             raise click.UsageError("批量模式不支持 --strict：发现记录在每一行结果的 findings 中")
-        _score_batch(policy, facts, out, factory, jobs, force, xlsx)
+        _score_batch(policy, facts, out, factory, jobs, force, xlsx, where)
         return
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx 写的是 Excel 工作簿：请用 --output 指定 .xlsx 文件")
@@ -134,12 +138,12 @@ def _finite(param: click.Parameter, value: float | None) -> float | None:
 
 
 def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
-                 jobs: int | None, force: bool, xlsx: bool = False) -> None:
+                 jobs: int | None, force: bool, xlsx: bool, where: Engine) -> None:
     compiled, paths = jixiao_batch.batch_inputs(policy, args)
     console = Console(stderr=True)
     with jixiao_batch.with_progress(console, len(paths)) as tick:
-        records = jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
-                                           tick, functools.partial(jixiao_batch.score_task, force=force))
+        records = run_files(where, compiled, paths, backend, jobs, tick,
+                            functools.partial(jixiao_batch.score_task, force=force))
     if xlsx:
         from engine.excel.batch_report import batch_workbook
 
@@ -214,19 +218,20 @@ def test_cases(paths: tuple[Path, ...], show_coverage: bool, min_coverage: float
 @click.option("--examples", type=click.IntRange(1, MAX_EXAMPLES), default=200, show_default=True,
               help=f"生成的事实文件个数（最多 {MAX_EXAMPLES}）。")
 @click.option("--seed", type=int, default=None, help="随机种子（可复现）；不写则使用确定的派生序列。")
-def fuzz(policy: Path, examples: int, seed: int | None) -> None:
+@engine_options
+def fuzz(policy: Path, examples: int, seed: int | None, engine_name: str, address: str | None) -> None:
     """用由指标体系推导出的随机事实文件检查不变式；失败时输出缩小后的反例（可直接保存为用例文件）。"""
     import time
 
     from engine.authoring.fuzz import counterexample_case
-    from engine.authoring.fuzz import fuzz as run_fuzz
 
+    where = engine_from(engine_name, address)
     try:
         compiled = engine.load_policy(policy)
     except JixiaoError as err:
         raise DataError(err) from None
     start = time.perf_counter()
-    report = run_fuzz(compiled, examples, seed)
+    report = run_fuzz(where, compiled, examples, seed)
     seconds = time.perf_counter() - start
     click.echo(f"运行了 {report.examples} 个样例（{report.summary()}），用时 {seconds:.1f} 秒", err=True)
     if report.document is None and report.valid == 0:

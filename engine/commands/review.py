@@ -19,13 +19,14 @@ from rich.console import Console
 
 import engine
 from engine.commands import batch as jixiao_batch
+from engine.commands.engines import Engine, engine_from, engine_options, run_files
 from engine.commands.failures import DataError
 from engine.commands.output import OutputTarget
 from engine.commands.views import BACKENDS, emit, output_option
 from engine.errors import JixiaoError
 from engine.firing.backends import Backend
 from engine.json_values import JsonObject, JsonValue
-from engine.loader import read_document
+from engine.loader import document_from_bytes, read_document
 from engine.render.batch_records import error_line
 from engine.render.html import render_page_html
 from engine.render.page_markdown import render_page_markdown
@@ -42,9 +43,10 @@ OUT_SUFFIXES = (".jsonl", ".csv", ".xlsx")
 MAX_JOBS = 256  # as for batch scoring: each job is a process
 
 
-def review_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, force: bool = False) -> JsonObject:
-    """Review one fact file and return its batch record (run inside a batch worker)."""
-    return review_record(review_document(policy, read_document(path), force=force, backend=backend))
+def review_task(policy: engine.CompiledPolicy, backend: Backend, path: str, data: bytes, *,
+                force: bool = False) -> JsonObject:
+    """Review one fact file (named ``path``, its bytes ``data``) and return its batch record (in a batch worker)."""
+    return review_record(review_document(policy, document_from_bytes(data, path), force=force, backend=backend))
 
 
 @click.command(name="review")
@@ -65,22 +67,24 @@ def review_task(policy: engine.CompiledPolicy, backend: Backend, path: str, *, f
               help=f"批量模式的进程数（最多 {MAX_JOBS}）；默认用全部 CPU 核。")
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="durable", show_default=True,
               help="规则触发引擎：durable（durable_rules）或 native（Python 对照实现）。")
+@engine_options
 def review_command(policy: Path, facts: tuple[str, ...], fmt: str, output: OutputTarget | None,
                    adjustments: Path | None, force: bool, report_only: bool, out: OutputTarget | None,
-                   jobs: int | None, backend: str) -> None:
+                   jobs: int | None, backend: str, engine_name: str, address: str | None) -> None:
     """复核：把事实文件中填报的得分（claimed）与按指标体系 POLICY 算出的得分逐项对照。
 
     区分“与规则不符”（规则给出的得分不同，附规则的扣分追踪）和“表内算术”（上级与下级之和、总分与各项之和不符，
     超过分值或为负），舍入造成的差异单列、不计为差异。有差异时退出码为 1（--report-only 时为 0）。
     FACTS 为多个文件、目录或通配符时（或给出 --out 时）批量复核，输出每个单位一行的汇总表。
     """
-    if out is not None or jixiao_batch.is_batch(facts):
+    where = engine_from(engine_name, address)
+    if out is not None or jixiao_batch.is_batch(facts) or where.name != "local":
         if output is not None or fmt != "text" or adjustments is not None:
             raise click.UsageError("批量复核只输出汇总表：请用 --out FILE.jsonl|FILE.csv|FILE.xlsx，不要用 --output/"
                                    "--format/--adjustments")
         if out is not None and Path(out.given).suffix not in OUT_SUFFIXES:
             raise click.UsageError(f"--out 的文件名应以 .jsonl、.csv 或 .xlsx 结尾：{out}")
-        _batch(policy, facts, out, BACKENDS[backend], jobs, force, report_only)
+        _batch(policy, facts, out, BACKENDS[backend], jobs, force, report_only, where)
         return
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx 写的是 Excel 工作簿：请用 --output 指定 .xlsx 文件")
@@ -97,12 +101,11 @@ def review_command(policy: Path, facts: tuple[str, ...], fmt: str, output: Outpu
 
 
 def _batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
-           jobs: int | None, force: bool, report_only: bool) -> None:
+           jobs: int | None, force: bool, report_only: bool, where: Engine) -> None:
     compiled, paths = jixiao_batch.batch_inputs(policy, args)
     task = functools.partial(review_task, force=force)
     with jixiao_batch.with_progress(Console(stderr=True), len(paths)) as tick:
-        records = sort_records(jixiao_batch.score_files(compiled, paths, backend, jobs or jixiao_batch.default_jobs(),
-                                                        tick, task))
+        records = sort_records(run_files(where, compiled, paths, backend, jobs, tick, task))
     if out is not None:
         emit(_written(Path(out.given).suffix, records, compiled), out)
     click.echo(render_page_text(summary_page(records, f"{compiled.meta.id} 版本 {compiled.meta.version}")), nl=False)
