@@ -34,8 +34,8 @@ def _unknown(name: str) -> click.BadParameter:
     close = suggest_standard(name)
     hint = (f"是否为 {close[0]}？" if len(close) == 1 else f"是否为以下之一：{'、'.join(close)}？") if close else ""
     names = "、".join(s.name for s in STANDARDS)
-    return click.BadParameter(
-        f"没有名为 {name!r} 的标准指标体系。{hint}可用的有：{names}（jixiao init --list 列出说明）", param_hint="--standard")
+    message = f"没有名为 {name!r} 的标准指标体系。{hint}可用的有：{names}（jixiao init --list 列出说明）"
+    return click.BadParameter(message, param_hint="--standard")
 
 
 @click.command()
