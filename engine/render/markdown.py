@@ -10,6 +10,7 @@ from engine.render.common import (
     fact_text,
     finding_lines,
     flags,
+    node_name,
     gap_lines,
     node_score,
     path_text,
@@ -59,7 +60,7 @@ def _cell(text: str) -> str:
 
 
 def _row(result: Result, node: IndicatorScore, depth: int) -> str:
-    name = ("　" * depth) + _cell(node.name)
+    name = ("　" * depth) + _cell(node_name(node))
     lost = node.lost()
     return (f"| {name} | {score(result, node.max)} | {node_score(result, node)} | "
             f"{score(result, lost) if lost else ''} |")

@@ -10,6 +10,7 @@ from engine.render.common import (
     fact_text,
     finding_lines,
     flags,
+    node_name,
     gap_lines,
     node_score,
     pad,
@@ -50,7 +51,7 @@ def _header(result: Result) -> list[str]:
 
 
 def _tree(result: Result) -> list[str]:
-    rows = [(("  " * depth) + node.name, node) for node, depth in walk(result.indicators)]
+    rows = [(("  " * depth) + node_name(node), node) for node, depth in walk(result.indicators)]
     name_width = max(width(label) for label, _ in rows) + 2
     score_width = max(10, 2 + max(width(total_score(result)), *(width(node_score(result, n)) for _, n in rows)))
     head = (pad("指标", name_width) + pad("分值", 9, right=True) + pad("得分", score_width, right=True)

@@ -36,6 +36,8 @@ STANDARDS: tuple[Standard, ...] = (
              "财预〔2020〕10号 项目支出绩效自评表模板（示例：天长市水利局 100）"),
     Standard("hunan-dept", "hunan-dept.yaml", "hn-yueyang-dept.yaml",
              "湖南（岳阳式）部门整体支出绩效评价，53号文 投入/过程/产出/效果（示例事实）"),
+    Standard("cq-dept-2021", "cq-dept-2021.yaml", "cq-example-dept-2021.yaml",
+             "重庆部门整体绩效自评（2021），执行率 × 10 + 得分系数 × 指标权重，标明核心指标（示例事实）"),
 )
 
 

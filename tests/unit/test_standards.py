@@ -23,7 +23,7 @@ from tests.conftest import ROOT
 
 BUNDLE = ROOT / "engine" / "standards"
 # each standard's sample fact file scores what its golden cases (tests/cases/) say
-TOTALS = {"gz-dept-2021": "94.622", "mof-project-2020": "100", "hunan-dept": "95.29", "cq-dept-2021": "92.18"}
+TOTALS = {"gz-dept-2021": "94.622", "mof-project-2020": "100", "hunan-dept": "95.29", "cq-dept-2021": "94.3"}
 IDS = [s.name for s in STANDARDS]
 
 
@@ -120,3 +120,57 @@ def test_init_refuses_a_directory_and_writes_nothing(tmp_path):
 def test_standard_named_is_exact():
     assert standard_named("gz-dept-2021") is not None
     assert standard_named("GZ-DEPT-2021") is None
+
+
+# -- Chongqing: 核心指标 flags and the policy's name for the coefficient (得分系数) ---------------------------
+
+CQ_POLICY = ROOT / "policies" / "cq-dept-2021.yaml"
+CQ_FACTS = ROOT / "facts" / "cq-example-dept-2021.yaml"
+
+
+def _cq(fmt: str) -> str:
+    run = CliRunner().invoke(main, ["score", str(CQ_POLICY), str(CQ_FACTS), "--format", fmt])
+    assert run.exit_code == 0, run.output
+    return run.output
+
+
+def test_core_indicators_are_flagged_in_every_format():
+    import json
+
+    nodes = {n["id"]: n for top in json.loads(_cq("json"))["indicators"] for n in (top, *top["children"])}
+    assert [i for i, n in nodes.items() if n.get("core")] == ["1", "2.1", "2.2", "3.1"]
+    assert "core" not in nodes["2.3"]
+    for fmt in ("text", "markdown", "html"):
+        out = _cq(fmt)
+        assert "质量指标（核心指标）" in out, fmt
+        assert "时效指标（核心指标）" not in out, fmt
+
+
+def test_a_policy_without_core_flags_keeps_its_json_shape(gz_policy, gz_facts):
+    from engine.render.json import result_dict
+
+    result = engine.evaluate(gz_policy, gz_facts)
+    assert all(not n.core for n in result.nodes())
+    assert '"core"' not in json_text(result_dict(result))
+
+
+def json_text(value: object) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def test_the_coefficient_is_named_as_the_policy_names_it():
+    text = _cq("text")
+    assert "得分系数 95% × 分值 15 = 14.25" in text
+    assert "评定系数" not in text
+    # the default stays 评定系数, and a default label leaves the policy's digest unchanged
+    hunan = CliRunner().invoke(main, ["score", str(ROOT / "policies" / "hunan-dept.yaml"),
+                                      str(ROOT / "facts" / "hn-yueyang-dept.yaml")])
+    assert "评定系数 90% × 分值 4 = 3.6" in hunan.output
+
+
+def test_recover_names_the_policys_coefficient():
+    run = CliRunner().invoke(main, ["recover", str(CQ_POLICY), str(CQ_FACTS)])
+    assert run.exit_code == 0, run.output
+    assert "得满分需得分系数为 100%" in run.output
