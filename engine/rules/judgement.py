@@ -129,7 +129,7 @@ class JudgementPlan(RulePlan):
     tier: str | None
     tiers: tuple[PlannedTier, ...]
     weight: Decimal | None = None  # set when ``coefficient`` names the evaluator's points, not a %
-    label: str = "评定系数"  # the coefficient's name in the policy's forms (得分系数 in Chongqing)
+    coefficient_label: str = "评定系数"  # the coefficient's name in the policy's forms (得分系数 in Chongqing)
 
     def _range(self, tier: PlannedTier) -> Interval:
         """The tier's range on the stated fact: in %, or in points of the weight."""
@@ -169,15 +169,16 @@ class JudgementPlan(RulePlan):
         if self.weight is not None:
             return points_outcome(weight, stated, tier.name if tier else None, self._range(tier) if tier else None)
         return judgement_outcome(weight, stated, tier.name if tier else None, tier.range if tier else None,
-                                 self.label)
+                                 self.coefficient_label)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """Not invertible: the evaluator judges; full marks need a coefficient of 100% (and its tier)."""
         top = next((t.name for t in self.tiers if t.range.contains(Decimal(100))), None)
         tier = f"，且评定等次为「{top}」" if top else ""
-        label = self.label if self.weight is None else "评价人给出的得分"
-        full = f"{label}为 100%" if self.weight is None else f"{label}等于分值"
-        return Plain(f"评价人判断：得分 = 分值 × {self.label}，由评价人评定，不能由事实推算；得满分需{full}{tier}")
+        if self.weight is not None:  # the evaluator's points, stated directly
+            return Plain(f"评价人判断：得分由评价人给出，不能由事实推算；得满分需评价人给出的得分等于分值{tier}")
+        label = self.coefficient_label
+        return Plain(f"评价人判断：得分 = 分值 × {label}，由评价人评定，不能由事实推算；得满分需{label}为 100%{tier}")
 
     def edges(self) -> Iterator[tuple[str, Decimal]]:
         """Both bounds of every tier's coefficient range."""
@@ -241,7 +242,7 @@ class Judgement(Kind):
         if rule.points is not None:
             return JudgementPlan(rule.id, rule.points, rule.tier, tiers, ctx.weight or Decimal(0))
         assert rule.coefficient is not None
-        return JudgementPlan(rule.id, rule.coefficient, rule.tier, tiers, label=rule.coefficient_label)
+        return JudgementPlan(rule.id, rule.coefficient, rule.tier, tiers, coefficient_label=rule.coefficient_label)
 
 
 KIND = Judgement()
