@@ -372,7 +372,8 @@ def test_the_service_starts_with_bad_stored_documents_and_reports_them(config):
     store.add_policy("gz-dept-2021", "2.0", "d", "n", "policy: [not, a, policy\n", "admin")
     store.close()
     with TestClient(create_app(config), headers=AS_SCORER) as client:
-        assert client.get("/health").json() == {"status": "degraded", "database": "ok", "policies": BUNDLED, "rejected": 2}
+        assert client.get("/health").json() == {"status": "degraded", "database": "ok", "policies": BUNDLED,
+                                                "rejected": 2}
         rejected = client.get("/status").json()["rejected"]
         assert [(r["source"], r["name"]) for r in rejected] == [("stored", "gz-dept-2021@1_2.yaml"),
                                                                ("stored", "gz-dept-2021@2.0.yaml")]
