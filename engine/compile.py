@@ -74,6 +74,7 @@ class CompiledIndicator:
     location: SourceLocation
     weights_note: str | None = None
     unseen: bool = False
+    core: bool = False
 
     def walk(self) -> Iterator[CompiledIndicator]:
         """This node and every node below it, depth first."""
@@ -314,7 +315,7 @@ class _Tree:
         if node.max is not None:
             self.maxima.append(node.max)
         return CompiledIndicator(node.id, node.name, node.max, ancestors, children, leaf, self.parser.doc.locate(path),
-                                 node.weights_note, node.unseen)
+                                 node.weights_note, node.unseen, node.core)
 
     def leaf(self, rule: Rule, path: Path, weight: Decimal | None) -> LeafPlan | None:
         kind = kind_of(rule)

@@ -9,6 +9,7 @@ the facts with their file:line and the computation.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -102,6 +103,10 @@ class _Run:
                      for t in self.policy.tables)
 
     def node(self, node: CompiledIndicator) -> IndicatorScore:
+        scored = self.scored(node)
+        return dataclasses.replace(scored, core=True) if node.core else scored
+
+    def scored(self, node: CompiledIndicator) -> IndicatorScore:
         name = self.facts.indicator_names.get(node.id, node.name)
         if node.leaf is not None:
             return self.leaf(node, node.leaf, name)

@@ -102,13 +102,15 @@ class FormRow(Model):
     category: str
     name: str
     weight: Decimal | Literal["/"]
-    target: str | Decimal
+    target: str | Decimal | None = None  # required unless the row is unseen
     actual: str | Decimal | None = None
     score: Decimal | Literal["/"] | None = None
     tier: str | None = None
     reason: str | None = None
     id: str | None = None
     quote: str | None = None
+    # the form is cut off here: the row's (or the rest of its category's) weight is known, its score is not
+    unseen: bool = False
 
 
 ROW_FIELDS = model_field_names([FormRow])
@@ -271,8 +273,16 @@ class _Builder:
 
     def leaf(self, doc: SourceDoc, sub: Subcategory, i: int, row: FormRow, k: int) -> dict[str, Any] | None:
         if row.weight == NOT_APPLICABLE:
+            if row.unseen:
+                self.fail(doc, ErrorCode.FACTS_SCHEMA, ("rows", i, "weight"),
+                          f"未见（unseen）的指标行「{row.name}」须写分值：它的分值计入满分，得分未知")
             return None
         node_id = row.id or f"{sub.id}.{k}"
+        if row.unseen:  # cut off in the source: its max counts, its score is unknown (Indicator.unseen)
+            return {"id": node_id, "name": row.name, "max": row.weight, "unseen": True, "__at": doc.locate(("rows", i))}
+        if row.target is None:
+            self.fail(doc, ErrorCode.FACTS_MISSING, ("rows", i), f"指标行「{row.name}」缺少年度指标值 target")
+            return None
         fact = f"行{node_id}"
         note = f"偏差原因：{row.reason}" if row.reason else None
         if is_quantitative(row.target):
@@ -285,6 +295,7 @@ class _Builder:
                 **({"note": note} if note else {})}
 
     def quantitative(self, doc: SourceDoc, i: int, row: FormRow, node_id: str, fact: str) -> dict[str, Any] | None:
+        assert row.target is not None  # checked by leaf
         target = parse_target(row.target)
         if target is None:
             self.fail(doc, ErrorCode.FACTS_TARGET, ("rows", i, "target"),

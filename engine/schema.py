@@ -202,6 +202,9 @@ class Indicator(Model):
         default=False, exclude_if=lambda v: not v,
         description="原表在此被截断、看不到这一指标：它的分值计入满分，得分未知（输出中写“未见”）；"
                     "不写 rule 和 children")
+    core: bool = Field(
+        default=False, exclude_if=lambda v: not v,
+        description="核心指标（如重庆部门整体绩效自评表的“是否核心指标”）：得分表、JSON 和报告中标明")
 
     @model_validator(mode="after")
     def _leaf_or_inner(self) -> Indicator:

@@ -124,6 +124,7 @@ class IndicatorScore:
     computation: str | None
     location: SourceLocation
     weights_note: str | None = None
+    core: bool = False  # 核心指标 (the policy's ``core: true``)
 
     def gap(self) -> Decimal:
         """Points of this node's max that its children do not carry (declared with ``weights_note``)."""

@@ -23,6 +23,7 @@ import engine
 from engine.commands import batch as jixiao_batch
 from engine.commands.engines import Engine, engine_from, engine_options, run_files, run_fuzz
 from engine.commands.failures import Commands, DataError
+from engine.commands.init import init as init_command
 from engine.commands.output import OutputTarget, check_output, write_output
 from engine.commands.table import COMMANDS as TABLE_COMMANDS
 from engine.commands.views import BACKENDS, VIEW_COMMANDS, emit, output_option
@@ -310,6 +311,8 @@ def schema(kind: Literal["policy", "facts", "case", "extends"]) -> None:
 
 for _command in VIEW_COMMANDS:
     main.add_command(_command)
+
+main.add_command(init_command)  # init: a starting policy from a bundled standard (issue 13 §7)
 
 for _command in TABLE_COMMANDS:  # table / import (issue 17): engine/commands/table.py
     main.add_command(_command)

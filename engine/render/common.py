@@ -12,7 +12,7 @@ from engine.rules import KINDS
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
 __all__ = ["FACT_DETAIL_LABELS", "fact_details", "fact_text", "finding_dicts", "finding_lines", "gap_lines",
-           "node_score", "pad", "score", "total_score", "width"]
+           "node_name", "node_score", "pad", "score", "total_score", "width"]
 
 KIND_NAMES = {kind.name: kind.label for kind in KINDS}  # each kind names itself in Chinese (engine.rules)
 PROVENANCE_NAMES = {"official": "官方原文", "inferred": "推断"}
@@ -64,6 +64,11 @@ def finding_dicts(result: Result) -> list[JsonValue]:
 
     return [{"code": f.code, "message": f.message, "location": at(f.location), "field": f.field,
              "rule_location": at(f.rule_location)} for f in result.findings]
+
+
+def node_name(node: IndicatorScore) -> str:
+    """The indicator's name as the score table prints it: a core indicator (核心指标) says so."""
+    return f"{node.name}（核心指标）" if node.core else node.name
 
 
 def width(text: str) -> int:

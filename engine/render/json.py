@@ -72,6 +72,8 @@ def _node(result: Result, node: IndicatorScore) -> JsonObject:
         out["unseen"] = score(result, node.unseen())
     if node.weights_note is not None:
         out["weights_note"] = {"note": node.weights_note, "gap": score(result, node.gap())}
+    if node.core:  # 核心指标, only when declared
+        out["core"] = True
     out.update(computation=node.computation, deductions=[deduction_dict(result, d) for d in node.deductions],
                children=[_node(result, c) for c in node.children])
     return out

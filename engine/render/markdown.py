@@ -11,6 +11,7 @@ from engine.render.common import (
     finding_lines,
     flags,
     gap_lines,
+    node_name,
     node_score,
     path_text,
     score,
@@ -65,7 +66,7 @@ def _cell(text: str) -> str:
 
 
 def _row(result: Result, node: IndicatorScore, depth: int) -> str:
-    name = ("　" * depth) + _cell(node.name)
+    name = ("　" * depth) + _cell(node_name(node))
     lost = node.lost()
     return (f"| {name} | {score(result, node.max)} | {node_score(result, node)} | "
             f"{score(result, lost) if lost else ''} |")

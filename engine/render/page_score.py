@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.render.common import gap_lines, node_score, path_text, total_score, walk
+from engine.render.common import gap_lines, node_name, node_score, path_text, total_score, walk
 from engine.render.page import Entry, Page, Row, Section, Table, deduction_lines, findings_section, identity, score
 from engine.trace import Deduction, Result, Status
 
@@ -41,7 +41,7 @@ def _tree(result: Result) -> Section:
     for node, depth in walk(result.indicators):
         lost = node.lost()
         note = STATUS_NOTES.get(node.status)
-        rows.append(Row((f"{node.name}（{note}）" if note else node.name, node.id, score(result, node.max),
+        rows.append(Row((f"{node_name(node)}（{note}）" if note else node_name(node), node.id, score(result, node.max),
                          node_score(result, node), score(result, lost) if lost else ""), depth))
     rows.append(Row(("总分", "", score(result, result.max), total_score(result), ""), 0, True))
     return Section("得分表", gap_lines(result), Table(("指标", "id", "分值", "得分", "扣分"), tuple(rows)))

@@ -11,6 +11,7 @@ from engine.render.common import (
     finding_lines,
     flags,
     gap_lines,
+    node_name,
     node_score,
     pad,
     path_text,
@@ -64,7 +65,7 @@ def _header(result: Result) -> list[str]:
 
 
 def _tree(result: Result) -> list[str]:
-    rows = [(("  " * depth) + node.name, node) for node, depth in walk(result.indicators)]
+    rows = [(("  " * depth) + node_name(node), node) for node, depth in walk(result.indicators)]
     name_width = max(width(label) for label, _ in rows) + 2
     score_width = max(10, 2 + max(width(total_score(result)), *(width(node_score(result, n)) for _, n in rows)))
     head = (pad("指标", name_width) + pad("分值", 9, right=True) + pad("得分", score_width, right=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from engine.decimals import fmt, show
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
@@ -61,6 +61,10 @@ class JudgementRule(RuleBase):
     points: str | None = None
     tier: str | None = None
     tiers: tuple[Tier, ...] = ()
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    coefficient_label: str = Field(
+        default="评定系数", exclude_if=lambda v: v == "评定系数",
+        description="系数在计算、解释和报告中的名称：评定系数（默认）或重庆式的得分系数等")
 
     @model_validator(mode="after")
     def _coefficient_or_points(self) -> JudgementRule:
@@ -86,16 +90,18 @@ class PlannedTier:
     location: SourceLocation
 
 
-def judgement_outcome(weight: Decimal, coefficient: Decimal, tier: str | None, tier_range: Interval | None
-                      ) -> Outcome:
+def judgement_outcome(weight: Decimal, coefficient: Decimal, tier: str | None, tier_range: Interval | None,
+                      label: str = "评定系数") -> Outcome:
     """得分 = 分值 × 评定系数: a stated judgement, checked against its tier, not recomputed.
 
     >>> judgement_outcome(Decimal(20), Decimal(85), None, None).computation
     '评定系数 85% × 分值 20 = 17（评价人判断，按填报采用）'
+    >>> judgement_outcome(Decimal(20), Decimal(85), None, None, "得分系数").computation
+    '得分系数 85% × 分值 20 = 17（评价人判断，按填报采用）'
     """
     score = weight * coefficient / 100
     where = f"评定等次「{tier}」（系数区间 {tier_range.describe()}%），" if tier and tier_range else ""
-    text = f"{where}评定系数 {show(coefficient)}% × 分值 {show(weight)} = {show(score)}（评价人判断，按填报采用）"
+    text = f"{where}{label} {show(coefficient)}% × 分值 {show(weight)} = {show(score)}（评价人判断，按填报采用）"
     parts = (Part(weight - score, text, str(tier_range) if tier_range else None, judgement=True),) \
         if score < weight else ()
     return Outcome(score, text, parts)
@@ -123,6 +129,7 @@ class JudgementPlan(RulePlan):
     tier: str | None
     tiers: tuple[PlannedTier, ...]
     weight: Decimal | None = None  # set when ``coefficient`` names the evaluator's points, not a %
+    coefficient_label: str = "评定系数"  # the coefficient's name in the policy's forms (得分系数 in Chongqing)
 
     def _range(self, tier: PlannedTier) -> Interval:
         """The tier's range on the stated fact: in %, or in points of the weight."""
@@ -161,13 +168,17 @@ class JudgementPlan(RulePlan):
                               facts.values[self.coefficient].location, f"facts.{self.coefficient}")
         if self.weight is not None:
             return points_outcome(weight, stated, tier.name if tier else None, self._range(tier) if tier else None)
-        return judgement_outcome(weight, stated, tier.name if tier else None, tier.range if tier else None)
+        return judgement_outcome(weight, stated, tier.name if tier else None, tier.range if tier else None,
+                                 self.coefficient_label)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """Not invertible: the evaluator judges; full marks need a coefficient of 100% (and its tier)."""
         top = next((t.name for t in self.tiers if t.range.contains(Decimal(100))), None)
         tier = f"，且评定等次为「{top}」" if top else ""
-        return Plain(f"评价人判断：得分 = 分值 × 评定系数，由评价人评定，不能由事实推算；得满分需评定系数为 100%{tier}")
+        if self.weight is not None:  # the evaluator's points, stated directly
+            return Plain(f"评价人判断：得分由评价人给出，不能由事实推算；得满分需评价人给出的得分等于分值{tier}")
+        label = self.coefficient_label
+        return Plain(f"评价人判断：得分 = 分值 × {label}，由评价人评定，不能由事实推算；得满分需{label}为 100%{tier}")
 
     def edges(self) -> Iterator[tuple[str, Decimal]]:
         """Both bounds of every tier's coefficient range."""
@@ -231,7 +242,7 @@ class Judgement(Kind):
         if rule.points is not None:
             return JudgementPlan(rule.id, rule.points, rule.tier, tiers, ctx.weight or Decimal(0))
         assert rule.coefficient is not None
-        return JudgementPlan(rule.id, rule.coefficient, rule.tier, tiers)
+        return JudgementPlan(rule.id, rule.coefficient, rule.tier, tiers, coefficient_label=rule.coefficient_label)
 
 
 KIND = Judgement()

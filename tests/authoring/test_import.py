@@ -325,6 +325,9 @@ UNREAD = {
     "grading": {"L1"},  # the same placeholder
     "not_applicable": {"L2"},  # the same placeholder
     "judgement": {"L1"},  # tiers with coefficient ranges (§5.5 style 8) are not parsed yet
+    "hunan-dept": {"D1.1", "D1.2", "D1.3"},  # the same three tiers, inferred for 经济/社会/生态效益
+    # 得分系数 × 指标权重: the coefficient is the unit's stated judgement, a fact no table names
+    "cq-dept-2021": {"2.1", "2.2", "2.3", "2.4", "3.1", "3.2", "4.1"},
 }
 
 

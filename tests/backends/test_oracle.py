@@ -86,8 +86,10 @@ def _check(policy: engine.CompiledPolicy, probe: Probe, values: dict[str, Decima
 
 
 def _numeric_probes(policy: engine.CompiledPolicy) -> list[Probe]:
+    # a probe whose branches test no number has no side to land on (a judgement without tiers: 得分系数 × 权重)
     return [p for p in policy.probes if _numeric_fields(p) and p.key != "grade"
-            and all(i.encoding in ("bounds", "bool") for i in p.inputs)]
+            and all(i.encoding in ("bounds", "bool") for i in p.inputs)
+            and any(_edges(policy, p, f) for f in _numeric_fields(p))]
 
 
 @pytest.mark.parametrize("path", POLICIES, ids=lambda p: Path(p).name)

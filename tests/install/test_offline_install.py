@@ -55,6 +55,11 @@ def test_offline_install_from_the_wheelhouse_scores_the_example(wheelhouse, tmp_
                            env=offline_env(tmp_path), capture_output=True, text=True, cwd=tmp_path)
     assert score.returncode == 0, score.stderr
     assert json.loads(score.stdout)["total"] == "94.622"
+    # the bundled standards are package data: `init` works from the installed package, away from the checkout
+    init = subprocess.run([str(venv / "bin" / "jixiao"), "init", "--standard", "hunan-dept", "--out", "my.yaml"],
+                          env=offline_env(tmp_path), capture_output=True, text=True, cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    assert (tmp_path / "my.yaml").read_bytes() == (ROOT / "policies" / "hunan-dept.yaml").read_bytes()
     service = subprocess.run([str(python), "-c", "import fastapi, uvicorn, sqlalchemy, alembic, psycopg, openpyxl, "
                               "fastapi_offline, python_multipart; from importlib.resources import files; "
                               "assert files('engine.service.web').joinpath('static/htmx.min.js').is_file(); "

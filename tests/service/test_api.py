@@ -17,15 +17,15 @@ def score(client, **body):
 
 
 def test_health(client):
-    assert client.get("/health").json() == {"status": "ok", "database": "ok", "policies": 4, "rejected": 0}
-    assert client.get("/status").json() == {"policies": 4, "rejected": []}
+    assert client.get("/health").json() == {"status": "ok", "database": "ok", "policies": 6, "rejected": 0}
+    assert client.get("/status").json() == {"policies": 6, "rejected": []}
 
 
 def test_list_and_get_policies(client):
     policies = client.get("/policies").json()
-    assert [p["id"] for p in policies] == ["gz-dept-2021", "gz-dept-2021-r1p", "mof-project-2020",
-                                           "mof-project-2020-whole-points"]
-    assert policies[0]["versions"][0]["source"] == "bundled"
+    assert [p["id"] for p in policies] == ["cq-dept-2021", "gz-dept-2021", "gz-dept-2021-r1p", "hunan-dept",
+                                           "mof-project-2020", "mof-project-2020-whole-points"]
+    assert all(p["versions"][0]["source"] == "bundled" for p in policies)
     detail = client.get("/policies/gz-dept-2021").json()
     assert detail["version"] == "1.0.0-r1" and len(detail["digest"]) == 64 and detail["text"].startswith("#")
     assert detail["indicators"][0]["children"][0]["children"][0]["rule"] == "A1.1.r1"
@@ -116,7 +116,8 @@ def test_adding_a_policy_version_needs_the_token(client):
     created = client.post("/policies", json={"text": text}, headers=AUTH)
     assert created.status_code == 201 and created.json()["version"] == "1.0.1" and created.json()["source"] == "stored"
     assert client.post("/policies", json={"text": text}, headers=AUTH).json()["error"]["code"] == "policy.exists"
-    versions = [v["version"] for v in client.get("/policies").json()[0]["versions"]]
+    gz = next(p for p in client.get("/policies").json() if p["id"] == "gz-dept-2021")
+    versions = [v["version"] for v in gz["versions"]]
     assert versions == ["1.0.0-r1", "1.0.1"]
     decision = score(client, facts_text=GZ_FACTS_TEXT, version="1.0.1").json()
     assert decision["policy"]["version"] == "1.0.1" and decision["total"] == "94.622"

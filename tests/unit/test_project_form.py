@@ -10,6 +10,7 @@ import pytest
 import engine
 from engine.errors import JixiaoError
 from engine.project_form import parse_target
+from engine.trace import Status
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATE = ROOT / "policies" / "mof-project-2020.yaml"
@@ -54,6 +55,9 @@ def test_a_not_applicable_row_keeps_the_category_maximum():
      "「培训」40"),
     ('  - {category: 数量, name: 培训, weight: 50, target: "≥50个", actual: "50个"}', "facts.row_category", 4,
      "是否为「数量指标」"),
+    ('  - {category: 数量指标, name: 培训, weight: 50, actual: "50个"}', "facts.missing", 4, "缺少年度指标值 target"),
+    ('  - {category: 数量指标, name: 培训, weight: 50, target: "≥50个", actual: "50个"}\n'
+     '  - {category: 质量指标, name: 截断, weight: "/", unseen: true}', "facts.schema", 5, "须写分值"),
 ])
 def test_row_problems_are_located(tmp_path, rows, code, line, message):
     facts = tmp_path / "project.yaml"
@@ -77,3 +81,12 @@ def test_equal_targets_score_the_shortfall_either_way(tmp_path):
 def test_target_strings():
     assert parse_target("≤90万元") is not None and parse_target("≤90万元").unit == "万元"
     assert parse_target("=8个").direction == "equal" and parse_target("很好") is None
+
+
+def test_an_unseen_row_counts_its_weight_and_has_no_score(tmp_path):
+    # the Tangxi form is cut off at 可持续影响: the rest of 效益 and all of 满意度 are unseen rows
+    result = score(TEMPLATE, ROOT / "facts" / "ah-tangxi-cunji-proj-2022.yaml")
+    assert result.total == 80 and result.unseen() == 20 and result.max == 100
+    unseen = [n.id for n in result.nodes() if n.status is Status.UNSEEN]
+    assert unseen == ["3.4.1", "4.1.1"]
+    assert result.node("3").max == 30 and result.node("3").score == 20
