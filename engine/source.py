@@ -425,7 +425,7 @@ class _NotPlain(Exception):
 # What the fast reader leaves to the YAML path, before it starts: characters YAML treats otherwise than
 # JSON (line breaks besides LF, tabs) or forbids (YAML reports them where they are).
 _JSON_UNSAFE = re.compile(f"[\t\r\x85\u2028\u2029]|{_FORBIDDEN.pattern}")
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[-+.0-9A-Za-z_]+|\S')
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[-+.0-9A-Za-z_]+|\S')  # a string: runs between escapes
 # escapes that read the same in JSON and in a YAML double-quoted scalar (no "\/", no surrogates, no controls)
 _PLAIN_ESCAPES = re.compile(r'\\(?:["\\nt]|u(?![dD][89a-fA-F])(?!00[01]|007[fF]|008|009)[0-9a-fA-F]{4})')
 _WORDS: dict[str, DocValue] = {"true": True, "false": False, "null": None}
