@@ -24,9 +24,8 @@ NUMBER = re.compile(r"[-+]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?"
 # look-alikes of number characters, mapped to ASCII on purpose (RUF001 flags each)
 _WIDE = str.maketrans({"．": ".", "。": ".", "٫": ".", "−": "-", "－": "-", "＋": "+", "ｅ": "e", "Ｅ": "E",  # noqa: RUF001
                        "＿": "_", "٬": "_"})  # noqa: RUF001
-# what half_width rewrites: a character of _WIDE, or a decimal digit of another script (`\d` is category Nd,
-# the characters ``unicodedata.decimal`` reads)
-_READ_AS_NUMBER = re.compile("[" + re.escape("".join(map(chr, _WIDE))) + r"]|(?![0-9])\d")
+# what a number in other digits can be made of (``\d`` is any decimal digit): anything else is text at once
+_NUMBERISH = re.compile("[\\d_.eE+\\-" + re.escape("".join(map(chr, _WIDE))) + "]+")
 
 RoundingMode = Literal["half_up", "half_even", "half_down", "down", "up", "floor", "ceiling"]
 
@@ -160,8 +159,8 @@ def half_width(text: str) -> str | None:
     ('84.48', '84.48', None, None, None)
     """  # noqa: RUF002 - the doctest shows full-width and Arabic-Indic digits
     stripped = text.strip()
-    if stripped.isascii() or not stripped or _READ_AS_NUMBER.search(stripped) is None:
-        return None  # no character below would change: the text stays non-ASCII, so it is no number
+    if stripped.isascii() or not stripped or not _NUMBERISH.fullmatch(stripped):
+        return None
     out = []
     for char in stripped.translate(_WIDE):
         digit = unicodedata.decimal(char, None)

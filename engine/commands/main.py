@@ -252,8 +252,8 @@ def fuzz(policy: Path, examples: int, seed: int | None, engine_name: str, addres
               "postgresql+psycopg://用户:密码@主机/库）。")
 @click.option("--policies", "policies_dir", default="policies", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="自带指标体系所在目录。")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="工作进程数（durable_rules 不是线程安全的，服务靠多进程扩展）。")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(0, 64),
+              help="工作进程数（durable_rules 不是线程安全的，服务靠多进程扩展）；0 表示每个 CPU 核一个。")
 def serve(host: str, port: int, db_url: str | None, policies_dir: Path, workers: int) -> None:
     """启动 HTTP 服务（FastAPI + uvicorn）；令牌由环境变量 JIXIAO_TOKEN 提供。
 
@@ -278,6 +278,7 @@ def serve(host: str, port: int, db_url: str | None, policies_dir: Path, workers:
         check_database(_service_db_url(), given=db_url is not None)
     except JixiaoError as err:
         raise DataError(err, {DB_OPTION: [f"{DB_OPTION} {masked(db_url)}"]} if db_url else None) from None
+    workers = workers or os.cpu_count() or 1
     uvicorn.run("engine.service.main:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", timeout_graceful_shutdown=5)
 

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import logging
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -31,8 +31,8 @@ from engine.service.config import ServiceConfig
 from engine.service.errors import ApiError
 from engine.service.state import StateDep
 
-__all__ = ["ADMIN", "READER", "SCORER", "Access", "ConfigError", "Grant", "Role", "access_from_config", "parse_tokens",
-           "require"]
+__all__ = ["ADMIN", "READER", "SCORER", "Access", "ConfigError", "Grant", "Role", "access_from_config", "checked_grant",
+           "parse_tokens", "require"]
 
 LOG = logging.getLogger("jixiao.service")
 MIN_TOKEN = 16
@@ -165,22 +165,27 @@ def _read_tokens_file(path: Path) -> str:
 BEARER = HTTPBearer(auto_error=False, description="令牌及其角色（reader、scorer、admin）由服务管理员配置")
 
 
-def require(needed: Role) -> Callable[..., Grant]:
+def require(needed: Role) -> Callable[..., Awaitable[Grant]]:
     """A dependency that lets a request through only with a role of at least ``needed`` (401/403)."""
 
-    def check(state: StateDep,
-              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Grant:
-        grant = state.access.grant(credentials)
-        if grant.role < needed:
-            if not grant.authenticated:
-                raise ApiError(403, "auth.disabled",
-                               "服务未配置令牌（JIXIAO_TOKENS 或 JIXIAO_TOKEN），不能添加指标体系")
-            raise ApiError(403, "auth.forbidden",
-                           f"令牌的角色是 {grant.role.label}，这项操作需要 {needed.label} 或更高的角色")
-        return grant
+    async def check(state: StateDep,  # async: a plain function dependency would be run in the thread pool
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Grant:
+        return checked_grant(state.access, credentials, needed)
 
     check.__name__ = f"require_{needed.label}"
     return check
+
+
+def checked_grant(access: Access, credentials: HTTPAuthorizationCredentials | None, needed: Role) -> Grant:
+    """What the presenter of ``credentials`` may do, if at least ``needed``; else the 401 or 403."""
+    grant = access.grant(credentials)
+    if grant.role < needed:
+        if not grant.authenticated:
+            raise ApiError(403, "auth.disabled",
+                           "服务未配置令牌（JIXIAO_TOKENS 或 JIXIAO_TOKEN），不能添加指标体系")
+        raise ApiError(403, "auth.forbidden",
+                       f"令牌的角色是 {grant.role.label}，这项操作需要 {needed.label} 或更高的角色")
+    return grant
 
 
 READER = Depends(require(Role.READER))

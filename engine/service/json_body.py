@@ -87,7 +87,7 @@ def check_body(raw: bytes) -> None:
         raise _located(422, "request.number", err.message, line, col) from None
     except RecursionError:
         raise _located(422, "request.invalid", "JSON 嵌套过深", 1, 1) from None
-    if _has_surrogate(value):
+    if _SURROGATE.search(text) and _has_surrogate(value):  # a lone surrogate can only come from an escape
         offset, escape = _lone_surrogate(text)
         line, col = _position(text, offset)
         raise _located(422, "request.surrogate", f"字符串中有单独的代理项转义 {escape}，它不是 Unicode 字符",

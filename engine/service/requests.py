@@ -20,7 +20,7 @@ from engine.service.config import ServiceConfig
 from engine.service.errors import ApiError
 from engine.service.json_body import BODY_FILE, decode_body
 from engine.service.registry import Entry, Registry, confined_reader, identity_problems
-from engine.source import SourceDoc, parse_document
+from engine.source import SourceDoc, parse_document, parse_json
 
 __all__ = ["MAX_ACTOR", "actor_name", "check_fact_count", "checked_actor", "compile_text", "facts_document",
            "find_entry", "raw_body"]
@@ -81,7 +81,7 @@ def facts_document(config: ServiceConfig, body: models.FactsRequest | models.Dif
     if body.facts_text is not None:
         doc = parse_document(body.facts_text, Path(body.facts_name).name or "facts.yaml")
     else:  # re-read the body ourselves so numbers stay exact decimals and positions point into the request
-        doc = parse_document(decode_body(raw), BODY_FILE).sub(("facts",))
+        doc = parse_json(decode_body(raw), BODY_FILE).sub(("facts",))
     check_fact_count(config, doc)
     return doc
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from pydantic_core import to_json
+
 import engine
 from engine.compile import CompiledIndicator
 from engine.json_values import JsonObject, JsonValue
@@ -12,7 +14,7 @@ from engine.service import models
 from engine.service.registry import Entry
 from engine.service.store import DecisionRecord, ReviewRecord
 
-__all__ = ["decision", "detail", "ref", "review", "version_info"]
+__all__ = ["decision", "decision_json", "detail", "ref", "review", "version_info"]
 
 
 def ref(policy: engine.CompiledPolicy) -> models.PolicyRef:
@@ -57,6 +59,26 @@ def decision(record: DecisionRecord, *, with_facts: bool, shown: JsonObject | No
         facts_digest=record.facts_digest, result_digest=record.result_digest, total=record.total,
         findings=findings, result=shown,
         facts=json.loads(record.facts) if with_facts else None)
+
+
+def decision_json(record: DecisionRecord, shown: JsonObject, shown_json: bytes, *, forced: list[JsonValue]) -> bytes:
+    """A decision just recorded, as :class:`models.Decision` serialises it, around its result's JSON.
+
+    ``shown_json`` is ``shown`` (:func:`result_dict`) serialised once, when its size was checked; the
+    engine built it, so the response model does not validate it again (the tests hold the shape to
+    the model).
+    """
+    items = shown.get("findings", [])
+    assert isinstance(items, list)
+    findings = [{key: f[key] for key in ("code", "message", "location", "field")} for f in items
+                if isinstance(f, dict)]
+    head = to_json({
+        "id": record.id, "created_at": models.timestamp(record.created_at), "actor": record.actor,
+        "department": record.department,
+        "policy": {"id": record.policy_id, "version": record.policy_version, "digest": record.policy_digest},
+        "facts_digest": record.facts_digest, "result_digest": record.result_digest, "total": record.total,
+        "findings": findings})
+    return head[:-1] + b',"result":' + shown_json + b"," + to_json({"facts": None, "forced": forced})[1:]
 
 
 def _finding_items(findings: JsonValue) -> list[models.ErrorItem]:

@@ -56,25 +56,29 @@ class ServiceState:
         self.gate = Gate(self.config.scoring_slots)
 
 
-def service_state(request: Request) -> ServiceState:
-    """The state of the application serving ``request``."""
+async def service_state(request: Request) -> ServiceState:
+    """The state of the application serving ``request``.
+
+    The dependencies here are ``async``: FastAPI runs a plain function dependency in its thread
+    pool, a hand-off per dependency per request for what is an attribute read.
+    """
     state: ServiceState = request.app.state.service
     return state
 
 
-def _config(state: Annotated[ServiceState, Depends(service_state)]) -> ServiceConfig:
+async def _config(state: Annotated[ServiceState, Depends(service_state)]) -> ServiceConfig:
     return state.config
 
 
-def _store(state: Annotated[ServiceState, Depends(service_state)]) -> Store:
+async def _store(state: Annotated[ServiceState, Depends(service_state)]) -> Store:
     return state.store
 
 
-def _registry(state: Annotated[ServiceState, Depends(service_state)]) -> Registry:
+async def _registry(state: Annotated[ServiceState, Depends(service_state)]) -> Registry:
     return state.registry
 
 
-def _gate(state: Annotated[ServiceState, Depends(service_state)]) -> Gate:
+async def _gate(state: Annotated[ServiceState, Depends(service_state)]) -> Gate:
     return state.gate
 
 

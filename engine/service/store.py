@@ -2,25 +2,36 @@
 
 SQLite (WAL, synchronous=FULL, so an acknowledged decision survives a crash) is the embedded
 default; PostgreSQL is used when the URL says so. The schema is created and upgraded by Alembic.
+
+Decisions are written by **group commit** (:class:`GroupWriter`): one writer thread per process takes
+every decision waiting at that moment and inserts them in one transaction, so one fsync makes a whole
+group durable. A caller is answered only when the commit of its group has returned; a crash before
+that loses only decisions nobody was told about.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Engine, String, Text, create_engine, event, select
+from sqlalchemy import Boolean, DateTime, Engine, String, Text, create_engine, event, insert, select
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from engine.json_values import JsonValue
 
-__all__ = ["Decision", "PolicyVersion", "Review", "ReviewRecord", "Store", "default_url", "utc"]
+__all__ = ["Decision", "GroupWriter", "PolicyVersion", "Review", "ReviewRecord", "Store", "default_url", "utc"]
+
+GROUP_LIMIT = 256  # decisions in one transaction at most (a burst beyond waits for the next commit)
 
 
 class Base(DeclarativeBase):
@@ -151,6 +162,7 @@ class Store:
         self.engine = _engine(url)
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.writer = GroupWriter(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -159,11 +171,16 @@ class Store:
             yield session
 
     def record(self, **fields: str) -> DecisionRecord:
-        """Store a decision and return it once the commit is durable."""
-        row = Decision(id=uuid.uuid4().hex, created_at=datetime.now(UTC), **fields)
-        with self.session() as session:
-            session.add(row)
-        return _record(row)
+        """Store a decision and return it once the commit of its group is durable."""
+        return self.submit(**fields).result()
+
+    def submit(self, **fields: str) -> Future[DecisionRecord]:
+        """Queue a decision for the next group commit; the future holds it once that commit is durable.
+
+        The future's exception is the database's error when the decision could not be stored.
+        """
+        record = DecisionRecord(id=uuid.uuid4().hex, created_at=datetime.now(UTC), **fields)
+        return self.writer.submit(record)
 
     def decision(self, decision_id: str) -> DecisionRecord | None:
         """A stored decision by id."""
@@ -213,7 +230,8 @@ class Store:
             return [(row.policy_id, row.version, row.text) for row in rows]
 
     def close(self) -> None:
-        """Close every pooled connection (the application's shutdown)."""
+        """Write what is queued, stop the writer and close every pooled connection (the application's shutdown)."""
+        self.writer.stop()
         self.engine.dispose()
 
     def ping(self) -> bool:
@@ -221,6 +239,89 @@ class Store:
         with self.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
         return True
+
+
+class GroupWriter:
+    """One thread that inserts every queued decision in one transaction per group (group commit).
+
+    The thread starts with the first decision and stops with :meth:`stop` (it starts again when
+    another decision comes). When a group's transaction fails, each of its decisions is tried
+    alone, so one decision the database refuses does not fail the others.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        """A writer for ``engine``; nothing runs until the first :meth:`submit`."""
+        self.engine = engine
+        self._queue: queue.SimpleQueue[tuple[DecisionRecord, Future[DecisionRecord]] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, record: DecisionRecord) -> Future[DecisionRecord]:
+        """Queue ``record``; its future is resolved after the commit of its group."""
+        future: Future[DecisionRecord] = Future()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="jixiao-decision-log", daemon=True)
+                self._thread.start()
+            self._queue.put((record, future))
+        return future
+
+    def stop(self) -> None:
+        """Write every queued decision, then end the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is None:
+                return
+            self._queue.put(None)
+        thread.join()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            group = [item]
+            stop = False
+            while len(group) < GROUP_LIMIT:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                group.append(more)
+            self._write(group)
+            if stop:
+                return
+
+    def _write(self, group: list[tuple[DecisionRecord, Future[DecisionRecord]]]) -> None:
+        try:
+            self._insert([record for record, _ in group])
+        except Exception as err:  # retried one by one below, so each caller gets its own decision's error
+            if len(group) == 1:
+                _settle(group[0][1], error=err)
+                return
+            for one in group:
+                self._write([one])
+            return
+        for record, future in group:
+            _settle(future, record)
+
+    def _insert(self, records: list[DecisionRecord]) -> None:
+        rows: list[dict[str, Any]] = [{name: getattr(r, name) for name in DecisionRecord.__slots__} for r in records]
+        with self.engine.begin() as connection:
+            connection.execute(insert(Decision), rows)
+
+
+def _settle(future: Future[DecisionRecord], record: DecisionRecord | None = None, *,
+            error: Exception | None = None) -> None:
+    if future.set_running_or_notify_cancel():
+        if error is not None:
+            future.set_exception(error)
+        else:
+            assert record is not None
+            future.set_result(record)
 
 
 def _engine(url: str) -> Engine:

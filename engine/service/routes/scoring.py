@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
@@ -39,21 +40,35 @@ ACTOR = Header(description="评分人：UTF-8 文本（可直接写，也可按 
 @router.post("/policies/{policy_id}/score", response_model=models.Decision, status_code=201, dependencies=[SCORER],
              responses={**models.ERRORS, **models.AUTH_ERRORS})
 async def score(policy_id: str, body: models.ScoreRequest, request: Request, state: StateDep,
-                x_actor: Annotated[str | None, ACTOR] = None) -> models.Decision:
+                x_actor: Annotated[str | None, ACTOR] = None) -> Response:
     """为一份事实打分并记录决定；事实可以是 JSON 对象（facts）或事实文件原文（facts_text）。"""
     raw = await request.body()
     # x_actor is declared for the documentation; Starlette decoded it as Latin-1, so read the raw bytes
     actor = f"{actor_name(request)}@{request.client.host if request.client else '-'}"
     async with state.gate.slots():  # first come, first served: no request starves behind the others
-        return await run_in_threadpool(_score, state, policy_id, body, raw, actor)
+        evaluated = await run_in_threadpool(_evaluate, state, policy_id, body, raw)
+    # the slot is free while the decision waits for its group commit: the next evaluation runs meanwhile
+    record = await asyncio.wrap_future(record_decision(state, evaluated, actor))
+    forced = forced_records(evaluated.forced)
+    content = responses.decision_json(record, evaluated.shown, evaluated.shown_json, forced=forced)
+    return Response(content, status_code=201, media_type="application/json")
 
 
-def _score(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: bytes,
-           actor: str) -> models.Decision:
+def _evaluate(state: ServiceState, policy_id: str, body: models.ScoreRequest, raw: bytes) -> Evaluated:
     entry = find_entry(state.registry, policy_id, body.version)
-    scored = score_and_record(state, entry, facts_document(state.config, body, raw), actor, force=body.force)
-    decision = responses.decision(scored.record, with_facts=False, shown=scored.shown)
-    return decision.model_copy(update={"forced": forced_records(scored.forced)}) if scored.forced else decision
+    return evaluate_decision(state, entry, facts_document(state.config, body, raw), force=body.force)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluated:
+    """An evaluation ready to be recorded: the result, its JSON (serialised once) and the decision's fields."""
+
+    facts: Facts
+    result: Result
+    shown: JsonObject
+    shown_json: bytes
+    forced: tuple[IdentityMismatch, ...]
+    fields: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,28 +85,52 @@ class Scored:
 def score_and_record(state: ServiceState, entry: Entry, doc: SourceDoc, actor: str, *, force: bool = False) -> Scored:
     """Check, validate and score a fact document, then record the decision: the API's and the workbench's one path.
 
+    The API's route runs the same two steps, :func:`evaluate_decision` and :func:`record_decision`,
+    with the wait for the durable commit outside its scoring slot.
+
     Raises:
         PolicyErrors: ``facts.identity`` when the file names another policy, version or year (unless ``force``).
         JixiaoError: the facts do not fit the policy, or the department name does not fit the log.
         ApiError: the answer would exceed the response limit (nothing is recorded).
+    """
+    evaluated = evaluate_decision(state, entry, doc, force=force)
+    record = record_decision(state, evaluated, actor).result()
+    return Scored(evaluated.facts, evaluated.result, record, evaluated.shown, evaluated.forced)
+
+
+def evaluate_decision(state: ServiceState, entry: Entry, doc: SourceDoc, *, force: bool = False) -> Evaluated:
+    """The first step of :func:`score_and_record`: everything up to the write (nothing is recorded).
+
+    Raises:
+        PolicyErrors, JixiaoError, ApiError: as :func:`score_and_record`.
     """
     forced = check_identity(doc, entry.policy, force=force)
     facts = facts_from_document(doc, entry.policy)
     result = engine.evaluate(entry.policy, facts, backend=state.config.backend)
     check_department(result.department, doc)
     shown = result_dict(result)
-    _within_response_limit(state, shown)  # checked before recording: a refused answer records nothing
+    shown_json = to_json(shown)  # the answer's result, serialised once; its size is checked before recording
+    _within_response_limit(state, len(shown_json))
     exact = dump_result(result)  # every field, exact decimals: what is stored and what the digest covers
-    record = state.store.record(
-        actor=actor, department=result.department, policy_id=result.policy_id, policy_version=result.policy_version,
-        policy_digest=result.policy_digest, facts_digest=facts.digest,
-        result_digest=hashlib.sha256(exact).hexdigest(), total=str(result.total),
-        facts=json.dumps(doc.value, ensure_ascii=False, sort_keys=True, default=_plain), result=exact.decode())
-    return Scored(facts, result, record, shown, forced)
+    fields = {
+        "department": result.department, "policy_id": result.policy_id, "policy_version": result.policy_version,
+        "policy_digest": result.policy_digest, "facts_digest": facts.digest,
+        "result_digest": hashlib.sha256(exact).hexdigest(), "total": str(result.total),
+        "facts": json.dumps(doc.value, ensure_ascii=False, sort_keys=True, default=_plain), "result": exact.decode()}
+    return Evaluated(facts, result, shown, shown_json, forced, fields)
 
 
-def _within_response_limit(state: ServiceState, shown: Mapping[str, object]) -> None:
-    size = len(to_json(shown)) + 1_000  # and the decision's own fields
+def record_decision(state: ServiceState, evaluated: Evaluated, actor: str) -> Future[DecisionRecord]:
+    """The second step of :func:`score_and_record`: queue the decision for the next group commit.
+
+    The future holds the decision once its group is durable (:class:`engine.service.store.GroupWriter`);
+    only then may anyone be told it was recorded.
+    """
+    return state.store.submit(actor=actor, **evaluated.fields)
+
+
+def _within_response_limit(state: ServiceState, result_size: int) -> None:
+    size = result_size + 1_000  # and the decision's own fields
     if size > state.config.max_response_bytes:
         raise ApiError(422, "limit.response", response_limit_message(size, state.config.max_response_bytes))
 

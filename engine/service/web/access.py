@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials
 
-from engine.service.access import Grant, Role, require
+from engine.service.access import Grant, Role, checked_grant
 from engine.service.errors import ApiError
 from engine.service.state import ServiceState
 
@@ -44,7 +44,7 @@ def page_grant(request: Request, state: ServiceState, needed: Role) -> Grant:
     """
     token = token_of(request)
     credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token) if token else None
-    return require(needed)(state, credentials)
+    return checked_grant(state.access, credentials, needed)
 
 
 def check_origin(request: Request) -> None:
