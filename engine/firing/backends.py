@@ -28,6 +28,7 @@ from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError
 from engine.firing.conditions import Branch, Test
 from engine.json_values import JsonObject, JsonValue
+from engine.memo import per_policy
 
 __all__ = ["Backend", "DurableBackend", "FieldValue", "FiringError", "Message", "NativeBackend", "default_backend",
            "last_session", "session_alive"]
@@ -61,13 +62,65 @@ class Backend(Protocol):
 
 
 class NativeBackend:
-    """The same compiled tests, evaluated in Python (differential oracle)."""
+    """The same compiled tests, evaluated in Python (differential oracle).
+
+    Each branch's conjunction is turned once per policy into a predicate over a message's fields
+    (:func:`_predicate`), which holds exactly when :func:`_holds` does.
+    """
 
     name = "native"
 
     def fire(self, policy: CompiledPolicy, messages: Sequence[Message]) -> Fired:
         """Evaluate every branch of each message's probe."""
-        return [{b.name for b in policy.by_key[key].branches if _holds(b, fields)} for key, fields in messages]
+        table = per_policy("native-branches", policy, lambda: _native_table(policy))
+        return [{name for name, holds in table[key] if holds(fields)} for key, fields in messages]
+
+
+Predicate = Callable[[Mapping[str, FieldValue]], bool]
+
+
+def _native_table(policy: CompiledPolicy) -> dict[str, tuple[tuple[str, Predicate], ...]]:
+    """Probe key → each branch's name and predicate, in the probe's order."""
+    return {key: tuple((b.name, _predicate(b)) for b in probe.branches) for key, probe in policy.by_key.items()}
+
+
+def _predicate(branch: Branch) -> Predicate:
+    """The branch's conjunction as one predicate (the same truth as :func:`_holds`, without the dispatch)."""
+    parts = [_test_of(t) if isinstance(t, Test) else _any_of(tuple(_test_of(x) for x in t.tests))
+             for t in branch.cond]
+    if not parts:
+        return lambda fields: True
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        first, second = parts
+        return lambda fields: first(fields) and second(fields)
+    chain = tuple(parts)
+    return lambda fields: all(p(fields) for p in chain)
+
+
+def _any_of(tests: tuple[Predicate, ...]) -> Predicate:
+    return lambda fields: any(t(fields) for t in tests)
+
+
+_MISSING = object()
+
+
+def _test_of(test: Test) -> Predicate:
+    """One test as a predicate: :func:`_test` with its field, operator and bound bound now."""
+    if test.other:
+        return lambda fields: _test(test, fields)  # two fields of one message: rare, kept generic
+    field, op, right = test.field, test.op, test.value
+    if op == "==":
+        kind = type(right)
+        return lambda fields: (v := fields.get(field, _MISSING)) == right and type(v) is kind
+    if op == "!=":
+        return lambda fields: (v := fields.get(field, _MISSING)) is not _MISSING and v != right
+    if isinstance(right, bool):
+        return lambda fields: False
+    order = _ORDER[op]
+    return lambda fields: (v := fields.get(field, _MISSING)) is not _MISSING and not isinstance(v, bool) \
+        and order(v, right)  # type: ignore[arg-type]
 
 
 def _holds(branch: Branch, fields: Mapping[str, FieldValue]) -> bool:
