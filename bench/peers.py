@@ -10,7 +10,9 @@ validated, and return the total and every indicator's score, exact. The peers:
     jixiao_durable_full    engine.evaluate, durable_rules backend, full trace (the default)
     jixiao_durable_scores  the same, detail="scores" (no computation texts, no deductions)
     jixiao_native_full     engine.evaluate, NativeBackend (the Python oracle), full trace
-    plain_decimal          bench/plain_decimal.py: the rules hand-coded in Decimal, no engine
+    plain_decimal_trace    bench/plain_decimal.py score_traced: the rules hand-coded in Decimal, no engine,
+                           building every deduction (rule id, item, points, threshold, facts, computation)
+    plain_decimal          bench/plain_decimal.py score: the same, scores only
     zen_trace              GoRules Zen on bench/zen/gz-dept-2021.json, trace on
     zen                    the same, trace off
     durable_floor          bench/durable_floor.py: a bare durable_rules ruleset of the same rules
@@ -22,7 +24,10 @@ them), prepared once in the peer's own form before timing (jixiao's validated fa
 as a mapping for the hand-written scorers; the same values as JSON text for Zen, so that its decimals
 stay exact). Before anything is timed every peer scores the timed inputs plus the 7% variance file
 and branch cases (every branch of every rule), and its total and every indicator score must equal
-the engine's exactly (compared as decimals, never floats), or the run stops. Rates are evaluations
+the engine's exactly (compared as decimals, never floats), and a peer that builds deductions (jixiao's
+full trace, plain_decimal_trace) must give the engine's deductions (rule, item and points, in order),
+or the run stops. The target "native full trace ÷ plain Decimal" divides by plain_decimal_trace, the
+peer doing the same job (a full trace); the scores-only ratio is printed beside it. Rates are evaluations
 per CPU second of the peer's process (time the host gave to other work does not count), measured in
 rounds with the peer order rotated each round; a ratio is the median of the per-round ratios, so
 that both sides of a ratio were measured minutes, not hours, apart.
@@ -127,11 +132,29 @@ def parse(policy: engine.CompiledPolicy, inputs: Sequence[tuple[str, str]]) -> l
     return [engine.facts_from_text(text, f"{label}.yaml", policy) for label, text in inputs]
 
 
+DEDUCTIONS = "deductions"  # the key under which a tracing peer returns its deductions, canonically written
+
+
 def scores_of(result: engine.Result) -> dict[str, str]:
     """Indicator id → score as a decimal string, and ``"total"``."""
     out = {n.id: str(n.score) for n in result.nodes()}
     out["total"] = str(result.total)
     return out
+
+
+def deductions_text(rows: Sequence[tuple[str, str | None, Decimal]]) -> str:
+    """(rule id, item, points) rows as one canonical text, in order: what two tracing peers must share.
+
+    >>> deductions_text([("A1.1.r1", None, Decimal("0.068")), ("A6.2.r1", "apply", Decimal("2.000"))])
+    'A1.1.r1:0.068; A6.2.r1/apply:2.000'
+    """
+    return "; ".join(f"{rule}{'/' + item if item else ''}:{points}" for rule, item, points in rows)
+
+
+def traced_of(result: engine.Result) -> dict[str, str]:
+    """:func:`scores_of` and, under :data:`DEDUCTIONS`, every deduction of the trace."""
+    return {**scores_of(result), DEDUCTIONS: deductions_text([(d.rule_id, d.item, d.points)
+                                                               for d in result.deductions()])}
 
 
 def golden(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]) -> list[dict[str, str]]:
@@ -146,10 +169,35 @@ def golden(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]) -> list
     return out
 
 
+def golden_deductions(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]) -> list[str]:
+    """The engine's deductions for each input (:func:`deductions_text`), the same on both firing backends."""
+    durable, native = engine.DurableBackend(), engine.NativeBackend()
+    out = []
+    for f in facts:
+        want = traced_of(engine.evaluate(policy, f, backend=durable))[DEDUCTIONS]
+        if traced_of(engine.evaluate(policy, f, backend=native))[DEDUCTIONS] != want:
+            raise SystemExit(f"the engine's backends disagree on the deductions of {f.file}")
+        out.append(want)
+    return out
+
+
+def with_deductions(want: Sequence[Mapping[str, str]], deductions: Sequence[str]) -> list[dict[str, str]]:
+    """The golden scores of each input with its golden deductions under :data:`DEDUCTIONS`."""
+    return [{**w, DEDUCTIONS: d} for w, d in zip(want, deductions, strict=True)]
+
+
 def disagreements(label: str, want: Mapping[str, str], got: Mapping[str, object]) -> list[str]:
-    """Where a peer's scores differ from the golden ones: exact decimal equality, strings or Decimals only."""
+    """Where a peer's scores differ from the golden ones: exact decimal equality, strings or Decimals only.
+
+    Golden deductions (:data:`DEDUCTIONS`) are compared, as text, with those of a peer that returns
+    any; a scores-only peer returns none.
+    """
     problems = []
     for key, expected in want.items():
+        if key == DEDUCTIONS:
+            if key in got and got[key] != expected:
+                problems.append(f"{label}: deductions want [{expected}], got [{got[key]}]")
+            continue
         value = got.get(key)
         if not isinstance(value, str | Decimal):
             problems.append(f"{label}: {key} want {expected}, got {value!r} (not an exact decimal)")
@@ -215,7 +263,7 @@ def _jixiao(backend: str, detail: str) -> Setup:
 
         def run(f: engine.Facts) -> engine.Result:
             return engine.evaluate(policy, f, backend=chosen, detail=detail)  # type: ignore[arg-type]
-        return list(facts), run, scores_of
+        return list(facts), run, traced_of if detail == "full" else scores_of
     return setup
 
 
@@ -223,6 +271,18 @@ def _plain(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]) -> Any:
     def read(out: Mapping[str, Decimal]) -> Mapping[str, object]:
         return out
     return [plain_values(f) for f in facts], plain_decimal.score, read
+
+
+def _plain_traced(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]) -> Any:
+    def read(out: tuple[Mapping[str, Decimal], Sequence[plain_decimal.Deduction]]) -> Mapping[str, object]:
+        scores, deductions = out
+        return {**scores, DEDUCTIONS: deductions_text([(d.rule_id, d.item, d.points) for d in deductions])}
+
+    def values(f: engine.Facts) -> dict[str, Any]:
+        targets = f.values["部门整体绩效目标"].value
+        assert isinstance(targets, tuple)
+        return {**plain_values(f), plain_decimal.TARGET_NAMES: tuple(t.name for t in targets)}
+    return [values(f) for f in facts], plain_decimal.score_traced, read
 
 
 def _zen(trace: bool) -> Setup:
@@ -260,7 +320,8 @@ PEERS: dict[str, Peer] = {p.name: p for p in (
     Peer("jixiao_durable_full", "jixiao: durable_rules, full trace", _jixiao("durable", "full")),
     Peer("jixiao_durable_scores", "jixiao: durable_rules, scores only", _jixiao("durable", "scores")),
     Peer("jixiao_native_full", "jixiao: NativeBackend, full trace", _jixiao("native", "full")),
-    Peer("plain_decimal", "hand-written Decimal, no engine", _plain),
+    Peer("plain_decimal_trace", "hand-written Decimal + deductions, no engine", _plain_traced),
+    Peer("plain_decimal", "hand-written Decimal, scores only, no engine", _plain),
     Peer("zen_trace", "GoRules Zen, trace on", _zen(True)),
     Peer("zen", "GoRules Zen, trace off", _zen(False)),
     Peer("durable_floor", "bare durable_rules ruleset + Decimal", _floor),
@@ -269,20 +330,23 @@ PEERS: dict[str, Peer] = {p.name: p for p in (
 # (numerator, denominator, target, what it says); the targets are issue 16 §2's
 RATIOS: tuple[tuple[str, str, float | None, str], ...] = (
     ("jixiao_durable_full", "zen_trace", 1.0, "durable full trace ÷ Zen with trace"),
-    ("jixiao_native_full", "plain_decimal", 0.5, "native full trace ÷ plain Decimal"),
+    ("jixiao_native_full", "plain_decimal_trace", 0.5, "native full trace ÷ plain Decimal with deductions"),
+    ("jixiao_native_full", "plain_decimal", None, "native full trace ÷ plain Decimal, scores only"),
+    ("plain_decimal_trace", "plain_decimal", None, "plain Decimal with deductions ÷ scores only"),
     ("jixiao_durable_scores", "zen_trace", 1.5, "durable scores only ÷ Zen with trace"),
     ("jixiao_durable_full", "durable_floor", None, "durable full trace ÷ bare durable_rules floor"),
     ("jixiao_durable_full", "zen", None, "durable full trace ÷ Zen without trace"),
     ("zen_trace", "zen", None, "Zen with trace ÷ Zen without trace"),
 )
 LATENCY_TARGET_MS = 1.0
+RSS_TARGET_MB = 5.0
 
 
 def verify(peer: Peer, policy: engine.CompiledPolicy, inputs: Sequence[tuple[str, str]],
            want: Sequence[Mapping[str, str]] | None = None) -> list[str]:
     """Run ``peer`` once on each input in this process; every disagreement with the engine (empty: none)."""
     facts = parse(policy, inputs)
-    want = want if want is not None else golden(policy, facts)
+    want = want if want is not None else with_deductions(golden(policy, facts), golden_deductions(policy, facts))
     prepared, run, read = peer.setup(policy, facts)
     problems: list[str] = []
     for (label, _), arg, expected in zip(inputs, prepared, want, strict=True):
@@ -337,6 +401,24 @@ def latency(run: Callable[[Any], Any], inputs: Sequence[Any], count: int) -> dic
     return {"p50": w[49] / 1e6, "p99": w[98] / 1e6, "cpu_p50": c[49] / 1e6, "cpu_p99": c[98] / 1e6}
 
 
+def rss_kb() -> int:
+    """This process's resident set size in KB (VmRSS)."""
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmRSS:"))
+    return int(line.split()[1])
+
+
+def rss_growth(run: Callable[[Any], Any], inputs: Sequence[Any], count: int) -> tuple[float, float]:
+    """(RSS before, growth) in MB over ``count`` evaluations, after one warm-up pass over ``inputs``."""
+    for x in inputs:
+        run(x)
+    gc.collect()
+    before = rss_kb()
+    for i in range(count):
+        run(inputs[i % len(inputs)])
+    gc.collect()
+    return before / 1024, (rss_kb() - before) / 1024
+
+
 def serve(conn: Connection, name: str, core: int, timed: int, inputs: Sequence[tuple[str, str]]) -> None:
     """A peer's process: pin, prepare, answer the check, then measure on request until told to stop."""
     try:
@@ -355,6 +437,8 @@ def serve(conn: Connection, name: str, core: int, timed: int, inputs: Sequence[t
                 conn.send(("rate", measure(run, work, arg)))
             elif command == "latency":
                 conn.send(("latency", latency(run, work, arg)))
+            elif command == "rss":
+                conn.send(("rss", rss_growth(run, work, arg)))
             else:
                 break
     except SystemExit as err:  # a peer that cannot run says why
@@ -449,6 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rounds = args.rounds or (3 if args.quick else 7)
     seconds = args.seconds or (0.5 if args.quick else 2.0)
     samples = 2_000 if args.quick else 10_000
+    leak = 10_000 if args.quick else 100_000
     names = args.names
 
     print(f"machine: {machine()}", flush=True)
@@ -456,12 +541,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     policy = engine.load_policy(POLICY)
     timed = timed_inputs()
     inputs = check_inputs(timed)
-    want = golden(policy, parse(policy, inputs))
+    parsed = parse(policy, inputs)
+    want = with_deductions(golden(policy, parsed), golden_deductions(policy, parsed))
     if want[0]["total"] != SEED_TOTAL:
         raise SystemExit(f"the engine scores the seed {want[0]['total']}, not {SEED_TOTAL}: nothing to compare with")
     print(f"inputs: {len(timed)} fact sets timed (the seed + {len(timed) - 1} perturbed copies); every peer is "
           f"checked first on {len(inputs)} (those + the 7% variance file + {len(BRANCH_CASES)} branch cases), "
-          f"total and all {len(want[0]) - 1} indicator scores against the engine's", flush=True)
+          f"total and all {len(want[0]) - 2} indicator scores against the engine's (and the deductions, "
+          f"for the peers that build them)", flush=True)
 
     runner = Runner(names, args.core, inputs, len(timed))
     try:
@@ -477,6 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cpu[name].append(rate_cpu)
                 wall[name].append(rate_wall)
         lat = runner.ask("jixiao_durable_full", ("latency", samples))[1] if "jixiao_durable_full" in names else None
+        rss = runner.ask("jixiao_durable_full", ("rss", leak))[1] if "jixiao_durable_full" in names else None
     finally:
         runner.stop()
 
@@ -487,6 +575,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"latency of one evaluation, jixiao_durable_full, ms ({samples:,} samples): p50 {lat['p50']:.3f}, "
               f"p99 {lat['p99']:.3f} wall clock; p50 {lat['cpu_p50']:.3f}, p99 {lat['cpu_p99']:.3f} thread CPU time  "
               f"(target p99 ≤ {LATENCY_TARGET_MS:g}: {met})")
+    if rss is not None:
+        met = "met" if rss[1] <= RSS_TARGET_MB else "not met"
+        target = f"target ≤ {RSS_TARGET_MB:g} MB over 100,000: {met}" if leak == 100_000 else "target over 100,000"
+        print(f"memory, jixiao_durable_full: RSS {rss[0]:.1f} MB after warm-up, growth {rss[1]:+.2f} MB over "
+              f"{leak:,} more evaluations  ({target})")
     ratios(rounds, cpu)
     return 0
 
@@ -494,7 +587,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line, checked: ``names`` holds the peers to run."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="3 rounds of 0.5 s and 2,000 latency samples")
+    parser.add_argument("--quick", action="store_true",
+                        help="3 rounds of 0.5 s, 2,000 latency samples, RSS over 10,000 evaluations")
     parser.add_argument("--rounds", type=int, help="rounds of measurement (default 7; 3 with --quick)")
     parser.add_argument("--seconds", type=float, help="CPU seconds per peer per round (default 2; 0.5 with --quick)")
     parser.add_argument("--core", type=int, default=default_core(), help="the core every peer is pinned to")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
-from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -22,6 +22,7 @@ from engine.facts import Facts, FactValue
 from engine.firing.backends import Backend, default_backend
 from engine.firing.conditions import Marker, bounds
 from engine.firing.messages import Messages
+from engine.memo import per_policy
 from engine.rules.base import Ambiguous, Firing, NoMatch
 from engine.scoring import Outcome, Part
 from engine.tables import cell_name
@@ -63,13 +64,20 @@ class _Run:
 
     def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool) -> None:
         self.policy, self.facts, self.backend, self.trace = policy, facts, backend, trace
+        self.rounding = per_policy("rounding", policy, lambda: _Rounding.of(policy))
         sent = Messages(policy, facts)
         fired = backend.fire(policy, sent.messages)
+        branch_of = policy.branch_of
         self.fired: dict[str, list[Firing]] = {}
         for message, names in zip(sent.sent, fired, strict=True):
-            branches = policy.branch_of[message.probe.key]
-            self.fired.setdefault(message.probe.key, []).append(
-                (message.target, tuple([branches[n] for n in names])))
+            key = message.probe.key
+            branches = branch_of[key]
+            firing = (message.target, tuple([branches[n] for n in names]))
+            found = self.fired.get(key)
+            if found is None:
+                self.fired[key] = [firing]
+            else:
+                found.append(firing)
 
     def result(self) -> Result:
         roots = tuple(self.node(n) for n in self.policy.indicators)
@@ -112,27 +120,30 @@ class _Run:
             return self.leaf(node, node.leaf, name)
         if node.unseen:  # the score is unknown: 0 known points, all of max unseen (IndicatorScore.unseen)
             return IndicatorScore(node.id, name, node.max, ZERO, Status.UNSEEN, (), (), None, node.location)
-        children = tuple(self.node(c) for c in node.children)
-        score = sum((c.score for c in children), ZERO)
-        excluded = sum(((c_max - (c.max or ZERO)) for c, c_max in _declared(node, children)), ZERO)
+        children = tuple([self.node(c) for c in node.children])
+        score = ZERO
+        excluded = ZERO
+        for compiled, scored in zip(node.children, children, strict=True):
+            score += scored.score
+            if compiled.max is not None:
+                excluded += compiled.max - (scored.max or ZERO)
         assert node.max is not None
         return IndicatorScore(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
                               children, (), None, node.location, node.weights_note)
 
     def leaf(self, node: CompiledIndicator, plan: LeafPlan, name: str) -> IndicatorScore:
         weight = node.max if node.max is not None else ZERO
-        if self.is_not_applicable(plan):
+        if plan.rule.applicable_if is not None and self.is_not_applicable(plan):
             return _not_applicable(node, plan, name, weight)
         outcome = self.outcome(plan, weight)
-        places, mode = self.policy.rounding.places, self.policy.rounding.mode
-        score = decimals.quantize(outcome.score, places, mode)
+        score = self.rounding.round(outcome.score)
         adjusts = plan.kind.adjusts_total
         status = Status.ADJUSTMENT if adjusts else Status.SCORED
         if not self.trace:  # the one guard: everything below only explains the score
             return IndicatorScore(node.id, name, node.max, score, status, (), (), None, node.location)
         computation = outcome.computation
         if score != outcome.score:
-            computation += f" → {decimals.fmt(score)}（{decimals.ROUNDING_NAMES[mode]}至 {places} 位）"
+            computation += f" → {decimals.fmt(score)}{self.rounding.note}"
         lost = -score if adjusts else weight - score
         deductions = _Deductions(self.policy, self.facts, node, plan).build(outcome, lost, computation)
         return IndicatorScore(node.id, name, node.max, score, status, (), deductions, computation, node.location)
@@ -144,7 +155,8 @@ class _Run:
                    for b in fired)
 
     def outcome(self, plan: LeafPlan, weight: Decimal) -> Outcome:
-        fired = tuple(tuple(self.fired.get(key, ())) for key in plan.probes)
+        got = self.fired.get
+        fired = tuple([tuple(got(key, ())) for key in plan.probes])
         try:
             return plan.plan.score(weight, fired, self.facts)
         except NoMatch:
@@ -167,10 +179,28 @@ class _Run:
         return self.policy.grading.grades[grades[0]].grade
 
 
-def _declared(node: CompiledIndicator, children: Sequence[IndicatorScore]) -> Iterator[tuple[IndicatorScore, Decimal]]:
-    for compiled, scored in zip(node.children, children, strict=True):
-        if compiled.max is not None:
-            yield scored, compiled.max
+@dataclass(frozen=True, slots=True)
+class _Rounding:
+    """The policy's rounding of each scored indicator, worked out once per policy."""
+
+    places: int
+    mode: str
+    rounding: str  # the decimal module's constant
+    quantum: Decimal
+    note: str  # what a computation says after the rounded score
+
+    @classmethod
+    def of(cls, policy: CompiledPolicy) -> _Rounding:
+        places, mode = policy.rounding.places, policy.rounding.mode
+        note = f"（{decimals.ROUNDING_NAMES[mode]}至 {places} 位）"
+        return cls(places, mode, decimals.ROUNDING_MODES[mode], Decimal(1).scaleb(-places), note)
+
+    def round(self, value: Decimal) -> Decimal:
+        """:func:`decimals.quantize` with this rounding (the same result; the usual case without a new context)."""
+        if value.adjusted() + self.places + 2 > decimal.getcontext().prec:
+            return decimals.quantize(value, self.places, self.mode)
+        rounded = value.quantize(self.quantum, rounding=self.rounding)
+        return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def _not_applicable(node: CompiledIndicator, plan: LeafPlan, name: str, weight: Decimal) -> IndicatorScore:

@@ -26,8 +26,10 @@ import durable_rules_engine as _dre
 
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError
+from engine.firing import limits
 from engine.firing.conditions import Branch, Test
 from engine.json_values import JsonObject, JsonValue
+from engine.memo import per_policy
 
 __all__ = ["Backend", "DurableBackend", "FieldValue", "FiringError", "Message", "NativeBackend", "default_backend",
            "last_session", "session_alive"]
@@ -61,13 +63,65 @@ class Backend(Protocol):
 
 
 class NativeBackend:
-    """The same compiled tests, evaluated in Python (differential oracle)."""
+    """The same compiled tests, evaluated in Python (differential oracle).
+
+    Each branch's conjunction is turned once per policy into a predicate over a message's fields
+    (:func:`_predicate`), which holds exactly when :func:`_holds` does.
+    """
 
     name = "native"
 
     def fire(self, policy: CompiledPolicy, messages: Sequence[Message]) -> Fired:
         """Evaluate every branch of each message's probe."""
-        return [{b.name for b in policy.by_key[key].branches if _holds(b, fields)} for key, fields in messages]
+        table = per_policy("native-branches", policy, lambda: _native_table(policy))
+        return [{name for name, holds in table[key] if holds(fields)} for key, fields in messages]
+
+
+Predicate = Callable[[Mapping[str, FieldValue]], bool]
+
+
+def _native_table(policy: CompiledPolicy) -> dict[str, tuple[tuple[str, Predicate], ...]]:
+    """Probe key → each branch's name and predicate, in the probe's order."""
+    return {key: tuple((b.name, _predicate(b)) for b in probe.branches) for key, probe in policy.by_key.items()}
+
+
+def _predicate(branch: Branch) -> Predicate:
+    """The branch's conjunction as one predicate (the same truth as :func:`_holds`, without the dispatch)."""
+    parts = [_test_of(t) if isinstance(t, Test) else _any_of(tuple(_test_of(x) for x in t.tests))
+             for t in branch.cond]
+    if not parts:
+        return lambda fields: True
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        first, second = parts
+        return lambda fields: first(fields) and second(fields)
+    chain = tuple(parts)
+    return lambda fields: all(p(fields) for p in chain)
+
+
+def _any_of(tests: tuple[Predicate, ...]) -> Predicate:
+    return lambda fields: any(t(fields) for t in tests)
+
+
+_MISSING = object()
+
+
+def _test_of(test: Test) -> Predicate:
+    """One test as a predicate: :func:`_test` with its field, operator and bound bound now."""
+    if test.other:
+        return lambda fields: _test(test, fields)  # two fields of one message: rare, kept generic
+    field, op, right = test.field, test.op, test.value
+    if op == "==":
+        kind = type(right)
+        return lambda fields: (v := fields.get(field, _MISSING)) == right and type(v) is kind
+    if op == "!=":
+        return lambda fields: (v := fields.get(field, _MISSING)) is not _MISSING and v != right
+    if isinstance(right, bool):
+        return lambda fields: False
+    order = _ORDER[op]
+    return lambda fields: (v := fields.get(field, _MISSING)) is not _MISSING and not isinstance(v, bool) \
+        and order(v, right)  # type: ignore[arg-type]
 
 
 def _holds(branch: Branch, fields: Mapping[str, FieldValue]) -> bool:
@@ -97,6 +151,7 @@ class _Ruleset:
     name: str
     handle: int
     fired: Mapping[str, tuple[str, str]]  # rule name → (probe key, branch name)
+    packs: Mapping[str, tuple[str, str]]  # probe key → (its pack's probe name, its fields' prefix there)
 
 
 class _Engine:
@@ -124,14 +179,16 @@ class _Engine:
             return self.rulesets[name]
         rules: JsonObject = {}
         fired: dict[str, tuple[str, str]] = {}
+        packs = _packs(policy, keys)
         for key in keys:
+            probe, prefix = packs.get(key, (key, ""))
             for branch in policy.by_key[key].branches:
                 rule = f"r{len(rules)}"  # plain names: the action loop reads them without parsing JSON
-                rules[rule] = {"all": [{"m": _condition(key, branch)}]}
+                rules[rule] = {"all": [{"m": _condition(probe, branch, prefix)}]}
                 fired[rule] = (key, branch.name)
         rules[_SETTLE_RULE] = {"all": [{"m": {PROBE: _SETTLE_PROBE}}]}
         handle = _dre.create_ruleset(name, json.dumps(rules, ensure_ascii=False))
-        made = _Ruleset(name, handle, fired)
+        made = _Ruleset(name, handle, fired, packs)
         self.rulesets[name] = made
         return made
 
@@ -162,19 +219,49 @@ def _keep_session_memory() -> None:
     mallopt(_M_TRIM_THRESHOLD, 16 << 20)
 
 
-def _condition(key: str, branch: Branch) -> JsonObject:
+_PACK_PEAK = limits.MAX_TRUE_AT_ONCE // 2  # nodes that may hold at once for one pack message: far below 64
+_PACK_FIELDS = limits.MAX_FIELDS // 2  # fields of one pack message: far below 255
+
+
+def _packs(policy: CompiledPolicy, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Probe key → (pack name, field prefix) for the probes sent once per evaluation, packed in order.
+
+    durable_rules spends most of an assert on each message, not on each condition, so the probes
+    that send exactly one message per evaluation (every probe but a targets probe's, one per target,
+    and the grade, fired alone) travel together: one message per pack carries each probe's fields
+    under its own prefix, and each branch's conditions read them there. The engine still decides
+    every branch. A pack stays far below durable_rules' limits: the nodes that may hold at once for
+    it are at most the sum over its probes (:func:`limits.true_at_once`, each checked at compile
+    time), kept under half of 64, and its fields under half of 255; a probe over those on its own
+    has a pack of its own, as it had a message of its own.
+    """
+    out: dict[str, tuple[str, str]] = {}
+    made, peak, fields, count = 0, 0, 0, 0
+    for key in keys:
+        probe = policy.by_key[key]
+        if probe.each_target or key == "grade":
+            continue
+        need, width = limits.true_at_once(probe), len(limits.message_fields(probe))
+        if not made or peak + need > _PACK_PEAK or fields + width > _PACK_FIELDS:
+            made, peak, fields, count = made + 1, 0, 0, 0
+        out[key] = (f"$pack{made}", f"f{count}_")
+        peak, fields, count = peak + need, fields + width, count + 1
+    return out
+
+
+def _condition(key: str, branch: Branch, prefix: str = "") -> JsonObject:
     parts: list[JsonValue] = [{PROBE: key}]
     for part in branch.cond:
-        parts.append(_durable_test(part) if isinstance(part, Test)
-                     else {"$or": [_durable_test(t) for t in part.tests]})
+        parts.append(_durable_test(part, prefix) if isinstance(part, Test)
+                     else {"$or": [_durable_test(t, prefix) for t in part.tests]})
     return {PROBE: key} if len(parts) == 1 else {"$and": parts}
 
 
-def _durable_test(test: Test) -> JsonObject:
-    right: JsonValue = {"$m": test.other} if test.other else _scaled(test.value)
+def _durable_test(test: Test, prefix: str = "") -> JsonObject:
+    right: JsonValue = {"$m": prefix + test.other} if test.other else _scaled(test.value)
     if test.op == "==":
-        return {test.field: right}
-    return {_DURABLE_OPS[test.op]: {test.field: right}}
+        return {prefix + test.field: right}
+    return {_DURABLE_OPS[test.op]: {prefix + test.field: right}}
 
 
 def _scaled(value: int | bool | str | Decimal | None) -> JsonValue:
@@ -214,13 +301,11 @@ class DurableBackend:
                 action or an engine error; the session's state is deleted in every case.
         """
         where = policy.ruleset_of
-        batches: dict[int, list[dict[str, FieldValue]]] = {}
         engine = shared_engine()
         with engine.lock:
             rulesets = engine.table(policy)
             sid = engine.new_sid()
-            for index, (key, fields) in enumerate(messages):
-                batches.setdefault(where[key], []).append({SID: sid, **fields, PROBE: key, SEQ: index})
+            batches = _batches(rulesets, where, sid, messages)
             raw: list[tuple[_Ruleset, str]] = []
             used: list[_Ruleset] = []
             try:
@@ -231,7 +316,38 @@ class DurableBackend:
             finally:
                 for ruleset in used:
                     _delete_state(ruleset, sid)
-        return _decode(raw, messages)
+        return _decode(raw, messages, rulesets, where)
+
+
+def _batches(rulesets: Sequence[_Ruleset], where: Mapping[str, int], sid: str,
+             messages: Sequence[Message]) -> dict[int, list[dict[str, FieldValue]]]:
+    """Each ruleset's messages: one per pack (the fields of its probes, prefixed) and one per other message.
+
+    Raises:
+        FiringError: a packed probe's message came twice (``firing.observed``, as durable_rules says of
+            a message asserted twice); nothing was asserted yet.
+    """
+    batches: dict[int, list[dict[str, FieldValue]]] = {}
+    packs: dict[tuple[int, str], dict[str, FieldValue]] = {}
+    seen: set[str] = set()
+    for index, (key, fields) in enumerate(messages):
+        position = where[key]
+        slot = rulesets[position].packs.get(key)
+        if slot is None:
+            batches.setdefault(position, []).append({SID: sid, **fields, PROBE: key, SEQ: index})
+            continue
+        if key in seen:
+            raise FiringError(ErrorCode.FIRING_OBSERVED,
+                              f"规则集 {rulesets[position].name} 中有重复消息（属于程序缺陷）")
+        seen.add(key)
+        pack = packs.get((position, slot[0]))
+        if pack is None:
+            pack = packs[(position, slot[0])] = {SID: sid, PROBE: slot[0], SEQ: index}
+            batches.setdefault(position, []).append(pack)
+        prefix = slot[1]
+        for name, value in fields.items():
+            pack[prefix + name] = value
+    return batches
 
 
 def _session(ruleset: _Ruleset, sid: str, facts: str) -> list[str]:
@@ -278,16 +394,29 @@ def _settle(ruleset: _Ruleset, sid: str) -> None:
         _drain(ruleset, state, started[1])
 
 
-def _decode(raw: Sequence[tuple[_Ruleset, str]], messages: Sequence[Message]) -> Fired:
-    """Map each fired rule back to its message: by probe key when the key was sent once, else by ``seq``."""
+def _decode(raw: Sequence[tuple[_Ruleset, str]], messages: Sequence[Message], rulesets: Sequence[_Ruleset],
+            where: Mapping[str, int]) -> Fired:
+    """Map each fired rule back to its message: by probe key when the key was sent once, else by ``seq``.
+
+    Raises:
+        FiringError: a packed probe's message fired no branch (``firing.not_handled``, as durable_rules
+            says of a message no rule handles).
+    """
     index: dict[str, int | None] = {}
     for i, (key, _) in enumerate(messages):
         index[key] = None if key in index else i
     out: Fired = [set() for _ in messages]
     for ruleset, message in raw:
         key, branch = ruleset.fired[message[2:message.index('"', 2)]]  # '{"r12":{"m":{…}}}'
+        if key not in index:  # a probe of a pack this call sent no message for
+            continue
         at = index[key]
         out[at if at is not None else _seq(message)].add(branch)
+    for (key, _), fired in zip(messages, out, strict=True):
+        ruleset = rulesets[where[key]]
+        if not fired and key in ruleset.packs:
+            raise FiringError(ErrorCode.FIRING_NOT_HANDLED,
+                              f"规则引擎未处理规则集 {ruleset.name} 中的消息（编译出的分支不完整，属于程序缺陷）")
     return out
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.facts import Facts, FactScalar, Target
 from engine.firing.conditions import Probe, bounds, scale_pair
+from engine.memo import per_policy
 
 if TYPE_CHECKING:
     from engine.compile import CompiledPolicy
@@ -30,6 +31,29 @@ class Sent:
     target: Target | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One probe's message, planned once per policy: the facts it reads and how each is encoded."""
+
+    probe: Probe
+    rule_id: str
+    applicable_if: str | None
+    each_target: str | None
+    inputs: tuple[tuple[str, str, str, str | None], ...]  # (encoding, field, fact, other), "app" left out
+
+
+def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
+    """Every probe's plan but the grade's (the total is graded after scoring), in policy order."""
+    out = []
+    for probe in policy.probes:
+        if probe.key == "grade":
+            continue
+        rule = policy.rules[probe.rule_id]
+        inputs = tuple((i.encoding, i.field, i.fact, i.other) for i in probe.inputs if i.field != "app")
+        out.append(_Plan(probe, rule.id, rule.applicable_if, probe.each_target, inputs))
+    return tuple(out)
+
+
 class Messages:
     """Facts → one exact message per probe (per target for a targets probe), and what each was sent for.
 
@@ -42,25 +66,25 @@ class Messages:
         self.policy, self.facts = policy, facts
         self.messages: list[Message] = []
         self.sent: list[Sent] = []
-        for probe in policy.probes:
-            if probe.key != "grade":
-                self.add(probe)
+        for plan in per_policy("message-plans", policy, lambda: _plans(policy)):
+            self.add(plan)
 
-    def add(self, probe: Probe) -> None:
+    def add(self, plan: _Plan) -> None:
         """Send the probe's message, or one per target; only the applicability when it does not apply."""
-        rule = self.policy.rules[probe.rule_id]
-        app = self.value(rule.applicable_if, rule.id) if rule.applicable_if else None
+        probe = plan.probe
+        app = self.value(plan.applicable_if, plan.rule_id) if plan.applicable_if else None
         assert app is None or isinstance(app, bool)
         base: dict[str, FieldValue] = {} if app is None else {"app": app}
         if app is False:
             self.send(probe, base)
-        elif probe.each_target:
-            items = self.value(probe.each_target, rule.id)
+        elif plan.each_target:
+            items = self.value(plan.each_target, plan.rule_id)
             assert isinstance(items, tuple)
             for item in items:
                 self.send(probe, {**base, **self.target_fields(item)}, item)
         else:
-            self.send(probe, {**base, **self.fields(probe, rule.id)})
+            base.update(self.fields(plan))
+            self.send(probe, base)
 
     def send(self, probe: Probe, fields: dict[str, FieldValue], target: Target | None = None) -> None:
         """Record one message and what it was sent for."""
@@ -75,30 +99,28 @@ class Messages:
                               SourceLocation(self.facts.file, 1, 1), f"facts.{name}")
         return found.value
 
-    def fields(self, probe: Probe, rule_id: str) -> dict[str, FieldValue]:
+    def fields(self, plan: _Plan) -> dict[str, FieldValue]:
         """The probe's inputs as exact message fields (``firing.precision`` beyond exact doubles)."""
         out: dict[str, FieldValue] = {}
-        for item in probe.inputs:
-            if item.field == "app":
-                continue
-            value = self.value(item.fact, rule_id)
-            if item.encoding == "bounds":
+        for encoding, field, fact, other in plan.inputs:
+            value = self.value(fact, plan.rule_id)
+            if encoding == "bounds":
                 assert isinstance(value, Decimal)
                 pair = bounds(value, self.policy.scale)
                 if pair is None:
-                    raise self.too_large(item.fact)
-                out[f"{item.field}_lo"], out[f"{item.field}_hi"] = pair
-            elif item.encoding == "pair":
-                assert item.other is not None
-                other = self.value(item.other, rule_id)
-                assert isinstance(value, Decimal) and isinstance(other, Decimal)
-                scaled = scale_pair(value, other)
+                    raise self.too_large(fact)
+                out[f"{field}_lo"], out[f"{field}_hi"] = pair
+            elif encoding == "pair":
+                assert other is not None
+                right = self.value(other, plan.rule_id)
+                assert isinstance(value, Decimal) and isinstance(right, Decimal)
+                scaled = scale_pair(value, right)
                 if scaled is None:
-                    raise self.too_large(item.fact)
-                out[f"{item.field}_l"], out[f"{item.field}_r"] = scaled
+                    raise self.too_large(fact)
+                out[f"{field}_l"], out[f"{field}_r"] = scaled
             else:
                 assert isinstance(value, bool | str)  # a "bool" or an "enum" input
-                out[item.field] = value
+                out[field] = value
         return out
 
     def target_fields(self, item: Target) -> dict[str, FieldValue]:

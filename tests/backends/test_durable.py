@@ -14,6 +14,7 @@ import pytest
 import engine
 from engine.errors import ErrorCode, JixiaoError
 from engine.firing import backends as firing
+from engine.firing import limits
 from engine.firing.backends import DurableBackend, FiringError, NativeBackend, last_session, session_alive
 from engine.firing.worker import ProcessBackend
 from tests.backends.fakes import HANG, HangingBackend
@@ -97,7 +98,8 @@ def test_a_message_no_rule_handles_is_a_clear_error(gz_policy, gz_facts):
 
 def test_a_repeated_message_is_a_clear_error(gz_policy):
     ruleset = firing.shared_engine().table(gz_policy)[0]
-    message = {"sid": "observed-1", "probe": "A3.1.r1/published", "b": True, "seq": 0}
+    pack, prefix = ruleset.packs["A3.1.r1/published"]  # the probe travels in a pack message
+    message = {"sid": "observed-1", "probe": pack, "seq": 0, f"{prefix}b": True}
     try:
         with pytest.raises(FiringError) as err:
             firing._session(ruleset, "observed-1", json.dumps([message, message]))
@@ -105,6 +107,42 @@ def test_a_repeated_message_is_a_clear_error(gz_policy):
     finally:
         firing._delete_state(ruleset, "observed-1")
     assert not session_alive(gz_policy, "observed-1")
+
+
+def test_a_packed_probes_message_sent_twice_is_a_clear_error(gz_policy):
+    message = ("A3.1.r1/published", {"b": True})
+    assert firing.shared_engine().table(gz_policy)[0].packs.get(message[0])  # it travels in a pack
+    with pytest.raises(FiringError) as err:
+        DurableBackend().fire(gz_policy, [message, message])
+    assert err.value.code == ErrorCode.FIRING_OBSERVED
+
+
+def test_a_packed_probe_that_fires_no_branch_is_a_clear_error(gz_policy, gz_facts):
+    handled = ("A3.1.r1/published", {"b": True})
+    assert DurableBackend().fire(gz_policy, [handled]) == [{"met"}]
+    with pytest.raises(FiringError) as err:  # its pack message is handled, but nothing fires for A1.1.r1
+        DurableBackend().fire(gz_policy, [handled, ("A1.1.r1", {"unexpected": 1})])
+    assert err.value.code == ErrorCode.FIRING_NOT_HANDLED
+    assert not session_alive(gz_policy, last_session())
+    _assert_same_as_oracle(gz_policy, gz_facts)
+
+
+def test_packs_stay_far_below_the_engines_limits(gz_policy):
+    policies = [gz_policy, engine.policy_from_text(_bands(60), "bands.yaml"),
+                engine.policy_from_text(_wide_policy(600), "wide.yaml")]
+    for policy in policies:
+        for ruleset in firing.shared_engine().table(policy):
+            members: dict[str, list[str]] = {}
+            for key, (pack, _) in ruleset.packs.items():
+                members.setdefault(pack, []).append(key)
+            for keys in members.values():
+                probes = [policy.by_key[k] for k in keys]
+                peak = sum(limits.true_at_once(p) for p in probes)
+                assert len(keys) == 1 or peak <= limits.MAX_TRUE_AT_ONCE // 2, keys
+                assert sum(len(limits.message_fields(p)) for p in probes) <= limits.MAX_FIELDS // 2
+    packed = firing.shared_engine().table(gz_policy)[0].packs
+    assert len({pack for pack, _ in packed.values()}) < len(packed)  # the Guangzhou probes do share packs
+    assert "B1.r1" not in packed  # one message per target: not packed
 
 
 def _assert_same_as_oracle(policy: engine.CompiledPolicy, facts: engine.Facts) -> engine.Result:

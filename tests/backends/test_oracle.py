@@ -150,3 +150,50 @@ def test_generated_fact_files_score_identically_on_both_backends(gz_policy, text
     assert outcomes[0] == outcomes[1]
     if isinstance(outcomes[0], engine.Result):
         assert outcomes[0].deductions() == outcomes[1].deductions()
+
+
+def _trial_values(probe: Probe) -> dict[str, list[object]]:
+    """For each field a probe's tests read: every bound, one beside it, a boolean, a string, nothing."""
+    out: dict[str, list[object]] = {}
+    for branch in probe.branches:
+        for test in _tests(branch):
+            for name in (test.field, test.other):
+                if name is not None:
+                    out.setdefault(name, [True, False, "higher", 0, -1])
+            value = test.value
+            if isinstance(value, int) and not isinstance(value, bool):
+                out[test.field] += [value - 1, value, value + 1]
+            elif value is not None:
+                out[test.field].append(value)
+    return out
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=lambda p: p.stem)
+def test_native_predicates_hold_exactly_when_the_tests_do(path: Path):
+    """NativeBackend's per-policy predicates (backends._predicate) against the generic reading (_holds)."""
+    from engine.firing import backends
+
+    policy = engine.load_policy(path)
+    checked = 0
+    for probe in policy.probes:
+        trials = _trial_values(probe)
+        messages: list[dict[str, object]] = [{}]
+        for name, values in trials.items():  # each field alone over its values, the others at a first value
+            base = {n: v[0] for n, v in trials.items()}
+            messages += [{**base, name: v} for v in values]
+            messages.append({n: v for n, v in base.items() if n != name})  # the field missing
+        for branch in probe.branches:
+            predicate = backends._predicate(branch)
+            for fields in messages:
+                assert _outcome(predicate, fields) == _outcome(functools.partial(backends._holds, branch), fields), \
+                    (probe.key, branch.name, fields)
+                checked += 1
+    assert checked > 100
+
+
+def _outcome(test: object, fields: dict[str, object]) -> object:
+    """What ``test(fields)`` gives: its truth, or the type of error it raises (a string against a number)."""
+    try:
+        return test(fields)  # type: ignore[operator]
+    except TypeError as err:
+        return type(err)

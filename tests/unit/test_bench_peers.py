@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 import engine
-from bench import peers
+from bench import peers, plain_decimal
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,36 @@ def test_check_inputs_fire_every_branch_of_every_rule(gz_policy, inputs):
 @pytest.mark.parametrize("name", list(peers.PEERS))
 def test_peer_agrees_with_the_engine(name, gz_policy, inputs, want):
     assert peers.verify(peers.PEERS[name], gz_policy, inputs, want) == []
+
+
+@pytest.fixture(scope="module")
+def want_traced(gz_policy, inputs, want) -> list[dict[str, str]]:
+    return peers.with_deductions(want, peers.golden_deductions(gz_policy, peers.parse(gz_policy, inputs)))
+
+
+@pytest.mark.parametrize("name", ["plain_decimal_trace", "jixiao_native_full", "jixiao_durable_full"])
+def test_tracing_peer_gives_the_engines_deductions(name, gz_policy, inputs, want_traced):
+    assert any(peers.DEDUCTIONS in w and "B1.r1:" in w[peers.DEDUCTIONS] for w in want_traced)  # a residue shows
+    assert peers.verify(peers.PEERS[name], gz_policy, inputs, want_traced) == []
+
+
+def test_plain_traced_deductions_carry_the_numbers(gz_facts):
+    values = {**peers.plain_values(gz_facts), plain_decimal.TARGET_NAMES: ("t",)}
+    scores, deductions = plain_decimal.score_traced(values)
+    assert scores == plain_decimal.score(values)
+    first = deductions[0]
+    assert (first.rule_id, first.points) == ("A1.1.r1", Decimal("0.068"))
+    assert first.facts == (("预算完成率", Decimal("99.66")),)
+    assert first.computation == "5 − 0.2 × (100% − 99.66%) = 4.932"
+
+
+def test_a_drifted_deduction_is_caught(want_traced):
+    good = dict(want_traced[0])
+    assert peers.disagreements("p", want_traced[0], good) == []
+    scores_only = {k: v for k, v in good.items() if k != peers.DEDUCTIONS}
+    assert peers.disagreements("p", want_traced[0], scores_only) == []  # a scores-only peer has none to compare
+    drifted = {**good, peers.DEDUCTIONS: good[peers.DEDUCTIONS].replace("A1.1.r1:0.068", "A1.1.r1:0.069")}
+    assert peers.disagreements("p", want_traced[0], drifted)[0].startswith("p: deductions want [A1.1.r1:0.068")
 
 
 def test_a_drifted_peer_is_caught(want):

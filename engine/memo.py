@@ -1,0 +1,48 @@
+"""What is worked out once per compiled policy and reused by every evaluation (stage: evaluate; no I/O).
+
+A :class:`~engine.compile.CompiledPolicy` is immutable, so anything derived from it alone (a firing
+backend's compiled tests, the message encoders) can be built on first use and kept. The cache holds
+the policy itself next to what was built from it, so an entry is found by identity (``is``), never by
+an ``id()`` a dead object left behind; it keeps the most recently used policies, a bounded number, so
+a service that sees many policies does not grow without end. Nothing in it is pickled: a policy sent
+to a worker process builds its own entries there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+__all__ = ["per_policy"]
+
+T = TypeVar("T")
+LIMIT = 64  # policies kept per purpose; a batch or a service uses a few
+
+_CACHE: dict[str, OrderedDict[int, tuple[object, object]]] = {}
+_LOCK = threading.Lock()
+
+
+def per_policy(purpose: str, policy: object, build: Callable[[], T]) -> T:
+    """What ``build()`` makes from ``policy`` for ``purpose``, built once per policy object.
+
+    >>> calls = []
+    >>> p = object()
+    >>> per_policy("doctest", p, lambda: calls.append(1) or len(calls)), per_policy("doctest", p, lambda: 99)
+    (1, 1)
+    """
+    key = id(policy)
+    with _LOCK:
+        entries = _CACHE.setdefault(purpose, OrderedDict())
+        found = entries.get(key)
+        if found is not None and found[0] is policy:
+            entries.move_to_end(key)
+            return found[1]  # type: ignore[return-value]
+    made = build()  # outside the lock: building may take a while, and two threads may both build once
+    with _LOCK:
+        entries[key] = (policy, made)
+        entries.move_to_end(key)
+        while len(entries) > LIMIT:
+            entries.popitem(last=False)
+    return made
