@@ -188,7 +188,8 @@ def test_native_predicates_hold_exactly_when_the_tests_do(path: Path):
                 assert _outcome(predicate, fields) == _outcome(functools.partial(backends._holds, branch), fields), \
                     (probe.key, branch.name, fields)
                 checked += 1
-    assert checked > 100
+    branches = sum(len(probe.branches) for probe in policy.probes)
+    assert branches > 0 and checked >= 2 * branches  # every branch met the empty message and some values
 
 
 def _outcome(test: object, fields: dict[str, object]) -> object:
