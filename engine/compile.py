@@ -104,6 +104,7 @@ class CompiledPolicy:
     rules: Mapping[str, Rule]
     inferred_rules: int
     branch_of: Mapping[str, Mapping[str, Branch]]
+    inferred_parameters: int = 0
     # a project-form template (engine.project_form): a fact document → (its project's policy, the document)
     instantiate: Callable[[SourceDoc], tuple[CompiledPolicy, SourceDoc]] | None = field(default=None, compare=False)
 
@@ -173,7 +174,9 @@ def compile_policy(policy: Policy, doc: SourceDoc) -> CompiledPolicy:
         probes=probes, rulesets=rulesets, scale=scale, by_key={p.key: p for p in probes},
         ruleset_of={key: i for i, (_, keys) in enumerate(rulesets) for key in keys},
         rules={rule.id: rule for rule in leaf_rules},
-        inferred_rules=sum(1 for rule in leaf_rules if rule.provenance == "inferred"),
+        inferred_rules=sum(1 for rule in leaf_rules if rule.provenance == "inferred" or rule.inferred),
+        inferred_parameters=sum(len(rule.inferred) for rule in leaf_rules)
+        + sum(len(spec.inferred) for spec in policy.facts.values()),
         branch_of={p.key: {b.name: b for b in p.branches} for p in probes},
     )
 

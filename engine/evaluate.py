@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Literal
 
@@ -84,6 +85,7 @@ class _Run:
             total=decimals.normalise(total), grade=self.grade(total), indicators=roots,
             min_places=self.policy.display.display.min_places,
             max_places=self.policy.display.display.max_places, inferred_rules=self.policy.inferred_rules,
+            inferred_parameters=self.policy.inferred_parameters,
             findings=self.facts.findings,
             declared_max=self.policy.total.max if self.policy.total.weights_note else None,
             weights_note=self.policy.total.weights_note,
@@ -189,7 +191,7 @@ class _Deductions:
         else:
             points = [decimals.quantize(p.points, places, mode) for p in parts]
             texts = [p.computation for p in parts]
-        reads = _reads(self.plan, self.facts)
+        reads = _with_inferred(_reads(self.plan, self.facts), self.policy)
         out = [self.one(part, pts, text, reads) for part, pts, text in zip(parts, points, texts, strict=True)]
         residue = lost - sum(points, ZERO)
         if residue:
@@ -207,6 +209,7 @@ class _Deductions:
             computation=text, threshold=part.threshold, points=decimals.normalise(points),
             floored=part.floored, capped=part.capped, location=self.plan.location, item=part.item,
             judgement=part.judgement, note="舍入差额" if residue else rule.note, residue=residue,
+            inferred=tuple(rule.inferred.items()),
         )
 
 
@@ -224,6 +227,14 @@ def _reads(plan: LeafPlan, facts: Facts) -> tuple[FactRead, ...]:
         out.append(_read(fact))
         names.extend(fact.inputs)
     return tuple(out)
+
+
+def _with_inferred(reads: tuple[FactRead, ...], policy: CompiledPolicy) -> tuple[FactRead, ...]:
+    """Each read with the inferred parts of its declaration (``facts.X.inferred``), those that have any."""
+    inferred = {d.name: tuple(d.spec.inferred.items()) for d in policy.facts if d.spec.inferred}
+    if not inferred:
+        return reads
+    return tuple(replace(r, inferred=inferred[r.name]) if r.name in inferred else r for r in reads)
 
 
 def _plain(value: object) -> str:

@@ -44,6 +44,13 @@ class Provenanced(Model):
     wording: str
     provenance: Literal["official", "inferred"]
     note: str | None = None
+    # parameters of the generated rule that are inferred (RuleBase.inferred), checked by the rule's model
+    inferred: dict[str, str] = Field(default_factory=dict, exclude_if=lambda v: not v)
+
+    def provenance_keys(self) -> dict[str, Any]:
+        """The generated rule's wording, provenance and, those given, note and inferred parameters."""
+        return {"wording": self.wording, "provenance": self.provenance, **({"note": self.note} if self.note else {}),
+                **({"inferred": dict(self.inferred)} if self.inferred else {})}
 
 
 class Execution(Provenanced):
@@ -202,8 +209,7 @@ class _Builder:
             "description": f"{ex.executed} ÷ {ex.budget_base} × 100%（预算基数按指标体系声明：{ex.budget_base}）",
         }
         self.indicators.append({"id": ex.id, "name": ex.name, "max": ex.weight, "rule": {
-            "id": f"{ex.id}.r1", "kind": "proportional", "fact": rate, "wording": ex.wording,
-            "provenance": ex.provenance, **({"note": ex.note} if ex.note else {})}})
+            "id": f"{ex.id}.r1", "kind": "proportional", "fact": rate, **ex.provenance_keys()}})
         self.indicators[-1]["__at"] = self.template.locate(("project_form", "execution"))
 
     # -- rows --------------------------------------------------------------------------------
@@ -315,8 +321,7 @@ class _Builder:
         self.fact_where[("facts", fact, "value", 0, "target")] = doc.locate(("rows", i, "target"))
         self.facts[fact] = {"type": "targets", "description": f"指标行「{row.name}」：年度指标值与实际完成值"}
         scoring = self.form.quantitative
-        return {"id": f"{node_id}.r1", "kind": "targets", "fact": fact, "wording": scoring.wording,
-                "provenance": scoring.provenance, **({"note": scoring.note} if scoring.note else {})}
+        return {"id": f"{node_id}.r1", "kind": "targets", "fact": fact, **scoring.provenance_keys()}
 
     def qualitative(self, doc: SourceDoc, i: int, row: FormRow, node_id: str, fact: str) -> dict[str, Any] | None:
         if not isinstance(row.score, Decimal):
@@ -332,8 +337,7 @@ class _Builder:
         self.fact_where[("facts", points, "value")] = doc.locate(("rows", i, "score"))
         scoring = self.form.qualitative
         rule: dict[str, Any] = {"id": f"{node_id}.r1", "kind": "judgement", "points": points,
-                                "wording": scoring.wording, "provenance": scoring.provenance,
-                                **({"note": scoring.note} if scoring.note else {})}
+                                **scoring.provenance_keys()}
         if row.tier is not None:
             tier = f"{fact}_等次"
             self.facts[tier] = {"type": "enum", "values": [t.name for t in scoring.tiers],

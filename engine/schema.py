@@ -10,9 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from engine.decimals import RoundingMode
+from engine.errors import did_you_mean
 from engine.project_form import FormRow, ProjectForm
 from engine.rules import KINDS, kind_of
 from engine.rules.base import Model, RuleBase
@@ -114,6 +115,23 @@ class FactSpec(Model):
     derive: str | None = None
     rounding: Rounding | None = None
     on_division_by_zero: Decimal | None = None
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    inferred: dict[str, str] = Field(
+        default_factory=dict, exclude_if=lambda v: not v,
+        description="个别声明是推断时，按键名写推断依据，如 {rounding: 报告把 84.296…% 印成 84.29%，推断为截断}；"
+                    "派生公式写 derive。报告在用到该事实的扣分项旁列出")
+
+    @field_validator("inferred")
+    @classmethod
+    def _inferred_names_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        keys = sorted(set(cls.model_fields) - {"description", "inferred"})
+        for name, note in value.items():
+            if name not in keys:
+                raise ValueError(f"inferred 的键「{name}」不是事实声明的键{did_you_mean(name, keys)}"
+                                 f"（可写：{'、'.join(keys)}）")
+            if not note.strip():
+                raise ValueError(f"inferred 中「{name}」的推断依据不能为空")
+        return value
 
 
 Severity = Literal["error", "warning"]

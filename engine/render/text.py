@@ -11,6 +11,8 @@ from engine.render.common import (
     finding_lines,
     flags,
     gap_lines,
+    inferred_lines,
+    inferred_notice,
     node_score,
     pad,
     path_text,
@@ -41,8 +43,9 @@ def _header(result: Result) -> list[str]:
         f"总分：{total_score(result)} / {score(result, result.max)}"
         + (f"    等级：{result.grade}" if result.grade else "    （只评分，不评等级）"),
     ]
-    if result.inferred_rules:
-        lines.append(f"注意：有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文，见各扣分项的依据说明。")
+    notice = inferred_notice(result)
+    if notice:
+        lines.append(f"注意：{notice}")
     if result.findings:
         lines.append(f"{FINDINGS_HEADING}：共 {len(result.findings)} 项")
         lines += [f"  {i}. {line}" for i, line in enumerate(finding_lines(result), 1)]
@@ -104,5 +107,6 @@ def _deduction_lines(result: Result, i: int, d: Deduction, name: str, verb: str)
         lines.append(f"   阈值：{d.threshold}")
     if d.provenance == "inferred" and d.note:
         lines.append(f"   依据：{d.note}")
+    lines += [f"   {label}：{note}" for label, note in inferred_lines(d)]
     lines.append(f"   规则位置：{d.location}")
     return lines

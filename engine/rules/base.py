@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engine import expr
-from engine.errors import ErrorCode, SourceLocation
+from engine.errors import ErrorCode, SourceLocation, did_you_mean
 from engine.firing.conditions import Branch, Case, Probe
 from engine.intervals import Interval
 from engine.scoring import Outcome, Part
@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 Direction = Literal["increasing", "decreasing"]
+# the keys of a rule that are not its parameters: what ``inferred`` may not name
+NOT_PARAMETERS = frozenset({"id", "wording", "provenance", "note", "source", "kind", "inferred", "monotonic"})
 NUMERIC = ("decimal", "integer")
 
 
@@ -63,6 +65,23 @@ class RuleBase(Model):
     not_applicable: Literal["full_marks", "exclude"] = "full_marks"
     monotonic: Direction | None = None
     kind: str
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    inferred: dict[str, str] = Field(
+        default_factory=dict, exclude_if=lambda v: not v,
+        description="规则原文为官方、但个别参数是推断时，按参数名写推断依据，"
+                    "如 {counting: 原文未说明不足1个百分点如何计}；报告在该规则旁列出，并计入推断条数")
+
+    @field_validator("inferred")
+    @classmethod
+    def _inferred_names_parameters(cls, value: dict[str, str]) -> dict[str, str]:
+        parameters = sorted(set(cls.model_fields) - NOT_PARAMETERS)
+        for name, note in value.items():
+            if name not in parameters:
+                raise ValueError(f"inferred 的键「{name}」不是本规则的参数{did_you_mean(name, parameters)}"
+                                 f"（可写：{'、'.join(parameters)}）")
+            if not note.strip():
+                raise ValueError(f"inferred 中参数「{name}」的推断依据不能为空")
+        return value
 
     @model_validator(mode="after")
     def _inferred_needs_note(self) -> RuleBase:
