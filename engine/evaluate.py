@@ -132,6 +132,10 @@ class _Run:
     def outcome(self, plan: LeafPlan, weight: Decimal) -> Outcome:
         fired = tuple(tuple(self.fired.get(key, ())) for key in plan.probes)
         try:
+            exact = plan.plan.exact_facts()
+            if exact:  # ``compare: exact``: the rule sees the derived facts unrounded, and says so
+                return _compared_exactly(plan.plan.score(weight, fired, unrounded(self.facts, exact)),
+                                         self.facts, exact)
             return plan.plan.score(weight, fired, self.facts)
         except NoMatch:
             raise _no_match(plan, _reads(plan, self.facts)) from None
@@ -151,6 +155,29 @@ class _Run:
             raise JixiaoError(ErrorCode.EVAL_NO_MATCH, f"总分 {decimals.fmt(total)} 不属于任何一个等级（或属于多个）",
                               SourceLocation(self.policy.file, 1, 1), "grading.grades")
         return self.policy.grading.grades[grades[0]].grade
+
+
+def unrounded(facts: Facts, names: tuple[str, ...]) -> Facts:
+    """``facts`` with each of ``names`` that was rounded by its declaration at its value before rounding."""
+    changed = {n: replace(fact, value=fact.exact) for n in names
+               if (fact := facts.values.get(n)) is not None and fact.exact is not None}
+    return replace(facts, values={**facts.values, **changed}) if changed else facts
+
+
+def _compared_exactly(outcome: Outcome, facts: Facts, names: tuple[str, ...]) -> Outcome:
+    """The outcome, its computation led by which value was compared: the unrounded one, the rounded beside it."""
+    said = []
+    for name in names:
+        fact = facts.values.get(name)
+        if fact is not None and fact.exact is not None and isinstance(fact.value, Decimal):
+            unit = "%" if fact.unit == "%" else ""
+            said.append(f"「{name}」按未舍入值 {decimals.show(fact.exact)}{unit} 比较"
+                        f"（compare: exact；舍入后为 {decimals.fmt(fact.value)}{unit}）")
+    if not said:
+        return outcome
+    head = "；".join(said) + "："
+    return replace(outcome, computation=head + outcome.computation,
+                   parts=tuple(replace(p, computation=head + p.computation) for p in outcome.parts))
 
 
 def _declared(node: CompiledIndicator, children: Sequence[IndicatorScore]) -> Iterator[tuple[IndicatorScore, Decimal]]:

@@ -67,13 +67,16 @@ class Messages:
         self.messages.append((probe.key, fields))
         self.sent.append(Sent(probe, target))
 
-    def value(self, name: str, rule_id: str) -> FactScalar | tuple[Target, ...]:
-        """The value of fact ``name``, which rule ``rule_id`` needs (``facts.missing`` if not stated)."""
+    def value(self, name: str, rule_id: str, *, exact: bool = False) -> FactScalar | tuple[Target, ...]:
+        """The value of fact ``name``, which rule ``rule_id`` needs (``facts.missing`` if not stated).
+
+        ``exact``: a derived fact's value before its declared rounding (``compare: exact``).
+        """
         found = self.facts.values.get(name)
         if found is None:
             raise JixiaoError(ErrorCode.FACTS_MISSING, f"规则 {rule_id} 需要事实「{name}」，事实文件未填报",
                               SourceLocation(self.facts.file, 1, 1), f"facts.{name}")
-        return found.value
+        return found.exact if exact and found.exact is not None else found.value
 
     def fields(self, probe: Probe, rule_id: str) -> dict[str, FieldValue]:
         """The probe's inputs as exact message fields (``firing.precision`` beyond exact doubles)."""
@@ -81,7 +84,7 @@ class Messages:
         for item in probe.inputs:
             if item.field == "app":
                 continue
-            value = self.value(item.fact, rule_id)
+            value = self.value(item.fact, rule_id, exact=item.exact)
             if item.encoding == "bounds":
                 assert isinstance(value, Decimal)
                 pair = bounds(value, self.policy.scale)

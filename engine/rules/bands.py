@@ -15,7 +15,9 @@ from engine.errors import SourceLocation
 from engine.firing.conditions import Branch, Case, Input, Marker, Probe, interval_tests
 from engine.intervals import Interval, gaps
 from engine.rules.base import (
+    COMPARE_DESCRIPTION,
     NUMERIC,
+    Compare,
     Compiling,
     Direction,
     FactRef,
@@ -55,6 +57,8 @@ class BandsRule(RuleBase):
     fact: str
     bands: tuple[Band, ...] = Field(min_length=1)
     unit: str | None = None
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    compare: Compare = Field(default="rounded", exclude_if=lambda v: v == "rounded", description=COMPARE_DESCRIPTION)
 
 
 class Cases(Case):
@@ -96,17 +100,23 @@ class BandsPlan(RulePlan):
     rule_id: str
     fact: str
     bands: tuple[PlannedBand, ...]
+    exact: bool = False
 
     def probes(self) -> tuple[Probe, ...]:
         """One branch per band, and one per gap between them (a value no band covers)."""
         intervals = [b.interval for b in self.bands]
         branches = [Branch.of(Cases.BAND, interval_tests("x", iv), i) for i, iv in enumerate(intervals)]
         branches += [Branch.of(Marker.GAP, interval_tests("x", g), i) for i, g in enumerate(gaps(intervals))]
-        return (Probe(self.rule_id, self.rule_id, (Input("x", self.fact, "bounds"),), tuple(branches)),)
+        return (Probe(self.rule_id, self.rule_id, (Input("x", self.fact, "bounds", exact=self.exact),),
+                      tuple(branches)),)
 
     def reads(self) -> tuple[str, ...]:
         """The one fact."""
         return (self.fact,)
+
+    def exact_facts(self) -> tuple[str, ...]:
+        """The fact, when the rule compares it unrounded."""
+        return (self.fact,) if self.exact else ()
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """The points of the band that fired."""
@@ -192,7 +202,7 @@ class Bands(Kind):
                 ctx.problem(code, ("bands", *sub), message)
         bands = tuple(PlannedBand(iv, b.points, b.label, b.when, ctx.locate(("bands", i)))
                       for i, (iv, b) in enumerate(zip(intervals, rule.bands, strict=True)))
-        return BandsPlan(rule.id, rule.fact, bands)
+        return BandsPlan(rule.id, rule.fact, bands, rule.compare == "exact")
 
 
 KIND = Bands()

@@ -36,12 +36,16 @@ if TYPE_CHECKING:
     from engine.schema import FactSpec
 
 __all__ = [
-    "NUMERIC", "Ambiguous", "Choice", "Compiling", "Direction", "FactRef", "Fired", "Firing", "Kind", "Model",
+    "COMPARE_DESCRIPTION", "NUMERIC", "Ambiguous", "Choice", "Compare",
+    "Compiling", "Direction", "FactRef", "Fired", "Firing", "Kind", "Model",
     "NoMatch",
     "RuleBase", "RulePlan", "number", "one", "only", "unit",
 ]
 
 Direction = Literal["increasing", "decreasing"]
+Compare = Literal["rounded", "exact"]
+COMPARE_DESCRIPTION = ("rounded（默认）：按事实声明的舍入值比较；exact：派生事实按未舍入的值比较和计算"
+                       "（0.0005% 舍入为 0.00% 时不算“= 0”），扣分记录写明比较的是哪一个")
 # the keys of a rule that are not its parameters: what ``inferred`` may not name
 NOT_PARAMETERS = frozenset({"id", "wording", "provenance", "note", "source", "kind", "inferred", "monotonic"})
 NUMERIC = ("decimal", "integer")
@@ -197,6 +201,10 @@ class RulePlan(ABC):
     @abstractmethod
     def direction(self) -> Direction | None:
         """The rule's natural monotonicity in :meth:`scalar`, if it has one."""
+
+    def exact_facts(self) -> tuple[str, ...]:
+        """Facts the rule compares unrounded (``compare: exact``); most rules compare the rounded value."""
+        return ()
 
     def choices(self) -> tuple[Choice, ...]:
         """Facts a valid fact file must choose together (for fuzzing); most kinds have none."""

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from engine.rules.base import NUMERIC, Compiling, FactRef, Kind, RuleBase
+from engine.rules.base import COMPARE_DESCRIPTION, NUMERIC, Compare, Compiling, FactRef, Kind, RuleBase
 from engine.rules.checks import check_declared_unit
 from engine.rules.per_unit import Cases, PerUnit, PerUnitPlan, plan_per_unit
 
@@ -27,13 +27,15 @@ class PerPointRule(RuleBase):
     counting: Literal["fractional", "whole", "partial"] = "fractional"
     floor: Decimal | None = Decimal(0)
     unit: str | None = None
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    compare: Compare = Field(default="rounded", exclude_if=lambda v: v == "rounded", description=COMPARE_DESCRIPTION)
 
 
 def plan_per_point(rule: PerPointRule, ctx: Compiling) -> PerUnitPlan:
     """Plan a per-point or step rule (its counting decides how partial units count)."""
     check_declared_unit(ctx, rule.id, rule.fact, rule.unit)
     params = PerUnit(rule.fact, rule.threshold, rule.direction == "above", rule.points, rule.per, rule.counting,
-                     rule.floor)
+                     rule.floor, rule.compare == "exact")
     return plan_per_unit(ctx, rule.id, params, rule.counting)
 
 
