@@ -77,12 +77,13 @@ class _Run:
         if cap is not None and total > cap:
             total = cap
         max_total = sum((r.max or ZERO for r in roots), ZERO)
+        grade, withheld = self.grading(total, sum((r.unseen() for r in roots), ZERO))
         meta = self.policy.meta
         return Result(
             policy_id=meta.id, policy_name=meta.name, policy_version=meta.version,
             policy_digest=self.policy.digest, department=self.facts.department,
             facts_file=self.facts.file, facts_digest=self.facts.digest, max=max_total,
-            total=decimals.normalise(total), grade=self.grade(total), indicators=roots,
+            total=decimals.normalise(total), grade=grade, grade_withheld=withheld, indicators=roots,
             min_places=self.policy.display.display.min_places,
             max_places=self.policy.display.display.max_places, inferred_rules=self.policy.inferred_rules,
             inferred_parameters=self.policy.inferred_parameters,
@@ -143,9 +144,25 @@ class _Run:
             raise JixiaoError(ErrorCode.EVAL_AMBIGUOUS,
                               f"规则 {plan.rule.id} 同时命中多个分支（{err}），档次重叠", plan.location) from None
 
-    def grade(self, total: Decimal) -> str | None:
+    def grading(self, total: Decimal, unseen: Decimal) -> tuple[str | None, str | None]:
+        """The grade, or ``None`` and why it is withheld: unseen points could move the total into another grade."""
         if not self.policy.grading.enabled:
-            return None
+            return None, None
+        low = self.grade(total)
+        if not unseen:
+            return self.policy.grading.grades[low].grade, None
+        top = self.policy.total.cap if self.policy.total.cap is not None else self.policy.total.max
+        high_total = min(total + unseen, top)
+        high = self.grade(high_total)
+        if high == low:  # both ends in one grade interval, so every total between them is too
+            return self.policy.grading.grades[low].grade, None
+        names = self.policy.grading.grades
+        return None, (f"有 {decimals.fmt(unseen)} 分的指标原表未见，总分在 {decimals.fmt(total)} 至 "
+                      f"{decimals.fmt(high_total)} 之间：{decimals.fmt(total)} 分为「{names[low].grade}」，"
+                      f"{decimals.fmt(high_total)} 分为「{names[high].grade}」，等级无法确定")
+
+    def grade(self, total: Decimal) -> int:
+        """The index of the grade whose interval holds ``total``, as the firing engine decides it."""
         pair = bounds(total, self.policy.scale)
         assert pair is not None
         (names,) = self.backend.fire(self.policy, [("grade", {"x_lo": pair[0], "x_hi": pair[1]})])
@@ -154,7 +171,7 @@ class _Run:
         if len(grades) != 1:
             raise JixiaoError(ErrorCode.EVAL_NO_MATCH, f"总分 {decimals.fmt(total)} 不属于任何一个等级（或属于多个）",
                               SourceLocation(self.policy.file, 1, 1), "grading.grades")
-        return self.policy.grading.grades[grades[0]].grade
+        return grades[0]
 
 
 def unrounded(facts: Facts, names: tuple[str, ...]) -> Facts:

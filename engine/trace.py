@@ -156,6 +156,7 @@ class Result:
     weights_note: str | None = None
     title: str = "部门整体支出绩效自评"  # the report title the policy declares (policy.report_title)
     inferred_parameters: int = 0  # inferred parameters of rules and of fact declarations (``inferred``)
+    grade_withheld: str | None = None  # why there is no grade: unseen points could change it
 
     def unseen(self) -> Decimal:
         """Points of the total whose score is unknown (``unseen`` nodes): the total is at least ``total``."""

@@ -12,7 +12,7 @@ from engine.rules import KINDS
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
 __all__ = ["FACT_DETAIL_LABELS", "fact_details", "fact_text", "finding_dicts", "finding_lines", "gap_lines",
-           "inferred_lines", "inferred_notice", "node_score", "pad", "score", "total_score", "width"]
+           "grade_text", "inferred_lines", "inferred_notice", "node_score", "pad", "score", "total_score", "width"]
 
 KIND_NAMES = {kind.name: kind.label for kind in KINDS}  # each kind names itself in Chinese (engine.rules)
 PROVENANCE_NAMES = {"official": "官方原文", "inferred": "推断"}
@@ -37,6 +37,15 @@ def total_score(result: Result) -> str:
     """The total as printed: ``94.622``, or ``16.00 + 未见 58.00`` when part of the tree is unseen."""
     unseen = result.unseen()
     return f"{score(result, result.total)} + 未见 {score(result, unseen)}" if unseen else score(result, result.total)
+
+
+def grade_text(result: Result) -> str:
+    """The grade as the header prints it: the grade, 未知 with the reason, or 只评分，不评等级."""
+    if result.grade:
+        return result.grade
+    if result.grade_withheld:
+        return f"未知（{result.grade_withheld}）"
+    return "只评分，不评等级"
 
 
 def gap_lines(result: Result) -> tuple[str, ...]:

@@ -44,6 +44,8 @@ def result_dict(result: Result) -> JsonObject:
         "grade": result.grade,
         "inferred_rules": result.inferred_rules,
     }
+    if result.grade_withheld:  # each only when present
+        out["grade_withheld"] = result.grade_withheld
     if result.inferred_parameters:  # each only when present: a result without any keeps its shape
         out["inferred_parameters"] = result.inferred_parameters
     if result.unseen():  # each only when present: a result without any keeps its shape

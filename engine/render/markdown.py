@@ -11,6 +11,7 @@ from engine.render.common import (
     finding_lines,
     flags,
     gap_lines,
+    grade_text,
     inferred_lines,
     inferred_notice,
     node_score,
@@ -33,7 +34,7 @@ def render_markdown(result: Result) -> str:
         f"摘要 `{result.policy_digest[:16]}`）",
         f"- 事实文件：`{result.facts_file}`",
         f"- **总分：{total_score(result)}** / {score(result, result.max)}"
-        + (f"，等级：{result.grade}" if result.grade else "（只评分，不评等级）"),
+        + (f"，等级：{grade_text(result)}" if result.grade or result.grade_withheld else "（只评分，不评等级）"),
     ]
     notice = inferred_notice(result)
     if notice:
