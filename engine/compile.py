@@ -236,6 +236,11 @@ class _RuleContext:
     def problem(self, code: ErrorCode, path: Path, message: str) -> None:
         self.parser.fail(code, (*self.path, *path), message)
 
+    def label(self, name: str) -> str:
+        word = getattr(self.parser.policy.policy.labels, name)
+        assert isinstance(word, str)
+        return word
+
 
 # -- facts and constraints ---------------------------------------------------------------------
 def _fact_decls(parser: _Parser) -> dict[str, FactDecl]:

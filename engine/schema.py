@@ -41,6 +41,13 @@ class SourceRef(Model):
     note: str | None = None
 
 
+class Labels(Model):
+    """Words the form uses where forms differ: 评定系数 (Guangzhou, Sichuan) or 得分系数 (Chongqing)."""
+
+    coefficient: str = Field(default="评定系数", description="评定规则中系数的叫法（如 得分系数）")
+    tier: str = Field(default="评定等次", description="评定规则中等次的叫法（如 评价等级）")
+
+
 class Meta(Model):
     """Identity of a policy (指标体系)."""
 
@@ -52,6 +59,9 @@ class Meta(Model):
     sources: tuple[SourceRef, ...] = ()
     note: str | None = None
     report_title: str = Field(default="部门整体支出绩效自评", description="报告标题（如 项目支出绩效自评）")
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    labels: Labels = Field(default_factory=Labels, exclude_if=lambda v: v == Labels(),
+                           description="报告和扣分记录中随表而异的用语（评定系数 / 得分系数 …）")
 
 
 class Rounding(Model):

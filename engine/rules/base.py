@@ -143,6 +143,10 @@ class Compiling(Protocol):
         """Report a problem at ``path``."""
         ...
 
+    def label(self, name: str) -> str:
+        """The policy's word for ``name`` (``policy.labels``: ``coefficient`` → 评定系数 or 得分系数)."""
+        ...
+
 
 Firing = tuple["Target | None", tuple[Branch, ...]]
 Fired = Sequence[Sequence[Firing]]  # per probe of the rule, per message: the branches that fired

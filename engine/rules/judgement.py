@@ -86,28 +86,33 @@ class PlannedTier:
     location: SourceLocation
 
 
-def judgement_outcome(weight: Decimal, coefficient: Decimal, tier: str | None, tier_range: Interval | None
-                      ) -> Outcome:
+def judgement_outcome(weight: Decimal, coefficient: Decimal, tier: str | None, tier_range: Interval | None,
+                      labels: tuple[str, str] = ("评定系数", "评定等次")) -> Outcome:
     """得分 = 分值 × 评定系数: a stated judgement, checked against its tier, not recomputed.
+
+    ``labels``: the policy's words for the coefficient and the tier (``policy.labels``).
 
     >>> judgement_outcome(Decimal(20), Decimal(85), None, None).computation
     '评定系数 85% × 分值 20 = 17（评价人判断，按填报采用）'
+    >>> judgement_outcome(Decimal(20), Decimal(85), None, None, ("得分系数", "评价等级")).computation
+    '得分系数 85% × 分值 20 = 17（评价人判断，按填报采用）'
     """
     score = weight * coefficient / 100
-    where = f"评定等次「{tier}」（系数区间 {tier_range.describe()}%），" if tier and tier_range else ""
-    text = f"{where}评定系数 {show(coefficient)}% × 分值 {show(weight)} = {show(score)}（评价人判断，按填报采用）"
+    where = f"{labels[1]}「{tier}」（系数区间 {tier_range.describe()}%），" if tier and tier_range else ""
+    text = f"{where}{labels[0]} {show(coefficient)}% × 分值 {show(weight)} = {show(score)}（评价人判断，按填报采用）"
     parts = (Part(weight - score, text, str(tier_range) if tier_range else None, judgement=True),) \
         if score < weight else ()
     return Outcome(score, text, parts)
 
 
-def points_outcome(weight: Decimal, points: Decimal, tier: str | None, points_range: Interval | None) -> Outcome:
+def points_outcome(weight: Decimal, points: Decimal, tier: str | None, points_range: Interval | None,
+                   tier_label: str = "评定等次") -> Outcome:
     """The evaluator's points, accepted as stated (within the tier's range, which the firing engine checked).
 
     >>> points_outcome(Decimal(10), Decimal(7), None, None).computation
     '评价人给出得分 7（分值 10，评价人判断，按填报采用）'
     """
-    where = f"评定等次「{tier}」（得分区间 {points_range.describe()}），" if tier and points_range else ""
+    where = f"{tier_label}「{tier}」（得分区间 {points_range.describe()}），" if tier and points_range else ""
     text = f"{where}评价人给出得分 {show(points)}（分值 {show(weight)}，评价人判断，按填报采用）"
     parts = (Part(weight - points, text, str(points_range) if points_range else None, judgement=True),) \
         if points < weight else ()
@@ -123,6 +128,7 @@ class JudgementPlan(RulePlan):
     tier: str | None
     tiers: tuple[PlannedTier, ...]
     weight: Decimal | None = None  # set when ``coefficient`` names the evaluator's points, not a %
+    labels: tuple[str, str] = ("评定系数", "评定等次")  # the policy's words for them (``policy.labels``)
 
     def _range(self, tier: PlannedTier) -> Interval:
         """The tier's range on the stated fact: in %, or in points of the weight."""
@@ -157,17 +163,21 @@ class JudgementPlan(RulePlan):
             allowed = (f"系数应在 {tier.range.describe()}% 之间，填报的是 {fmt(stated)}%" if self.weight is None else
                        f"得分应在 {self._range(tier).describe()} 分之间（分值 {fmt(self.weight)} 的 "
                        f"{tier.range.describe()}%），填报的是 {fmt(stated)} 分")
-            raise JixiaoError(ErrorCode.EVAL_JUDGEMENT_RANGE, f"评定等次「{tier.name}」的{allowed}",
+            raise JixiaoError(ErrorCode.EVAL_JUDGEMENT_RANGE, f"{self.labels[1]}「{tier.name}」的{allowed}",
                               facts.values[self.coefficient].location, f"facts.{self.coefficient}")
         if self.weight is not None:
-            return points_outcome(weight, stated, tier.name if tier else None, self._range(tier) if tier else None)
-        return judgement_outcome(weight, stated, tier.name if tier else None, tier.range if tier else None)
+            return points_outcome(weight, stated, tier.name if tier else None, self._range(tier) if tier else None,
+                                  self.labels[1])
+        return judgement_outcome(weight, stated, tier.name if tier else None, tier.range if tier else None,
+                                 self.labels)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """Not invertible: the evaluator judges; full marks need a coefficient of 100% (and its tier)."""
         top = next((t.name for t in self.tiers if t.range.contains(Decimal(100))), None)
-        tier = f"，且评定等次为「{top}」" if top else ""
-        return Plain(f"评价人判断：得分 = 分值 × 评定系数，由评价人评定，不能由事实推算；得满分需评定系数为 100%{tier}")
+        coefficient, tier_label = self.labels
+        tier = f"，且{tier_label}为「{top}」" if top else ""
+        return Plain(f"评价人判断：得分 = 分值 × {coefficient}，由评价人评定，不能由事实推算；"
+                     f"得满分需{coefficient}为 100%{tier}")
 
     def edges(self) -> Iterator[tuple[str, Decimal]]:
         """Both bounds of every tier's coefficient range."""
@@ -228,10 +238,11 @@ class Judgement(Kind):
                       for i, (t, r) in enumerate(zip(rule.tiers, ranges, strict=True)) if r is not None)
         if len(tiers) < len(rule.tiers):
             return None
+        labels = (ctx.label("coefficient"), ctx.label("tier"))
         if rule.points is not None:
-            return JudgementPlan(rule.id, rule.points, rule.tier, tiers, ctx.weight or Decimal(0))
+            return JudgementPlan(rule.id, rule.points, rule.tier, tiers, ctx.weight or Decimal(0), labels)
         assert rule.coefficient is not None
-        return JudgementPlan(rule.id, rule.coefficient, rule.tier, tiers)
+        return JudgementPlan(rule.id, rule.coefficient, rule.tier, tiers, labels=labels)
 
 
 KIND = Judgement()
