@@ -31,6 +31,7 @@ from engine.rules.base import Kind, RulePlan
 from engine.rules.checks import cover_problems
 from engine.schema import FactSpec, Grading, Indicator, Meta, Policy, Rounding, Rule, ScoreRounding, Total
 from engine.source import Path, SourceDoc, field_path
+from engine.trace import Finding
 
 __all__ = ["CompiledIndicator", "CompiledPolicy", "GradeCase", "LeafPlan", "compile_policy"]
 
@@ -105,8 +106,10 @@ class CompiledPolicy:
     inferred_rules: int
     branch_of: Mapping[str, Mapping[str, Branch]]
     inferred_parameters: int = 0
-    # a project-form template (engine.project_form): a fact document → (its project's policy, the document)
-    instantiate: Callable[[SourceDoc], tuple[CompiledPolicy, SourceDoc]] | None = field(default=None, compare=False)
+    # a project-form template (engine.project_form): a fact document → (its project's policy, the document,
+    # the row checks declared ``warning`` that failed)
+    instantiate: Callable[[SourceDoc], tuple[CompiledPolicy, SourceDoc, tuple[Finding, ...]]] | None = field(
+        default=None, compare=False)
 
     def nodes(self) -> Iterator[CompiledIndicator]:
         """Every node, depth first in policy order."""

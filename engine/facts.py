@@ -496,10 +496,10 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
     instantiate = getattr(policy, "instantiate", None)
     if instantiate is not None:  # a project-form template: the rows make the project's own policy
         digest = facts_digest(doc.value) if digest is None else digest
-        project, doc = instantiate(doc)
+        project, doc, rows = instantiate(doc)
         found = validate_facts(doc, project.facts, project.indicator_ids(), digest, project.constraints)
         _check_reads(project, doc, found)
-        return dataclasses.replace(found, policy=project, document=doc)
+        return dataclasses.replace(found, policy=project, document=doc, findings=(*rows, *found.findings))
     facts = validate_facts(doc, policy.facts, policy.indicator_ids(),
                            facts_digest(doc.value) if digest is None else digest, policy.constraints)
     _check_reads(policy, doc, facts)

@@ -27,8 +27,9 @@ from engine.json_values import DocValue
 from engine.rules.base import Model
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path, value_paths
+from engine.trace import Finding
 
-__all__ = ["FormRow", "ProjectForm", "Target", "expand", "is_template", "parse_target"]
+__all__ = ["Checks", "FormRow", "ProjectForm", "Target", "expand", "expand_rows", "is_template", "parse_target"]
 
 NOT_APPLICABLE = "/"
 # full-width signs and digits as forms write them, read on purpose (RUF001 flags each)
@@ -93,6 +94,26 @@ class Qualitative(Provenanced):
     tiers: tuple[Tier, ...] = Field(min_length=1)
 
 
+Severity = Literal["error", "warning"]
+
+
+class Checks(Model):
+    """How each row check reports: ``error`` (default) refuses the fact file, ``warning`` is a finding.
+
+    A finding is reported beside the score (``--strict`` turns it back into an error); the row is
+    scored as the form prints it: weights that do not add up count as the rows carry them, a unit that
+    differs is compared as a number, an unparseable target with the evaluator's ``score`` is scored
+    by that score.
+    """
+
+    row_weights: Severity = Field(default="error", description="指标行分值之和不等于一级（或二级）指标分值时："
+                                                               "error 拒绝；warning 报告发现，按各行分值计分")
+    row_unit: Severity = Field(default="error", description="实际完成值单位与年度指标值单位不同时：error 拒绝；"
+                                                            "warning 报告发现，按数值比较")
+    target: Severity = Field(default="error", description="定量年度指标值无法解析时：error 拒绝；warning 报告发现，"
+                                                          "该行写了评价人得分 score 时按 score 计分")
+
+
 class ProjectForm(Model):
     """A project-form template: titles, 预算执行率, the 一级/二级 structure and the rule per row type."""
 
@@ -101,6 +122,9 @@ class ProjectForm(Model):
     categories: tuple[Category, ...] = Field(min_length=1)
     quantitative: Provenanced
     qualitative: Qualitative
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    checks: Checks = Field(default_factory=Checks, exclude_if=lambda v: v == Checks(),
+                           description="各项指标行核对的严重程度（error 或 warning）")
 
 
 class FormRow(Model):
@@ -170,10 +194,21 @@ def expand(template: SourceDoc, facts: SourceDoc | None) -> tuple[SourceDoc, Sou
     Raises:
         PolicyErrors: row problems, located in the fact file.
     """
+    policy, project, _ = expand_rows(template, facts)
+    return policy, project
+
+
+def expand_rows(template: SourceDoc, facts: SourceDoc | None
+                ) -> tuple[SourceDoc, SourceDoc | None, tuple[Finding, ...]]:
+    """:func:`expand`, and the row checks the template declares ``warning`` that failed (findings).
+
+    Raises:
+        PolicyErrors: row problems, located in the fact file.
+    """
     try:
         form = ProjectForm.model_validate(_mapping(template.value)["project_form"])
     except Exception:
-        return template, facts
+        return template, facts, ()
     builder = _Builder(template, form)
     builder.execution()
     if facts is not None:
@@ -184,7 +219,7 @@ def expand(template: SourceDoc, facts: SourceDoc | None) -> tuple[SourceDoc, Sou
             builder.fail(facts, ErrorCode.FACTS_SCHEMA, ("rows",), "rows 应为指标行的列表（每行一个映射）")
     if builder.problems:
         raise PolicyErrors(builder.problems)
-    return builder.policy_doc(), builder.facts_doc(facts) if facts is not None else None
+    return builder.policy_doc(), builder.facts_doc(facts) if facts is not None else None, tuple(builder.findings)
 
 
 class _Builder:
@@ -197,6 +232,7 @@ class _Builder:
         self.values: dict[str, Any] = {}
         self.fact_where: dict[Path, SourceLocation] = {}
         self.problems: list[Problem] = []
+        self.findings: list[Finding] = []
 
     # -- 预算执行率 ----------------------------------------------------------------------------
     def execution(self) -> None:
@@ -255,11 +291,13 @@ class _Builder:
                 if sub.weight is not None and total != sub.weight:
                     self.weights(doc, rows, f"二级指标「{sub.name}」", sub.weight, total)
         total = sum((row.weight for _, row in scored if isinstance(row.weight, Decimal)), Decimal(0))
+        weight = category.weight
         if total != category.weight:
             self.weights(doc, scored, f"一级指标「{category.name}」", category.weight, total)
+            weight = total  # a warning: the category counts what its rows carry, as the form scores them
         if not children:
             return
-        node: dict[str, Any] = {"id": category.id, "name": category.name, "max": category.weight,
+        node: dict[str, Any] = {"id": category.id, "name": category.name, "max": weight,
                                 "children": children}
         if excluded:
             node["weights_note"] = f"{'、'.join(excluded)}不适用（表中为“/”），不计分值，其余指标分值之和仍为 " \
@@ -272,8 +310,9 @@ class _Builder:
         listed = "、".join(f"「{row.name}」{decimals.fmt(row.weight)}" for _, row in rows
                           if isinstance(row.weight, Decimal)) or "没有计分的指标行"
         path: Path = ("rows", rows[0][0], "weight") if rows else ("rows",)
-        self.fail(doc, ErrorCode.FACTS_ROW_WEIGHTS, path,
-                  f"{what}的分值为 {decimals.fmt(want)}，其下各指标行分值之和为 {decimals.fmt(got)}：{listed}")
+        message = f"{what}的分值为 {decimals.fmt(want)}，其下各指标行分值之和为 {decimals.fmt(got)}：{listed}"
+        warned = "；按各行分值计分" if self.form.checks.row_weights == "warning" else ""
+        self.report(doc, ErrorCode.FACTS_ROW_WEIGHTS, path, message + warned, self.form.checks.row_weights)
 
     def leaf(self, doc: SourceDoc, sub: Subcategory, i: int, row: FormRow, k: int) -> dict[str, Any] | None:
         if row.weight == NOT_APPLICABLE:
@@ -281,7 +320,7 @@ class _Builder:
         node_id = row.id or f"{sub.id}.{k}"
         fact = f"行{node_id}"
         note = f"偏差原因：{row.reason}" if row.reason else None
-        if is_quantitative(row.target):
+        if is_quantitative(row.target) and not self.unparsed_by_score(doc, i, row):
             rule = self.quantitative(doc, i, row, node_id, fact)
         else:
             rule = self.qualitative(doc, i, row, node_id, fact)
@@ -290,12 +329,19 @@ class _Builder:
         return {"id": node_id, "name": row.name, "max": row.weight, "rule": rule, "__at": doc.locate(("rows", i)),
                 **({"note": note} if note else {})}
 
+    def unparsed_by_score(self, doc: SourceDoc, i: int, row: FormRow) -> bool:
+        """An unparseable target the template accepts (``checks.target: warning``), scored by the row's score."""
+        if parse_target(row.target) is not None or self.form.checks.target != "warning" \
+                or not isinstance(row.score, Decimal):
+            return False
+        self.report(doc, ErrorCode.FACTS_TARGET, ("rows", i, "target"),
+                    f"{_unparsed(row)}；按评价人给出的得分 {decimals.fmt(row.score)} 计分", "warning")
+        return True
+
     def quantitative(self, doc: SourceDoc, i: int, row: FormRow, node_id: str, fact: str) -> dict[str, Any] | None:
         target = parse_target(row.target)
         if target is None:
-            self.fail(doc, ErrorCode.FACTS_TARGET, ("rows", i, "target"),
-                      f"指标行「{row.name}」的年度指标值「{row.target}」无法解析：定量指标应写成“≥50个”“≤90万元”"
-                      f"“=8个”“100%”这样的形式（比较符号、数字、单位），定性指标写文字（如“效果明显”）")
+            self.fail(doc, ErrorCode.FACTS_TARGET, ("rows", i, "target"), _unparsed(row))
             return None
         if row.actual is None:
             self.fail(doc, ErrorCode.FACTS_MISSING, ("rows", i), f"定量指标行「{row.name}」缺少实际完成值 actual")
@@ -307,9 +353,11 @@ class _Builder:
                       f"指标行「{row.name}」的实际完成值「{row.actual}」应为数字（可带单位，如“45个”“100%”）")
             return None
         if actual.unit and target.unit and actual.unit != target.unit:
-            self.fail(doc, ErrorCode.FACTS_ROW_UNIT, ("rows", i, "actual"),
-                      f"指标行「{row.name}」的实际完成值单位「{actual.unit}」与年度指标值单位「{target.unit}」不同")
-            return None
+            message = f"指标行「{row.name}」的实际完成值单位「{actual.unit}」与年度指标值单位「{target.unit}」不同"
+            if self.form.checks.row_unit == "error":
+                self.fail(doc, ErrorCode.FACTS_ROW_UNIT, ("rows", i, "actual"), message)
+                return None
+            self.report(doc, ErrorCode.FACTS_ROW_UNIT, ("rows", i, "actual"), f"{message}；按数值比较", "warning")
         direction = target.direction
         if direction == "equal":  # below the value: higher is better; above it: lower is better
             direction = "higher" if actual.value <= target.value else "lower"
@@ -351,6 +399,15 @@ class _Builder:
     def fail(self, doc: SourceDoc, code: ErrorCode, path: Path, message: str) -> None:
         self.problems.append(Problem(code, message, doc.locate(path), field_path(path)))
 
+    def report(self, doc: SourceDoc, code: ErrorCode, path: Path, message: str, severity: Severity) -> None:
+        """A problem, or a finding beside the score when the template declares the check ``warning``."""
+        if severity == "error":
+            self.fail(doc, code, path, message)
+            return
+        checks = ("project_form", "checks")
+        where = self.template.locate(checks) if checks in self.template.positions else None
+        self.findings.append(Finding(str(code), message, doc.locate(path), field_path(path), where))
+
     # -- the documents -------------------------------------------------------------------------
     def policy_doc(self) -> SourceDoc:
         value = _mapping(self.template.value)
@@ -374,6 +431,11 @@ class _Builder:
         value["facts"] = {**(value.get("facts") or {}), **self.values}
         positions = {**doc.positions, **self.fact_where}
         return SourceDoc(doc.file, value, positions, {**doc.key_positions, **self.fact_where}, dict(doc.styles))
+
+
+def _unparsed(row: FormRow) -> str:
+    return (f"指标行「{row.name}」的年度指标值「{row.target}」无法解析：定量指标应写成“≥50个”“≤90万元”"
+            f"“=8个”“100%”这样的形式（比较符号、数字、单位），定性指标写文字（如“效果明显”）")
 
 
 def _mapping(value: DocValue) -> dict[str, Any]:

@@ -41,7 +41,8 @@ def whatif_page(view: WhatIf) -> Page:
     delta = signed(after, after.total - before.total)
     total = f"{total_score(before)} → {total_score(after)}（{delta}）"
     facts = Section("改动的事实", entries=tuple(_fact_entry(c) for c in view.facts))
-    return Page("whatif", f"{before.department} {before.title}：如果事实不同（情景分析）", (*identity(before), ("总分", total)),
+    title = f"{before.department} {before.title}：如果事实不同（情景分析）"
+    return Page("whatif", title, (*identity(before), ("总分", total)),
                 (facts, *comparison_sections(view.comparison, "原得分", "新得分")))
 
 
