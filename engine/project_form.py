@@ -42,11 +42,13 @@ _LOOKS_NUMERIC = re.compile(r"^\s*[0-9０-９≥≤≧≦=＝<>＞＜]")  # noqa
 class Provenanced(Model):
     """Official wording (规则原文) and its provenance."""
 
-    wording: str
-    provenance: Literal["official", "inferred"]
-    note: str | None = None
+    wording: str = Field(description="规则原文")
+    provenance: Literal["official", "inferred"] = Field(description="official：官方原文；inferred：推断（必须写 note）")
+    note: str | None = Field(default=None, description="说明；推断时写推断依据")
     # parameters of the generated rule that are inferred (RuleBase.inferred), checked by the rule's model
-    inferred: dict[str, str] = Field(default_factory=dict, exclude_if=lambda v: not v)
+    inferred: dict[str, str] = Field(
+        default_factory=dict, exclude_if=lambda v: not v,
+        description="生成的规则中个别参数为推断时：参数名 → 推断依据")
 
     def provenance_keys(self) -> dict[str, Any]:
         """The generated rule's wording, provenance and, those given, note and inferred parameters."""
@@ -57,41 +59,41 @@ class Provenanced(Model):
 class Execution(Provenanced):
     """预算执行率: 全年执行数 ÷ the declared budget base × 100 %, × the weight, capped at full marks."""
 
-    id: str
-    name: str = "预算执行率"
-    weight: Decimal = Field(gt=0)
-    budget_base: str = "全年预算数"
-    executed: str = "全年执行数"
+    id: str = Field(description="预算执行率指标的 id")
+    name: str = Field(default="预算执行率", description="指标名称（默认 预算执行率）")
+    weight: Decimal = Field(gt=0, description="分值（10号文为 10）")
+    budget_base: str = Field(default="全年预算数", description="预算基数事实（默认 全年预算数）")
+    executed: str = Field(default="全年执行数", description="执行数事实（默认 全年执行数）")
 
 
 class Subcategory(Model):
     """A 二级 indicator (数量指标 …): rows name it by ``name`` or ``id``; an optional fixed weight."""
 
-    id: str
-    name: str
-    weight: Decimal | None = Field(default=None, gt=0)
+    id: str = Field(description="二级指标 id")
+    name: str = Field(description="二级指标名称（指标行按名称或 id 归类）")
+    weight: Decimal | None = Field(default=None, gt=0, description="二级指标的固定分值（可不写）")
 
 
 class Category(Model):
     """A 一级 indicator (产出指标 50 …) and its 二级 indicators."""
 
-    id: str
-    name: str
-    weight: Decimal = Field(gt=0)
-    subcategories: tuple[Subcategory, ...] = Field(min_length=1)
+    id: str = Field(description="一级指标 id")
+    name: str = Field(description="一级指标名称")
+    weight: Decimal = Field(gt=0, description="一级指标分值：其下各行分值之和必须等于它")
+    subcategories: tuple[Subcategory, ...] = Field(min_length=1, description="二级指标")
 
 
 class Tier(Model):
     """A qualitative tier and its range in % of the row's weight (the evaluator picks the points inside)."""
 
-    name: str
-    range: str
+    name: str = Field(description="等次名称")
+    range: str = Field(description="该等次的得分区间（分值的 %，如 [80, 100]）")
 
 
 class Qualitative(Provenanced):
     """Qualitative rows: the evaluator's points, within the stated tier's range."""
 
-    tiers: tuple[Tier, ...] = Field(min_length=1)
+    tiers: tuple[Tier, ...] = Field(min_length=1, description="定性指标的等次及其得分区间")
 
 
 Severity = Literal["error", "warning"]
@@ -117,11 +119,11 @@ class Checks(Model):
 class ProjectForm(Model):
     """A project-form template: titles, 预算执行率, the 一级/二级 structure and the rule per row type."""
 
-    title: str = "项目支出绩效自评"
-    execution: Execution
-    categories: tuple[Category, ...] = Field(min_length=1)
-    quantitative: Provenanced
-    qualitative: Qualitative
+    title: str = Field(default="项目支出绩效自评", description="报告标题（默认 项目支出绩效自评）")
+    execution: Execution = Field(description="预算执行率：执行数 ÷ 预算基数 × 分值，封顶")
+    categories: tuple[Category, ...] = Field(min_length=1, description="一级指标（产出、效益、满意度）及其二级指标")
+    quantitative: Provenanced = Field(description="定量指标行的计分规则（原文与出处）")
+    qualitative: Qualitative = Field(description="定性指标行的计分规则：评价人在等次区间内给分")
     # at the default the key stays out of the canonical policy, so existing digests do not change
     checks: Checks = Field(default_factory=Checks, exclude_if=lambda v: v == Checks(),
                            description="各项指标行核对的严重程度（error 或 warning）")
@@ -130,16 +132,18 @@ class ProjectForm(Model):
 class FormRow(Model):
     """One indicator row of a project's form, as printed: 二级 category, name, 分值, 年度指标值, 实际完成值."""
 
-    category: str
-    name: str
-    weight: Decimal | Literal["/"]
-    target: str | Decimal
-    actual: str | Decimal | None = None
-    score: Decimal | Literal["/"] | None = None
-    tier: str | None = None
-    reason: str | None = None
-    id: str | None = None
-    quote: str | None = None
+    category: str = Field(description="二级指标（名称或 id）")
+    name: str = Field(description="三级指标名称")
+    weight: Decimal | Literal["/"] = Field(description="分值；“/” 表示不适用")
+    target: str | Decimal = Field(description="年度指标值（≥50个、≤90万元、=8个、100%，或定性文字）")
+    actual: str | Decimal | None = Field(default=None, description="实际完成值（定量行必填）")
+    score: Decimal | Literal["/"] | None = Field(
+        default=None,
+        description="表中所印的得分（定性行必填，为评价人给出的得分；“/” 表示不适用）")
+    tier: str | None = Field(default=None, description="定性行的评定等次")
+    reason: str | None = Field(default=None, description="偏差原因")
+    id: str | None = Field(default=None, description="指标行 id（不写则按顺序生成，如 2.1.1）")
+    quote: str | None = Field(default=None, description="原文摘录")
 
 
 ROW_FIELDS = model_field_names([FormRow])

@@ -45,18 +45,20 @@ __all__ = ["KIND", "Band", "BandsPlan", "BandsRule", "PlannedBand", "band_outcom
 class Band(Model):
     """One band (档次): an interval and the points it earns."""
 
-    when: str
-    points: Decimal
-    label: str | None = None
+    when: str = Field(description="区间：[80, 90)、(0, 10]、≥ 90、< 80、= 0（方括号和 ≥ ≤ = 一侧含端点）")
+    points: Decimal = Field(description="落在此档得的分")
+    label: str | None = Field(default=None, description="档次名称（扣分记录中显示）")
 
 
 class BandsRule(RuleBase):
     """Bands over one fact; exactly one band must contain the value."""
 
-    kind: Literal["bands"]
-    fact: str
-    bands: tuple[Band, ...] = Field(min_length=1)
-    unit: str | None = None
+    kind: Literal["bands"] = Field(description="规则类型：bands")
+    fact: str = Field(description="分档的事实（数值）")
+    bands: tuple[Band, ...] = Field(
+        min_length=1,
+        description="各档次：恰好一个档次包含事实的值，得其分；档次须覆盖事实的取值范围")
+    unit: str | None = Field(default=None, description="事实的单位（写了就与事实声明核对）")
     # at the default the key stays out of the canonical policy, so existing digests do not change
     compare: Compare = Field(default="rounded", exclude_if=lambda v: v == "rounded", description=COMPARE_DESCRIPTION)
 

@@ -60,15 +60,24 @@ class Model(BaseModel):
 class RuleBase(Model):
     """What every rule has: id, official wording (规则原文), provenance, applicability."""
 
-    id: str
-    wording: str
-    provenance: Literal["official", "inferred"]
-    note: str | None = None
-    source: str | None = None
-    applicable_if: str | None = None
-    not_applicable: Literal["full_marks", "exclude"] = "full_marks"
-    monotonic: Direction | None = None
-    kind: str
+    id: str = Field(description="规则的稳定 id（如 A1.2.r1），追踪、报错、测试和比较都用它")
+    wording: str = Field(description="规则原文：官方评分标准的原话（推断的规则写推断出的表述），原样出现在扣分记录中")
+    provenance: Literal["official", "inferred"] = Field(
+        description="official：官方原文；inferred：推断（必须写 note 说明依据）")
+    note: str | None = Field(default=None, description="说明；推断的规则在此写推断依据与可信度，报告中列为“依据”")
+    source: str | None = Field(default=None, description="规则出处（文件名、条款）")
+    applicable_if: str | None = Field(
+        default=None,
+        description="布尔事实名：为“否”时本指标不适用（按 not_applicable 处理）")
+    not_applicable: Literal["full_marks", "exclude"] = Field(
+        default="full_marks",
+        description="不适用时：full_marks 按满分计；exclude 不计分，分值从上级扣除")
+    monotonic: Direction | None = Field(
+        default=None,
+        description="声明得分随事实单调的方向（increasing 或 decreasing），fuzz 据此检查")
+    kind: str = Field(
+        description="规则类型：proportional、per_point、step、bands、checklist、comparison、per_count、judgement、targets、adjustmen"
+                    "t")
     # at the default the key stays out of the canonical policy, so existing digests do not change
     inferred: dict[str, str] = Field(
         default_factory=dict, exclude_if=lambda v: not v,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from engine.decimals import fmt, show
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
@@ -46,8 +46,8 @@ __all__ = ["KIND", "JudgementPlan", "JudgementRule", "PlannedTier", "Tier", "jud
 class Tier(Model):
     """A judgement tier and the coefficient range (%) an evaluator may choose in it."""
 
-    name: str
-    range: str
+    name: str = Field(description="等次名称（与等次事实的取值一致）")
+    range: str = Field(description="该等次允许的系数区间（%，如 [60, 80]）；用 points 时为分值的百分比")
 
 
 class JudgementRule(RuleBase):
@@ -56,11 +56,13 @@ class JudgementRule(RuleBase):
     Either is stated, checked against its tier (a coefficient range in % of the weight), not recomputed.
     """
 
-    kind: Literal["judgement"]
-    coefficient: str | None = None
-    points: str | None = None
-    tier: str | None = None
-    tiers: tuple[Tier, ...] = ()
+    kind: Literal["judgement"] = Field(description="规则类型：judgement")
+    coefficient: str | None = Field(
+        default=None,
+        description="评定系数事实（%）：得分 = 分值 × 系数（与 points 二选一）")
+    points: str | None = Field(default=None, description="评价人给出的得分事实（分，与 coefficient 二选一）")
+    tier: str | None = Field(default=None, description="评定等次事实（枚举）")
+    tiers: tuple[Tier, ...] = Field(default=(), description="各等次及其系数区间：填报的系数必须在所选等次的区间内")
 
     @model_validator(mode="after")
     def _coefficient_or_points(self) -> JudgementRule:
