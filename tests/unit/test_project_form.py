@@ -146,3 +146,15 @@ def test_default_checks_stay_out_of_the_digest(tmp_path):
     template.write_text(TEMPLATE.read_text(encoding="utf-8").replace(
         "  title: 项目支出绩效自评\n", "  title: 项目支出绩效自评\n  checks: {row_weights: error}\n"), encoding="utf-8")
     assert engine.load_policy(template).digest == plain.digest
+
+
+def test_coverage_of_a_template_counts_its_row_types():
+    from engine.authoring.case_runner import run_paths
+
+    (only_tianchang,) = run_paths([ROOT / "tests" / "cases" / "mof-project" / "tianchang.yaml"]).coverage
+    assert only_tianchang.total == 17  # 6 of the template's own + 4 quantitative + 7 qualitative row branches
+    assert "定量指标行 未完成（越高越好）" in only_tianchang.missed
+    assert "定性指标行 等次「未达成且效果较差」之外的得分" in only_tianchang.missed
+    assert "定性指标行 评价人给出的得分（不报等次）" not in only_tianchang.missed  # its rows state no tier
+    (standard,) = run_paths([ROOT / "tests" / "cases" / "mof-project" / "standard.yaml"]).coverage
+    assert standard.missed == ()
