@@ -135,7 +135,7 @@ class _Run:
         try:
             exact = plan.plan.exact_facts()
             if exact:  # ``compare: exact``: the rule sees the derived facts unrounded, and says so
-                return _compared_exactly(plan.plan.score(weight, fired, unrounded(self.facts, exact)),
+                return _compared_exactly(plan.plan.score(weight, fired, _unrounded(self.facts, exact)),
                                          self.facts, exact)
             return plan.plan.score(weight, fired, self.facts)
         except NoMatch:
@@ -174,7 +174,7 @@ class _Run:
         return grades[0]
 
 
-def unrounded(facts: Facts, names: tuple[str, ...]) -> Facts:
+def _unrounded(facts: Facts, names: tuple[str, ...]) -> Facts:
     """``facts`` with each of ``names`` that was rounded by its declaration at its value before rounding."""
     changed = {n: replace(fact, value=fact.exact) for n in names
                if (fact := facts.values.get(n)) is not None and fact.exact is not None}
