@@ -15,8 +15,8 @@ from engine.authoring.invariants import check_invariants
 from engine.commands.main import main
 from engine.errors import PolicyErrors
 from engine.loader import policy_from_text
-from engine.render.json import dump_result, load_result, render_json
 from engine.render.html import render_page_html
+from engine.render.json import dump_result, load_result, render_json
 from engine.render.markdown import render_markdown
 from engine.render.page_score import score_page
 from engine.render.text import render_text

@@ -37,7 +37,8 @@ def test_the_coefficient_is_named_as_the_policy_names_it():
 def test_the_labels_name_the_out_of_tier_error_too():
     with pytest.raises(JixiaoError) as caught:
         score(CQ, "85")
-    assert caught.value.code is ErrorCode.EVAL_JUDGEMENT_RANGE and "评价等级「部分达成并具有一定效果」" in str(caught.value)
+    assert caught.value.code is ErrorCode.EVAL_JUDGEMENT_RANGE
+    assert "评价等级「部分达成并具有一定效果」" in str(caught.value)
 
 
 def test_default_labels_stay_out_of_the_digest():
