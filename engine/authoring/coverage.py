@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 from engine.compile import CompiledPolicy, LeafPlan
 from engine.project_form import ProjectForm
-from engine.rules.judgement import Cases as Judged
-from engine.rules.targets import Cases as Met
+from engine.rules import BY_NAME
 
 __all__ = ["Coverage", "branch_label", "measure"]
 
@@ -39,6 +38,9 @@ class Coverage:
 
 
 QUANTITATIVE, QUALITATIVE = "定量指标行", "定性指标行"  # the row types' keys in a template's universe
+# the kinds engine.project_form makes the rows into, asked through the registry
+MET = {str(case): case.label for case in BY_NAME["targets"].cases}
+STATED, TIER, REJECT = (str(case) for case in BY_NAME["judgement"].cases)
 
 
 def universe(policy: CompiledPolicy) -> list[tuple[str, str]]:
@@ -67,10 +69,10 @@ def _row_universe(policy: CompiledPolicy) -> list[tuple[str, str]]:
     form = _form(policy)
     if form is None:
         return []
-    quantitative = [(QUANTITATIVE, str(case)) for case in Met]
+    quantitative = [(QUANTITATIVE, name) for name in MET]
     tiers = range(len(form.qualitative.tiers))
-    qualitative = [(QUALITATIVE, str(Judged.STATED)), *((QUALITATIVE, f"{Judged.TIER}:{i}") for i in tiers),
-                   *((QUALITATIVE, f"{Judged.REJECT}:{i}") for i in tiers)]
+    qualitative = [(QUALITATIVE, STATED), *((QUALITATIVE, f"{TIER}:{i}") for i in tiers),
+                   *((QUALITATIVE, f"{REJECT}:{i}") for i in tiers)]
     return [*quantitative, *qualitative]
 
 
@@ -78,8 +80,7 @@ def _row_type(policy: CompiledPolicy, key: str, name: str, rows: dict[str, str])
     """A fired branch of a project's row rule as its row type's branch; any other branch as it is."""
     if key in policy.by_key or not rows:
         return key, name
-    quantitative = {str(case) for case in Met}
-    return (QUANTITATIVE if name in quantitative else QUALITATIVE), name
+    return (QUANTITATIVE if name in MET else QUALITATIVE), name
 
 
 def branch_label(policy: CompiledPolicy, key: str, branch: str) -> str:
@@ -105,10 +106,9 @@ def _row_label(policy: CompiledPolicy, branch: str) -> str:
     name, _, index = branch.partition(":")
     form = _form(policy)
     if not index or form is None:
-        labels = {str(c): c.label for c in Met} | {str(Judged.STATED): "评价人给出的得分（不报等次）"}
-        return labels.get(name, name)
+        return (MET | {STATED: "评价人给出的得分（不报等次）"}).get(name, name)
     tier = form.qualitative.tiers[int(index)].name
-    return f"等次「{tier}」" if name == str(Judged.TIER) else f"等次「{tier}」之外的得分"
+    return f"等次「{tier}」" if name == TIER else f"等次「{tier}」之外的得分"
 
 
 def _plans(policy: CompiledPolicy) -> dict[str, LeafPlan]:
