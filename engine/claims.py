@@ -25,7 +25,7 @@ from engine.errors import ERROR_LIMIT, ErrorCode, PolicyErrors, Problem, SourceL
 from engine.json_values import DocValue
 from engine.source import SourceDoc, field_path
 
-__all__ = ["CLAIMED", "TOTAL", "ClaimSet", "ClaimedScore", "indicator_lookup", "parse_claims"]
+__all__ = ["CLAIMED", "TOTAL", "ClaimSet", "ClaimedScore", "indicator_lookup", "parse_claims", "row_claims"]
 
 CLAIMED = "claimed"
 TOTAL = "total"
@@ -87,9 +87,10 @@ def parse_claims(doc: SourceDoc, policy: CompiledPolicy, renames: Mapping[str, s
     Raises:
         PolicyErrors: every unknown, ambiguous or repeated key and every value that is not a number.
     """
+    rows = row_claims(doc, policy)
     raw = doc.value.get(CLAIMED) if isinstance(doc.value, dict) else None
     if not isinstance(raw, dict):
-        return ClaimSet()
+        return _ordered(policy, rows, None)
     lookup = indicator_lookup(policy, renames)
     keys = (*sorted(lookup), TOTAL)
     problems: list[Problem] = []
@@ -116,6 +117,32 @@ def parse_claims(doc: SourceDoc, policy: CompiledPolicy, renames: Mapping[str, s
         claims[ident] = claim
     if problems:
         raise PolicyErrors(problems)
+    return _ordered(policy, {**rows, **claims}, total)  # the claimed block states the form's score outright
+
+
+def row_claims(doc: SourceDoc, policy: CompiledPolicy) -> dict[str, ClaimedScore]:
+    """The score each indicator row of a project form prints (``rows[i].score``), by the row's indicator id.
+
+    ``policy`` is the project's own policy (``engine.project_form``), whose row indicators are located at
+    their rows; a row without a number (``/``, or no score) claims nothing.
+    """
+    rows = doc.value.get("rows") if isinstance(doc.value, dict) else None
+    if not isinstance(rows, list):
+        return {}
+    at_row = {(n.location.line, n.location.col): n.id for n in policy.nodes()
+              if n.leaf is not None and n.location.file == doc.file}
+    claims: dict[str, ClaimedScore] = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            continue
+        value, where = row.get("score"), doc.locate(("rows", i))
+        ident = at_row.get((where.line, where.col))
+        if ident is not None and isinstance(value, Decimal) and value.is_finite():
+            claims[ident] = ClaimedScore(value, doc.locate(("rows", i, "score")), str(row.get("name", ident)))
+    return claims
+
+
+def _ordered(policy: CompiledPolicy, claims: Mapping[str, ClaimedScore], total: ClaimedScore | None) -> ClaimSet:
     order = {node.id: i for i, node in enumerate(policy.nodes())}
     return ClaimSet(dict(sorted(claims.items(), key=lambda item: order[item[0]])), total)
 

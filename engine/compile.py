@@ -32,6 +32,7 @@ from engine.rules.checks import cover_problems
 from engine.schema import FactSpec, Grading, Indicator, Meta, Policy, Rounding, Rule, ScoreRounding, Total
 from engine.source import Path, SourceDoc, field_path
 from engine.tables import TableDecl, declared_facts, table_decls
+from engine.trace import Finding
 
 __all__ = ["CompiledIndicator", "CompiledPolicy", "GradeCase", "LeafPlan", "compile_policy"]
 
@@ -106,8 +107,11 @@ class CompiledPolicy:
     rules: Mapping[str, Rule]
     inferred_rules: int
     branch_of: Mapping[str, Mapping[str, Branch]]
-    # a project-form template (engine.project_form): a fact document → (its project's policy, the document)
-    instantiate: Callable[[SourceDoc], tuple[CompiledPolicy, SourceDoc]] | None = field(default=None, compare=False)
+    inferred_parameters: int = 0
+    # a project-form template (engine.project_form): a fact document → (its project's policy, the document,
+    # the row checks declared ``warning`` that failed)
+    instantiate: Callable[[SourceDoc], tuple[CompiledPolicy, SourceDoc, tuple[Finding, ...]]] | None = field(
+        default=None, compare=False)
     tables: tuple[TableDecl, ...] = ()  # table facts; each cell is one of ``facts`` (``表[行][列]``)
 
     def nodes(self) -> Iterator[CompiledIndicator]:
@@ -176,7 +180,9 @@ def compile_policy(policy: Policy, doc: SourceDoc) -> CompiledPolicy:
         probes=probes, rulesets=rulesets, scale=scale, by_key={p.key: p for p in probes},
         ruleset_of={key: i for i, (_, keys) in enumerate(rulesets) for key in keys},
         rules={rule.id: rule for rule in leaf_rules},
-        inferred_rules=sum(1 for rule in leaf_rules if rule.provenance == "inferred"),
+        inferred_rules=sum(1 for rule in leaf_rules if rule.provenance == "inferred" or rule.inferred),
+        inferred_parameters=sum(len(rule.inferred) for rule in leaf_rules)
+        + sum(len(spec.inferred) for spec in policy.facts.values()),
         branch_of={p.key: {b.name: b for b in p.branches} for p in probes},
         tables=table_decls(policy, doc),
     )
@@ -239,6 +245,11 @@ class _RuleContext:
 
     def problem(self, code: ErrorCode, path: Path, message: str) -> None:
         self.parser.fail(code, (*self.path, *path), message)
+
+    def label(self, name: str) -> str:
+        word = getattr(self.parser.policy.policy.labels, name)
+        assert isinstance(word, str)
+        return word
 
 
 # -- facts and constraints ---------------------------------------------------------------------

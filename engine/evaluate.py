@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -86,14 +86,16 @@ class _Run:
         if cap is not None and total > cap:
             total = cap
         max_total = sum((r.max or ZERO for r in roots), ZERO)
+        grade, withheld = self.grading(total, sum((r.unseen() for r in roots), ZERO))
         meta = self.policy.meta
         return Result(
             policy_id=meta.id, policy_name=meta.name, policy_version=meta.version,
             policy_digest=self.policy.digest, department=self.facts.department,
             facts_file=self.facts.file, facts_digest=self.facts.digest, max=max_total,
-            total=decimals.normalise(total), grade=self.grade(total), indicators=roots,
+            total=decimals.normalise(total), grade=grade, grade_withheld=withheld, indicators=roots,
             min_places=self.policy.display.display.min_places,
             max_places=self.policy.display.display.max_places, inferred_rules=self.policy.inferred_rules,
+            inferred_parameters=self.policy.inferred_parameters,
             findings=self.facts.findings,
             declared_max=self.policy.total.max if self.policy.total.weights_note else None,
             weights_note=self.policy.total.weights_note,
@@ -158,6 +160,10 @@ class _Run:
         got = self.fired.get
         fired = tuple([tuple(got(key, ())) for key in plan.probes])
         try:
+            exact = plan.plan.exact_facts()
+            if exact:  # ``compare: exact``: the rule sees the derived facts unrounded, and says so
+                return _compared_exactly(plan.plan.score(weight, fired, _unrounded(self.facts, exact)),
+                                         self.facts, exact)
             return plan.plan.score(weight, fired, self.facts)
         except NoMatch:
             raise _no_match(plan, _reads(plan, self.facts)) from None
@@ -165,9 +171,25 @@ class _Run:
             raise JixiaoError(ErrorCode.EVAL_AMBIGUOUS,
                               f"规则 {plan.rule.id} 同时命中多个分支（{err}），档次重叠", plan.location) from None
 
-    def grade(self, total: Decimal) -> str | None:
+    def grading(self, total: Decimal, unseen: Decimal) -> tuple[str | None, str | None]:
+        """The grade, or ``None`` and why it is withheld: unseen points could move the total into another grade."""
         if not self.policy.grading.enabled:
-            return None
+            return None, None
+        low = self.grade(total)
+        if not unseen:
+            return self.policy.grading.grades[low].grade, None
+        top = self.policy.total.cap if self.policy.total.cap is not None else self.policy.total.max
+        high_total = min(total + unseen, top)
+        high = self.grade(high_total)
+        if high == low:  # both ends in one grade interval, so every total between them is too
+            return self.policy.grading.grades[low].grade, None
+        names = self.policy.grading.grades
+        return None, (f"有 {decimals.fmt(unseen)} 分的指标原表未见，总分在 {decimals.fmt(total)} 至 "
+                      f"{decimals.fmt(high_total)} 之间：{decimals.fmt(total)} 分为「{names[low].grade}」，"
+                      f"{decimals.fmt(high_total)} 分为「{names[high].grade}」，等级无法确定")
+
+    def grade(self, total: Decimal) -> int:
+        """The index of the grade whose interval holds ``total``, as the firing engine decides it."""
         pair = bounds(total, self.policy.scale)
         assert pair is not None
         (names,) = self.backend.fire(self.policy, [("grade", {"x_lo": pair[0], "x_hi": pair[1]})])
@@ -176,7 +198,30 @@ class _Run:
         if len(grades) != 1:
             raise JixiaoError(ErrorCode.EVAL_NO_MATCH, f"总分 {decimals.fmt(total)} 不属于任何一个等级（或属于多个）",
                               SourceLocation(self.policy.file, 1, 1), "grading.grades")
-        return self.policy.grading.grades[grades[0]].grade
+        return grades[0]
+
+
+def _unrounded(facts: Facts, names: tuple[str, ...]) -> Facts:
+    """``facts`` with each of ``names`` that was rounded by its declaration at its value before rounding."""
+    changed = {n: replace(fact, value=fact.exact) for n in names
+               if (fact := facts.values.get(n)) is not None and fact.exact is not None}
+    return replace(facts, values={**facts.values, **changed}) if changed else facts
+
+
+def _compared_exactly(outcome: Outcome, facts: Facts, names: tuple[str, ...]) -> Outcome:
+    """The outcome, its computation led by which value was compared: the unrounded one, the rounded beside it."""
+    said = []
+    for name in names:
+        fact = facts.values.get(name)
+        if fact is not None and fact.exact is not None and isinstance(fact.value, Decimal):
+            unit = "%" if fact.unit == "%" else ""
+            said.append(f"「{name}」按未舍入值 {decimals.show(fact.exact)}{unit} 比较"
+                        f"（compare: exact；舍入后为 {decimals.fmt(fact.value)}{unit}）")
+    if not said:
+        return outcome
+    head = "；".join(said) + "："
+    return replace(outcome, computation=head + outcome.computation,
+                   parts=tuple(replace(p, computation=head + p.computation) for p in outcome.parts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +280,7 @@ class _Deductions:
         else:
             points = [decimals.quantize(p.points, places, mode) for p in parts]
             texts = [p.computation for p in parts]
-        reads = _reads(self.plan, self.facts)
+        reads = _with_inferred(_reads(self.plan, self.facts), self.policy)
         out = [self.one(part, pts, text, reads) for part, pts, text in zip(parts, points, texts, strict=True)]
         residue = lost - sum(points, ZERO)
         if residue:
@@ -253,6 +298,7 @@ class _Deductions:
             computation=text, threshold=part.threshold, points=decimals.normalise(points),
             floored=part.floored, capped=part.capped, location=self.plan.location, item=part.item,
             judgement=part.judgement, note="舍入差额" if residue else rule.note, residue=residue,
+            inferred=tuple(rule.inferred.items()),
         )
 
 
@@ -270,6 +316,14 @@ def _reads(plan: LeafPlan, facts: Facts) -> tuple[FactRead, ...]:
         out.append(_read(fact))
         names.extend(fact.inputs)
     return tuple(out)
+
+
+def _with_inferred(reads: tuple[FactRead, ...], policy: CompiledPolicy) -> tuple[FactRead, ...]:
+    """Each read with the inferred parts of its declaration (``facts.X.inferred``), those that have any."""
+    inferred = {d.name: tuple(d.spec.inferred.items()) for d in policy.facts if d.spec.inferred}
+    if not inferred:
+        return reads
+    return tuple(replace(r, inferred=inferred[r.name]) if r.name in inferred else r for r in reads)
 
 
 def _plain(value: object) -> str:

@@ -62,6 +62,7 @@ class FactValue:
     inputs: tuple[str, ...] = ()
     source: str | None = None  # the fact file's ``source``: where in the report the value is stated
     note: str | None = None
+    exact: Decimal | None = None  # a derived fact's value before its declared rounding (``compare: exact``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,7 +403,8 @@ def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
         values[decl.name] = FactValue(decl.name, derived.value, decl.spec.unit,
                                       stated.location if stated else None,
                                       stated.quote if stated else None, derived.derivation, inputs,
-                                      stated.source if stated else None, stated.note if stated else None)
+                                      stated.source if stated else None, stated.note if stated else None,
+                                      derived.exact)
     return values
 
 
@@ -452,7 +454,7 @@ def _derive_one(decl: FactDecl, inputs: Mapping[str, FactValue], checker: _Check
     rounded = decimals.quantize(exact, decl.spec.rounding.places, decl.spec.rounding.mode)
     mode = decimals.ROUNDING_NAMES[decl.spec.rounding.mode]
     text = f"{shown} = {decimals.show(exact)} → {decimals.fmt(rounded)}（{mode}至 {decl.spec.rounding.places} 位）"
-    return FactValue(decl.name, rounded, decl.spec.unit, None, None, text)
+    return FactValue(decl.name, rounded, decl.spec.unit, None, None, text, exact=exact)
 
 
 # -- the one validation path ---------------------------------------------------------------------
@@ -511,11 +513,11 @@ def validate_against(policy: FactRules, doc: SourceDoc, digest: str | None = Non
     instantiate = getattr(policy, "instantiate", None)
     if instantiate is not None:  # a project-form template: the rows make the project's own policy
         digest = facts_digest(doc.value) if digest is None else digest
-        project, doc = instantiate(doc)
+        project, doc, rows = instantiate(doc)
         found = validate_facts(doc, project.facts, project.indicator_ids(), digest, project.constraints,
                                project.tables)
         _check_reads(project, doc, found)
-        return dataclasses.replace(found, policy=project, document=doc)
+        return dataclasses.replace(found, policy=project, document=doc, findings=(*rows, *found.findings))
     facts = validate_facts(doc, policy.facts, policy.indicator_ids(),
                            facts_digest(doc.value) if digest is None else digest, policy.constraints, policy.tables)
     _check_reads(policy, doc, facts)

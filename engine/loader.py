@@ -24,6 +24,7 @@ from engine.json_values import DocValue
 from engine.schema import Policy
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import SourceDoc, decode, field_path, parse_document
+from engine.trace import Finding
 
 POLICY_FIELDS = model_field_names([Policy])
 
@@ -141,10 +142,10 @@ class _Instantiator:
         assert isinstance(value, dict)  # validated already
         self.form = project_form.ProjectForm.model_validate(value["project_form"])
 
-    def __call__(self, facts: SourceDoc) -> tuple[CompiledPolicy, SourceDoc]:
-        policy_doc, facts_doc = project_form.expand(self.doc, facts)
+    def __call__(self, facts: SourceDoc) -> tuple[CompiledPolicy, SourceDoc, tuple[Finding, ...]]:
+        policy_doc, facts_doc, findings = project_form.expand_rows(self.doc, facts)
         assert facts_doc is not None
-        return compile_policy(validate_policy(policy_doc), policy_doc), facts_doc
+        return compile_policy(validate_policy(policy_doc), policy_doc), facts_doc, findings
 
 
 def read_document(path: str | Path) -> SourceDoc:

@@ -37,6 +37,7 @@ class FactRead:
     quote: str | None = None
     source: str | None = None  # the fact file's ``source`` (where the report states it), not the file:line
     note: str | None = None
+    inferred: tuple[tuple[str, str], ...] = ()  # the policy's inferred parts of the declaration: (key, note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class Deduction:
     judgement: bool = False
     note: str | None = None
     residue: bool = False
+    inferred: tuple[tuple[str, str], ...] = ()  # the rule's inferred parameters: (parameter, note), policy order
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,12 +176,14 @@ class Result:
     indicators: tuple[IndicatorScore, ...]
     min_places: int
     max_places: int
-    inferred_rules: int
+    inferred_rules: int  # rules inferred wholly or in a parameter (``inferred``)
     findings: tuple[Finding, ...] = ()
     declared_max: Decimal | None = None
     weights_note: str | None = None
     title: str = "部门整体支出绩效自评"  # the report title the policy declares (policy.report_title)
     tables: tuple[TableFact, ...] = ()  # the policy's table facts, as the fact file gave them
+    inferred_parameters: int = 0  # inferred parameters of rules and of fact declarations (``inferred``)
+    grade_withheld: str | None = None  # why there is no grade: unseen points could change it
 
     def unseen(self) -> Decimal:
         """Points of the total whose score is unknown (``unseen`` nodes): the total is at least ``total``."""

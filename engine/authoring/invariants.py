@@ -139,6 +139,8 @@ def _scored(node: CompiledIndicator, plan: LeafPlan, result: Result) -> bool:
 def _scalar(plan: LeafPlan, facts: Facts) -> Decimal | None:
     name = plan.plan.scalar()
     fact = facts.values.get(name) if name is not None else None
+    if fact is not None and fact.exact is not None and name in plan.plan.exact_facts():
+        return fact.exact  # ``compare: exact``: the branch follows the unrounded value
     return fact.value if fact is not None and isinstance(fact.value, Decimal) else None
 
 

@@ -16,7 +16,16 @@ from typing import Any
 from engine import decimals
 from engine.excel.sheets import Column, first_sheet, new_book, number, save_book, write_table
 from engine.facts import Facts, FactValue
-from engine.render.common import KIND_NAMES, PROVENANCE_NAMES, fact_details, fact_text, flags, path_text, walk
+from engine.render.common import (
+    KIND_NAMES,
+    PROVENANCE_NAMES,
+    fact_details,
+    fact_text,
+    flags,
+    grade_text,
+    path_text,
+    walk,
+)
 from engine.trace import Deduction, Result, Status
 
 __all__ = ["DEDUCTIONS", "FACTS", "FORM", "deduction_rows", "score_workbook"]
@@ -54,10 +63,9 @@ def form_sheet(ws: Any, result: Result) -> None:
     from openpyxl.styles import Alignment, Font
 
     ws.title = FORM
-    grade = result.grade or "只评分，不评等级"
-    head = [f"{result.department} 部门整体支出绩效自评表", f"指标体系：{result.policy_name}",
+    head = [f"{result.department} {result.title}表", f"指标体系：{result.policy_name}",
             f"{result.policy_id} 版本 {result.policy_version}，摘要 {result.policy_digest[:16]}",
-            f"事实文件：{result.facts_file}", f"等级：{grade}"]
+            f"事实文件：{result.facts_file}", f"等级：{grade_text(result)}"]
     for row, text in enumerate(head, start=1):
         ws.cell(row, 1, text)
     ws["A1"].font = Font(bold=True, size=14)

@@ -113,6 +113,7 @@ class Input:
     fact: str
     encoding: Literal["bounds", "bool", "enum", "pair"]
     other: str | None = None
+    exact: bool = False  # a "bounds" input of a derived fact, sent unrounded (``compare: exact``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ class _Plan:
     rule_id: str
     applicable_if: str | None
     each_target: str | None
-    inputs: tuple[tuple[str, str, str, str | None], ...]  # (encoding, field, fact, other), "app" left out
+    inputs: tuple[tuple[str, str, str, str | None, bool], ...]  # (encoding, field, fact, other, exact), no "app"
 
 
 def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
@@ -49,7 +49,7 @@ def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
         if probe.key == "grade":
             continue
         rule = policy.rules[probe.rule_id]
-        inputs = tuple((i.encoding, i.field, i.fact, i.other) for i in probe.inputs if i.field != "app")
+        inputs = tuple((i.encoding, i.field, i.fact, i.other, i.exact) for i in probe.inputs if i.field != "app")
         out.append(_Plan(probe, rule.id, rule.applicable_if, probe.each_target, inputs))
     return tuple(out)
 
@@ -91,19 +91,22 @@ class Messages:
         self.messages.append((probe.key, fields))
         self.sent.append(Sent(probe, target))
 
-    def value(self, name: str, rule_id: str) -> FactScalar | tuple[Target, ...]:
-        """The value of fact ``name``, which rule ``rule_id`` needs (``facts.missing`` if not stated)."""
+    def value(self, name: str, rule_id: str, *, exact: bool = False) -> FactScalar | tuple[Target, ...]:
+        """The value of fact ``name``, which rule ``rule_id`` needs (``facts.missing`` if not stated).
+
+        ``exact``: a derived fact's value before its declared rounding (``compare: exact``).
+        """
         found = self.facts.values.get(name)
         if found is None:
             raise JixiaoError(ErrorCode.FACTS_MISSING, f"规则 {rule_id} 需要事实「{name}」，事实文件未填报",
                               SourceLocation(self.facts.file, 1, 1), f"facts.{name}")
-        return found.value
+        return found.exact if exact and found.exact is not None else found.value
 
     def fields(self, plan: _Plan) -> dict[str, FieldValue]:
         """The probe's inputs as exact message fields (``firing.precision`` beyond exact doubles)."""
         out: dict[str, FieldValue] = {}
-        for encoding, field, fact, other in plan.inputs:
-            value = self.value(fact, plan.rule_id)
+        for encoding, field, fact, other, exact in plan.inputs:
+            value = self.value(fact, plan.rule_id, exact=exact)
             if encoding == "bounds":
                 assert isinstance(value, Decimal)
                 pair = bounds(value, self.policy.scale)

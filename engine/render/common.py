@@ -12,7 +12,8 @@ from engine.rules import KINDS
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
 __all__ = ["FACT_DETAIL_LABELS", "fact_details", "fact_text", "finding_dicts", "finding_lines", "gap_lines",
-           "node_name", "node_score", "pad", "score", "total_score", "width"]
+           "grade_text", "inferred_lines", "inferred_notice", "node_name", "node_score", "pad", "score",
+           "total_score", "width"]
 
 KIND_NAMES = {kind.name: kind.label for kind in KINDS}  # each kind names itself in Chinese (engine.rules)
 PROVENANCE_NAMES = {"official": "官方原文", "inferred": "推断"}
@@ -37,6 +38,15 @@ def total_score(result: Result) -> str:
     """The total as printed: ``94.622``, or ``16.00 + 未见 58.00`` when part of the tree is unseen."""
     unseen = result.unseen()
     return f"{score(result, result.total)} + 未见 {score(result, unseen)}" if unseen else score(result, result.total)
+
+
+def grade_text(result: Result) -> str:
+    """The grade as the header prints it: the grade, 未知 with the reason, or 只评分，不评等级."""
+    if result.grade:
+        return result.grade
+    if result.grade_withheld:
+        return f"未知（{result.grade_withheld}）"
+    return "只评分，不评等级"
 
 
 def gap_lines(result: Result) -> tuple[str, ...]:
@@ -113,7 +123,30 @@ def fact_details(read: FactRead) -> tuple[tuple[str, str], ...]:
     (('原文摘录', '差异率 11.44%'), ('备注', '临时叫停'))
     """
     given = zip(FACT_DETAIL_LABELS, (read.quote, read.source, read.note), strict=True)
-    return tuple((label, text) for label, text in given if text)
+    inferred = tuple((f"推断（{key}）", note) for key, note in read.inferred)
+    return (*((label, text) for label, text in given if text), *inferred)
+
+
+def inferred_lines(deduction: Deduction) -> tuple[tuple[str, str], ...]:
+    """The rule's inferred parameters beside its provenance: ``("推断参数 counting", note)``.
+
+    >>> d = Deduction("A", (), "A.r1", "per_point", "每低1个百分点扣0.2分", "official", (), "", None, Decimal(1),
+    ...               False, False, SourceLocation("p.yaml", 1, 1), inferred=(("counting", "原文未说明"),))
+    >>> inferred_lines(d)
+    (('推断参数 counting', '原文未说明'),)
+    """
+    return tuple((f"推断参数 {name}", note) for name, note in deduction.inferred)
+
+
+def inferred_notice(result: Result) -> str | None:
+    """The header's warning that some rules or parameters are inferred, not official wording."""
+    if not result.inferred_rules and not result.inferred_parameters:
+        return None
+    partly = "全部或部分" if result.inferred_parameters else ""
+    parts = [f"有 {result.inferred_rules} 条规则{partly}为推断（inferred）"] if result.inferred_rules else []
+    if result.inferred_parameters:
+        parts.append(f"共 {result.inferred_parameters} 处参数或事实声明为推断")
+    return f"{'，'.join(parts)}，并非官方原文，见各扣分项的依据说明。"
 
 
 def path_text(deduction: Deduction, name: str) -> str:

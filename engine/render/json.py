@@ -44,6 +44,10 @@ def result_dict(result: Result) -> JsonObject:
         "grade": result.grade,
         "inferred_rules": result.inferred_rules,
     }
+    if result.grade_withheld:  # each only when present
+        out["grade_withheld"] = result.grade_withheld
+    if result.inferred_parameters:  # each only when present: a result without any keeps its shape
+        out["inferred_parameters"] = result.inferred_parameters
     if result.unseen():  # each only when present: a result without any keeps its shape
         out["unseen"] = score(result, result.unseen())
     if result.weights_note is not None:
@@ -80,8 +84,8 @@ def _node(result: Result, node: IndicatorScore) -> JsonObject:
 
 
 def deduction_dict(result: Result, d: Deduction) -> JsonObject:
-    """The JSON shape of one deduction."""
-    return {
+    """The JSON shape of one deduction (``inferred`` only when the rule has inferred parameters)."""
+    out: JsonObject = {
         "indicator": d.indicator_id,
         "path": [*d.ancestors],
         "rule": d.rule_id,
@@ -99,13 +103,16 @@ def deduction_dict(result: Result, d: Deduction) -> JsonObject:
         "judgement": d.judgement,
         "rule_source": str(d.location),
     }
+    if d.inferred:
+        out["inferred"] = dict(d.inferred)
+    return out
 
 
 def fact_dict(read: FactRead) -> JsonObject:
     """The JSON shape of one fact as a rule read it."""
     value = read.value
     shown = decimals.fmt(value) if isinstance(value, Decimal) else value
-    return {
+    out: JsonObject = {
         "name": read.name,
         "value": shown,
         "unit": read.unit,
@@ -113,3 +120,6 @@ def fact_dict(read: FactRead) -> JsonObject:
         "derivation": read.derivation,
         "quote": read.quote,
     }
+    if read.inferred:  # only when the policy marks part of the declaration inferred
+        out["inferred"] = dict(read.inferred)
+    return out

@@ -11,6 +11,9 @@ from engine.render.common import (
     finding_lines,
     flags,
     gap_lines,
+    grade_text,
+    inferred_lines,
+    inferred_notice,
     node_name,
     node_score,
     path_text,
@@ -32,10 +35,11 @@ def render_markdown(result: Result) -> str:
         f"摘要 `{result.policy_digest[:16]}`）",
         f"- 事实文件：`{result.facts_file}`",
         f"- **总分：{total_score(result)}** / {score(result, result.max)}"
-        + (f"，等级：{result.grade}" if result.grade else "（只评分，不评等级）"),
+        + (f"，等级：{grade_text(result)}" if result.grade or result.grade_withheld else "（只评分，不评等级）"),
     ]
-    if result.inferred_rules:
-        lines.append(f"- 注意：有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文。")
+    notice = inferred_notice(result)
+    if notice:
+        lines.append(f"- 注意：{notice}")
     if result.findings:
         lines += ["", f"## {FINDINGS_HEADING}", ""]
         lines += [f"{i}. {_cell(line)}" for i, line in enumerate(finding_lines(result), 1)]
@@ -87,4 +91,7 @@ def _deduction(result: Result, i: int, d: Deduction, name: str) -> list[str]:
     lines.append(f"   - 计算：{d.computation}")
     if d.threshold:
         lines.append(f"   - 阈值：{d.threshold}")
+    if d.provenance == "inferred" and d.note:
+        lines.append(f"   - 依据：{_cell(d.note)}")
+    lines += [f"   - {label}：{_cell(note)}" for label, note in inferred_lines(d)]
     return lines

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engine import decimals
-from engine.render.common import FINDINGS_HEADING, KIND_NAMES, PROVENANCE_NAMES, fact_details, fact_text, flags
+from engine.render.common import (
+    FINDINGS_HEADING,
+    KIND_NAMES,
+    PROVENANCE_NAMES,
+    fact_details,
+    fact_text,
+    flags,
+    inferred_lines,
+)
 from engine.trace import Deduction, IndicatorScore, Result
 
 __all__ = ["Chart", "Entry", "Page", "Row", "Section", "Series", "Table"]
@@ -156,5 +164,6 @@ def deduction_lines(d: Deduction) -> tuple[tuple[str, str], ...]:
         lines.append(("说明", flags(d)))
     if d.provenance == "inferred" and d.note:
         lines.append(("依据", d.note))
+    lines += inferred_lines(d)
     lines.append(("规则位置", str(d.location)))
     return tuple(lines)

@@ -41,7 +41,7 @@ def explain_page(view: Explanation, recovery: Recovery | None = None) -> Page:
     if view.adjustments:
         sections.append(Section("加减分（另列，不计入扣分）",
                                 entries=tuple(_fail_entry(result, f, None) for f in view.adjustments)))
-    return Page("explain", f"{result.department}：为什么没有得满分", _header(view), tuple(sections))
+    return Page("explain", f"{result.department} {result.title}：为什么没有得满分", _header(view), tuple(sections))
 
 
 def recover_page(recovery: Recovery) -> Page:
@@ -55,7 +55,7 @@ def recover_page(recovery: Recovery) -> Page:
         else Section("挽回扣分", ("没有扣分，无需挽回。",))
     note = Section("说明", ("每条建议只改动一项事实，其余事实不变；验证“通过”表示按改动后的事实重新打分，"
                            "该指标确实挽回了所说的分数。",))
-    return Page("recover", f"{view.result.department}：挽回扣分", _header(view),
+    return Page("recover", f"{view.result.department} {view.result.title}：挽回扣分", _header(view),
                 (*findings_section(view.result), body, note))
 
 

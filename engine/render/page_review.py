@@ -34,7 +34,7 @@ def review_page(view: Review) -> Page:
         sections.append(Section(f"舍入差异（{len(rounding)} 项，不计为差异）",
                                 (_rounding_rule(view),), entries=tuple(_rule_entry(view, f) for f in rounding)))
     sections.append(_adjustments(view))
-    return Page("review", f"{result.department}：自评得分复核", _header(view), tuple(sections))
+    return Page("review", f"{result.department} {result.title}：得分复核", _header(view), tuple(sections))
 
 
 def claimed_text(result: Result, claim: ClaimedScore | None) -> str:

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.render.common import gap_lines, node_name, node_score, path_text, total_score, walk
+from engine.render.common import (
+    gap_lines,
+    grade_text,
+    inferred_notice,
+    node_name,
+    node_score,
+    path_text,
+    total_score,
+    walk,
+)
 from engine.render.page import Entry, Page, Row, Section, Table, deduction_lines, findings_section, identity, score
 from engine.trace import Deduction, Result, Status
 
@@ -22,11 +31,11 @@ STATUS_NOTES = {Status.NOT_APPLICABLE: "不适用，按满分", Status.EXCLUDED:
 def score_page(result: Result) -> Page:
     """The whole score report: header with the total, the score tree, the deductions, 加减分 apart."""
     total = f"{total_score(result)} / {score(result, result.max)}"
-    grade = ("等级", result.grade) if result.grade else ("等级", "只评分，不评等级")
+    grade = ("等级", grade_text(result))
     header = (*identity(result), ("总分", total), grade)
-    if result.inferred_rules:
-        note = f"有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文，见各扣分项的依据说明。"
-        header += (("注意", note),)
+    notice = inferred_notice(result)
+    if notice:
+        header += (("注意", notice),)
     found = result.deductions()
     lost = [d for d in found if d.points > 0]
     gained = [d for d in found if d.points < 0]

@@ -41,7 +41,8 @@ def whatif_page(view: WhatIf) -> Page:
     delta = signed(after, after.total - before.total)
     total = f"{total_score(before)} → {total_score(after)}（{delta}）"
     facts = Section("改动的事实", entries=tuple(_fact_entry(c) for c in view.facts))
-    return Page("whatif", f"{before.department}：如果事实不同（情景分析）", (*identity(before), ("总分", total)),
+    title = f"{before.department} {before.title}：如果事实不同（情景分析）"
+    return Page("whatif", title, (*identity(before), ("总分", total)),
                 (facts, *comparison_sections(view.comparison, "原得分", "新得分")))
 
 
@@ -132,7 +133,7 @@ def sweep_page(view: Sweep) -> Page:
                      p.is_current) for p in view.points)
     legend = "、".join(f"{c.name}（{c.id}，分值 {score(result, c.max)}）" for c in view.columns)
     table = Section("得分随事实变化", (f"受影响的指标：{legend}。",), Table(columns, rows), chart=_chart(view))
-    return Page("sweep", f"{result.department}：得分随「{spec.name}」的变化", tuple(header), (table,))
+    return Page("sweep", f"{result.department} {result.title}：得分随「{spec.name}」的变化", tuple(header), (table,))
 
 
 def _chart(view: Sweep) -> Chart:

@@ -69,8 +69,10 @@ def scoring_table(policy: CompiledPolicy) -> ScoringTable:
             return
         rule = node.leaf.rule
         inferred = rule.provenance == "inferred"
+        notes = [rule.note or "", *(f"推断参数 {name}：{note}" for name, note in rule.inferred.items())]
         rows.append(TableRow((*above, node.name), weight_text(node.max),
-                             f"{INFERRED}{rule.wording}" if inferred else rule.wording, rule.note or ""))
+                             f"{INFERRED}{rule.wording}" if inferred else rule.wording,
+                             "；".join(n for n in notes if n)))
 
     for top in policy.indicators:
         walk(top, ())

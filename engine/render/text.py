@@ -11,6 +11,9 @@ from engine.render.common import (
     finding_lines,
     flags,
     gap_lines,
+    grade_text,
+    inferred_lines,
+    inferred_notice,
     node_name,
     node_score,
     pad,
@@ -54,10 +57,12 @@ def _header(result: Result) -> list[str]:
         f"          {result.policy_id} 版本 {result.policy_version}，摘要 {result.policy_digest[:16]}",
         f"事实文件：{result.facts_file}",
         f"总分：{total_score(result)} / {score(result, result.max)}"
-        + (f"    等级：{result.grade}" if result.grade else "    （只评分，不评等级）"),
+        + (f"    等级：{grade_text(result)}" if result.grade or result.grade_withheld
+           else "    （只评分，不评等级）"),
     ]
-    if result.inferred_rules:
-        lines.append(f"注意：有 {result.inferred_rules} 条规则为推断（inferred），并非官方原文，见各扣分项的依据说明。")
+    notice = inferred_notice(result)
+    if notice:
+        lines.append(f"注意：{notice}")
     if result.findings:
         lines.append(f"{FINDINGS_HEADING}：共 {len(result.findings)} 项")
         lines += [f"  {i}. {line}" for i, line in enumerate(finding_lines(result), 1)]
@@ -119,5 +124,6 @@ def _deduction_lines(result: Result, i: int, d: Deduction, name: str, verb: str)
         lines.append(f"   阈值：{d.threshold}")
     if d.provenance == "inferred" and d.note:
         lines.append(f"   依据：{d.note}")
+    lines += [f"   {label}：{note}" for label, note in inferred_lines(d)]
     lines.append(f"   规则位置：{d.location}")
     return lines

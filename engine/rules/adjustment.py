@@ -28,10 +28,10 @@ __all__ = ["KIND", "AdjustmentPlan", "AdjustmentRule", "adjustment_outcome"]
 class AdjustmentRule(RuleBase):
     """加减分 outside the weighted tree, capped both ways."""
 
-    kind: Literal["adjustment"]
-    fact: str
-    max_bonus: Decimal = Field(ge=0)
-    max_penalty: Decimal = Field(ge=0)
+    kind: Literal["adjustment"] = Field(description="规则类型：adjustment")
+    fact: str = Field(description="加减分事实（单位 分，正数加分、负数减分）")
+    max_bonus: Decimal = Field(ge=0, description="加分上限（分）")
+    max_penalty: Decimal = Field(ge=0, description="减分上限（分，写正数）")
 
 
 class Cases(Case):

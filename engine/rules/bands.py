@@ -15,7 +15,9 @@ from engine.errors import SourceLocation
 from engine.firing.conditions import Branch, Case, Input, Marker, Probe, interval_tests
 from engine.intervals import Interval, gaps
 from engine.rules.base import (
+    COMPARE_DESCRIPTION,
     NUMERIC,
+    Compare,
     Compiling,
     Direction,
     FactRef,
@@ -43,18 +45,22 @@ __all__ = ["KIND", "Band", "BandsPlan", "BandsRule", "PlannedBand", "band_outcom
 class Band(Model):
     """One band (档次): an interval and the points it earns."""
 
-    when: str
-    points: Decimal
-    label: str | None = None
+    when: str = Field(description="区间：[80, 90)、(0, 10]、≥ 90、< 80、= 0（方括号和 ≥ ≤ = 一侧含端点）")
+    points: Decimal = Field(description="落在此档得的分")
+    label: str | None = Field(default=None, description="档次名称（扣分记录中显示）")
 
 
 class BandsRule(RuleBase):
     """Bands over one fact; exactly one band must contain the value."""
 
-    kind: Literal["bands"]
-    fact: str
-    bands: tuple[Band, ...] = Field(min_length=1)
-    unit: str | None = None
+    kind: Literal["bands"] = Field(description="规则类型：bands")
+    fact: str = Field(description="分档的事实（数值）")
+    bands: tuple[Band, ...] = Field(
+        min_length=1,
+        description="各档次：恰好一个档次包含事实的值，得其分；档次须覆盖事实的取值范围")
+    unit: str | None = Field(default=None, description="事实的单位（写了就与事实声明核对）")
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    compare: Compare = Field(default="rounded", exclude_if=lambda v: v == "rounded", description=COMPARE_DESCRIPTION)
 
 
 class Cases(Case):
@@ -96,17 +102,23 @@ class BandsPlan(RulePlan):
     rule_id: str
     fact: str
     bands: tuple[PlannedBand, ...]
+    exact: bool = False
 
     def probes(self) -> tuple[Probe, ...]:
         """One branch per band, and one per gap between them (a value no band covers)."""
         intervals = [b.interval for b in self.bands]
         branches = [Branch.of(Cases.BAND, interval_tests("x", iv), i) for i, iv in enumerate(intervals)]
         branches += [Branch.of(Marker.GAP, interval_tests("x", g), i) for i, g in enumerate(gaps(intervals))]
-        return (Probe(self.rule_id, self.rule_id, (Input("x", self.fact, "bounds"),), tuple(branches)),)
+        return (Probe(self.rule_id, self.rule_id, (Input("x", self.fact, "bounds", exact=self.exact),),
+                      tuple(branches)),)
 
     def reads(self) -> tuple[str, ...]:
         """The one fact."""
         return (self.fact,)
+
+    def exact_facts(self) -> tuple[str, ...]:
+        """The fact, when the rule compares it unrounded."""
+        return (self.fact,) if self.exact else ()
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """The points of the band that fired."""
@@ -192,7 +204,7 @@ class Bands(Kind):
                 ctx.problem(code, ("bands", *sub), message)
         bands = tuple(PlannedBand(iv, b.points, b.label, b.when, ctx.locate(("bands", i)))
                       for i, (iv, b) in enumerate(zip(intervals, rule.bands, strict=True)))
-        return BandsPlan(rule.id, rule.fact, bands)
+        return BandsPlan(rule.id, rule.fact, bands, rule.compare == "exact")
 
 
 KIND = Bands()

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engine import expr
-from engine.errors import ErrorCode, SourceLocation
+from engine.errors import ErrorCode, SourceLocation, did_you_mean
 from engine.firing.conditions import Branch, Case, Probe
 from engine.intervals import Interval
 from engine.scoring import Outcome, Part
@@ -36,12 +36,18 @@ if TYPE_CHECKING:
     from engine.schema import FactSpec
 
 __all__ = [
-    "NUMERIC", "Ambiguous", "Choice", "Compiling", "Direction", "FactRef", "Fired", "Firing", "Kind", "Model",
+    "COMPARE_DESCRIPTION", "NUMERIC", "Ambiguous", "Choice", "Compare",
+    "Compiling", "Direction", "FactRef", "Fired", "Firing", "Kind", "Model",
     "NoMatch",
     "RuleBase", "RulePlan", "number", "one", "only", "unit",
 ]
 
 Direction = Literal["increasing", "decreasing"]
+Compare = Literal["rounded", "exact"]
+COMPARE_DESCRIPTION = ("rounded（默认）：按事实声明的舍入值比较；exact：派生事实按未舍入的值比较和计算"
+                       "（0.0005% 舍入为 0.00% 时不算“= 0”），扣分记录写明比较的是哪一个")
+# the keys of a rule that are not its parameters: what ``inferred`` may not name
+NOT_PARAMETERS = frozenset({"id", "wording", "provenance", "note", "source", "kind", "inferred", "monotonic"})
 NUMERIC = ("decimal", "integer")
 
 
@@ -54,15 +60,41 @@ class Model(BaseModel):
 class RuleBase(Model):
     """What every rule has: id, official wording (规则原文), provenance, applicability."""
 
-    id: str
-    wording: str
-    provenance: Literal["official", "inferred"]
-    note: str | None = None
-    source: str | None = None
-    applicable_if: str | None = None
-    not_applicable: Literal["full_marks", "exclude"] = "full_marks"
-    monotonic: Direction | None = None
-    kind: str
+    id: str = Field(description="规则的稳定 id（如 A1.2.r1），追踪、报错、测试和比较都用它")
+    wording: str = Field(description="规则原文：官方评分标准的原话（推断的规则写推断出的表述），原样出现在扣分记录中")
+    provenance: Literal["official", "inferred"] = Field(
+        description="official：官方原文；inferred：推断（必须写 note 说明依据）")
+    note: str | None = Field(default=None, description="说明；推断的规则在此写推断依据与可信度，报告中列为“依据”")
+    source: str | None = Field(default=None, description="规则出处（文件名、条款）")
+    applicable_if: str | None = Field(
+        default=None,
+        description="布尔事实名：为“否”时本指标不适用（按 not_applicable 处理）")
+    not_applicable: Literal["full_marks", "exclude"] = Field(
+        default="full_marks",
+        description="不适用时：full_marks 按满分计；exclude 不计分，分值从上级扣除")
+    monotonic: Direction | None = Field(
+        default=None,
+        description="声明得分随事实单调的方向（increasing 或 decreasing），fuzz 据此检查")
+    kind: str = Field(
+        description="规则类型：proportional、per_point、step、bands、checklist、comparison、per_count、judgement、targets、adjustmen"
+                    "t")
+    # at the default the key stays out of the canonical policy, so existing digests do not change
+    inferred: dict[str, str] = Field(
+        default_factory=dict, exclude_if=lambda v: not v,
+        description="规则原文为官方、但个别参数是推断时，按参数名写推断依据，"
+                    "如 {counting: 原文未说明不足1个百分点如何计}；报告在该规则旁列出，并计入推断条数")
+
+    @field_validator("inferred")
+    @classmethod
+    def _inferred_names_parameters(cls, value: dict[str, str]) -> dict[str, str]:
+        parameters = sorted(set(cls.model_fields) - NOT_PARAMETERS)
+        for name, note in value.items():
+            if name not in parameters:
+                raise ValueError(f"inferred 的键「{name}」不是本规则的参数{did_you_mean(name, parameters)}"
+                                 f"（可写：{'、'.join(parameters)}）")
+            if not note.strip():
+                raise ValueError(f"inferred 中参数「{name}」的推断依据不能为空")
+        return value
 
     @model_validator(mode="after")
     def _inferred_needs_note(self) -> RuleBase:
@@ -118,6 +150,10 @@ class Compiling(Protocol):
 
     def problem(self, code: ErrorCode, path: Path, message: str) -> None:
         """Report a problem at ``path``."""
+        ...
+
+    def label(self, name: str) -> str:
+        """The policy's word for ``name`` (``policy.labels``: ``coefficient`` → 评定系数 or 得分系数)."""
         ...
 
 
@@ -178,6 +214,10 @@ class RulePlan(ABC):
     @abstractmethod
     def direction(self) -> Direction | None:
         """The rule's natural monotonicity in :meth:`scalar`, if it has one."""
+
+    def exact_facts(self) -> tuple[str, ...]:
+        """Facts the rule compares unrounded (``compare: exact``); most rules compare the rounded value."""
+        return ()
 
     def choices(self) -> tuple[Choice, ...]:
         """Facts a valid fact file must choose together (for fuzzing); most kinds have none."""

@@ -27,17 +27,19 @@ __all__ = ["KIND", "ChecklistItem", "ChecklistPlan", "ChecklistRule", "PlannedIt
 class ChecklistItem(Model):
     """One checklist item earned when its boolean fact is true."""
 
-    id: str
-    fact: str
-    points: Decimal = Field(ge=0)
-    wording: str
+    id: str = Field(description="清单项的 id（如 ①），扣分记录中区分各项")
+    fact: str = Field(description="该项的布尔事实：为“是”得该项分")
+    points: Decimal = Field(ge=0, description="该项分值")
+    wording: str = Field(description="该项的规则原文")
 
 
 class ChecklistRule(RuleBase):
     """Additive checklist: ①…1分；②…1分."""
 
-    kind: Literal["checklist"]
-    items: tuple[ChecklistItem, ...] = Field(min_length=1)
+    kind: Literal["checklist"] = Field(description="规则类型：checklist")
+    items: tuple[ChecklistItem, ...] = Field(
+        min_length=1,
+        description="逐项清单：每项的布尔事实为“是”则得该项分，各项分值之和等于指标分值")
 
 
 class Cases(Case):

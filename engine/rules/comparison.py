@@ -38,17 +38,17 @@ _BEYOND = "超出规则引擎可表达的范围"
 class ComparisonCase(Model):
     """A case: a comparison of facts (and literals) and the points it earns."""
 
-    when: str
-    points: Decimal
-    label: str | None = None
+    when: str = Field(description="条件（白名单表达式，可比较多个事实，如 资金结余 > 0 and 资金结余 <= 上年结转）")
+    points: Decimal = Field(description="条件成立时的得分")
+    label: str | None = Field(default=None, description="情形名称（扣分记录中显示）")
 
 
 class ComparisonRule(RuleBase):
     """Cases over two (or more) facts; the first case that holds wins."""
 
-    kind: Literal["comparison"]
-    cases: tuple[ComparisonCase, ...] = Field(min_length=1)
-    otherwise: Decimal | None = None
+    kind: Literal["comparison"] = Field(description="规则类型：comparison")
+    cases: tuple[ComparisonCase, ...] = Field(min_length=1, description="各情形：恰好一个条件成立，得其分")
+    otherwise: Decimal | None = Field(default=None, description="没有条件成立时的得分（不写则报错）")
 
 
 class Cases(Case):

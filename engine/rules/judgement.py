@@ -46,8 +46,8 @@ __all__ = ["KIND", "JudgementPlan", "JudgementRule", "PlannedTier", "Tier", "jud
 class Tier(Model):
     """A judgement tier and the coefficient range (%) an evaluator may choose in it."""
 
-    name: str
-    range: str
+    name: str = Field(description="等次名称（与等次事实的取值一致）")
+    range: str = Field(description="该等次允许的系数区间（%，如 [60, 80]）；用 points 时为分值的百分比")
 
 
 class JudgementRule(RuleBase):
@@ -56,11 +56,13 @@ class JudgementRule(RuleBase):
     Either is stated, checked against its tier (a coefficient range in % of the weight), not recomputed.
     """
 
-    kind: Literal["judgement"]
-    coefficient: str | None = None
-    points: str | None = None
-    tier: str | None = None
-    tiers: tuple[Tier, ...] = ()
+    kind: Literal["judgement"] = Field(description="规则类型：judgement")
+    coefficient: str | None = Field(
+        default=None,
+        description="评定系数事实（%）：得分 = 分值 × 系数（与 points 二选一）")
+    points: str | None = Field(default=None, description="评价人给出的得分事实（分，与 coefficient 二选一）")
+    tier: str | None = Field(default=None, description="评定等次事实（枚举）")
+    tiers: tuple[Tier, ...] = Field(default=(), description="各等次及其系数区间：填报的系数必须在所选等次的区间内")
     # at the default the key stays out of the canonical policy, so existing digests do not change
     coefficient_label: str = Field(
         default="评定系数", exclude_if=lambda v: v == "评定系数",
@@ -91,29 +93,32 @@ class PlannedTier:
 
 
 def judgement_outcome(weight: Decimal, coefficient: Decimal, tier: str | None, tier_range: Interval | None,
-                      label: str = "评定系数") -> Outcome:
+                      labels: tuple[str, str] = ("评定系数", "评定等次")) -> Outcome:
     """得分 = 分值 × 评定系数: a stated judgement, checked against its tier, not recomputed.
+
+    ``labels``: the policy's words for the coefficient and the tier (``policy.labels``).
 
     >>> judgement_outcome(Decimal(20), Decimal(85), None, None).computation
     '评定系数 85% × 分值 20 = 17（评价人判断，按填报采用）'
-    >>> judgement_outcome(Decimal(20), Decimal(85), None, None, "得分系数").computation
+    >>> judgement_outcome(Decimal(20), Decimal(85), None, None, ("得分系数", "评价等级")).computation
     '得分系数 85% × 分值 20 = 17（评价人判断，按填报采用）'
     """
     score = weight * coefficient / 100
-    where = f"评定等次「{tier}」（系数区间 {tier_range.describe()}%），" if tier and tier_range else ""
-    text = f"{where}{label} {show(coefficient)}% × 分值 {show(weight)} = {show(score)}（评价人判断，按填报采用）"
+    where = f"{labels[1]}「{tier}」（系数区间 {tier_range.describe()}%），" if tier and tier_range else ""
+    text = f"{where}{labels[0]} {show(coefficient)}% × 分值 {show(weight)} = {show(score)}（评价人判断，按填报采用）"
     parts = (Part(weight - score, text, str(tier_range) if tier_range else None, judgement=True),) \
         if score < weight else ()
     return Outcome(score, text, parts)
 
 
-def points_outcome(weight: Decimal, points: Decimal, tier: str | None, points_range: Interval | None) -> Outcome:
+def points_outcome(weight: Decimal, points: Decimal, tier: str | None, points_range: Interval | None,
+                   tier_label: str = "评定等次") -> Outcome:
     """The evaluator's points, accepted as stated (within the tier's range, which the firing engine checked).
 
     >>> points_outcome(Decimal(10), Decimal(7), None, None).computation
     '评价人给出得分 7（分值 10，评价人判断，按填报采用）'
     """
-    where = f"评定等次「{tier}」（得分区间 {points_range.describe()}），" if tier and points_range else ""
+    where = f"{tier_label}「{tier}」（得分区间 {points_range.describe()}），" if tier and points_range else ""
     text = f"{where}评价人给出得分 {show(points)}（分值 {show(weight)}，评价人判断，按填报采用）"
     parts = (Part(weight - points, text, str(points_range) if points_range else None, judgement=True),) \
         if points < weight else ()
@@ -129,7 +134,7 @@ class JudgementPlan(RulePlan):
     tier: str | None
     tiers: tuple[PlannedTier, ...]
     weight: Decimal | None = None  # set when ``coefficient`` names the evaluator's points, not a %
-    coefficient_label: str = "评定系数"  # the coefficient's name in the policy's forms (得分系数 in Chongqing)
+    labels: tuple[str, str] = ("评定系数", "评定等次")  # the policy's words for them (``policy.labels``)
 
     def _range(self, tier: PlannedTier) -> Interval:
         """The tier's range on the stated fact: in %, or in points of the weight."""
@@ -164,21 +169,23 @@ class JudgementPlan(RulePlan):
             allowed = (f"系数应在 {tier.range.describe()}% 之间，填报的是 {fmt(stated)}%" if self.weight is None else
                        f"得分应在 {self._range(tier).describe()} 分之间（分值 {fmt(self.weight)} 的 "
                        f"{tier.range.describe()}%），填报的是 {fmt(stated)} 分")
-            raise JixiaoError(ErrorCode.EVAL_JUDGEMENT_RANGE, f"评定等次「{tier.name}」的{allowed}",
+            raise JixiaoError(ErrorCode.EVAL_JUDGEMENT_RANGE, f"{self.labels[1]}「{tier.name}」的{allowed}",
                               facts.values[self.coefficient].location, f"facts.{self.coefficient}")
         if self.weight is not None:
-            return points_outcome(weight, stated, tier.name if tier else None, self._range(tier) if tier else None)
+            return points_outcome(weight, stated, tier.name if tier else None, self._range(tier) if tier else None,
+                                  self.labels[1])
         return judgement_outcome(weight, stated, tier.name if tier else None, tier.range if tier else None,
-                                 self.coefficient_label)
+                                 self.labels)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """Not invertible: the evaluator judges; full marks need a coefficient of 100% (and its tier)."""
         top = next((t.name for t in self.tiers if t.range.contains(Decimal(100))), None)
-        tier = f"，且评定等次为「{top}」" if top else ""
+        coefficient, tier_label = self.labels
+        tier = f"，且{tier_label}为「{top}」" if top else ""
         if self.weight is not None:  # the evaluator's points, stated directly
             return Plain(f"评价人判断：得分由评价人给出，不能由事实推算；得满分需评价人给出的得分等于分值{tier}")
-        label = self.coefficient_label
-        return Plain(f"评价人判断：得分 = 分值 × {label}，由评价人评定，不能由事实推算；得满分需{label}为 100%{tier}")
+        return Plain(f"评价人判断：得分 = 分值 × {coefficient}，由评价人评定，不能由事实推算；"
+                     f"得满分需{coefficient}为 100%{tier}")
 
     def edges(self) -> Iterator[tuple[str, Decimal]]:
         """Both bounds of every tier's coefficient range."""
@@ -239,10 +246,13 @@ class Judgement(Kind):
                       for i, (t, r) in enumerate(zip(rule.tiers, ranges, strict=True)) if r is not None)
         if len(tiers) < len(rule.tiers):
             return None
+        # the rule's own name for its coefficient (得分系数 in Chongqing) over the policy's (``policy.labels``)
+        own = rule.coefficient_label if rule.coefficient_label != "评定系数" else None
+        labels = (own or ctx.label("coefficient"), ctx.label("tier"))
         if rule.points is not None:
-            return JudgementPlan(rule.id, rule.points, rule.tier, tiers, ctx.weight or Decimal(0))
+            return JudgementPlan(rule.id, rule.points, rule.tier, tiers, ctx.weight or Decimal(0), labels)
         assert rule.coefficient is not None
-        return JudgementPlan(rule.id, rule.coefficient, rule.tier, tiers, coefficient_label=rule.coefficient_label)
+        return JudgementPlan(rule.id, rule.coefficient, rule.tier, tiers, labels=labels)
 
 
 KIND = Judgement()

@@ -21,11 +21,11 @@ __all__ = ["KIND", "PerCountPlan", "PerCountRule"]
 class PerCountRule(RuleBase):
     """每出现一例扣 ``points`` 分，扣完为止."""
 
-    kind: Literal["per_count"]
-    fact: str
-    points: Decimal = Field(gt=0)
-    floor: Decimal | None = Decimal(0)
-    unit: str | None = None
+    kind: Literal["per_count"] = Field(description="规则类型：per_count")
+    fact: str = Field(description="计数事实（整数，如 不合规例数）")
+    points: Decimal = Field(gt=0, description="每例扣分")
+    floor: Decimal | None = Field(default=Decimal(0), description="最低得分（扣完为止；null 表示不设下限）")
+    unit: str | None = Field(default=None, description="事实的单位（写了就与事实声明核对）")
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ class PerUnit:
     per: Decimal
     counting: Counting
     floor: Decimal | None
+    exact: bool = False  # the fact compared (and counted) unrounded: ``compare: exact``
 
 
 def zero_excess(weight: Decimal | None, params: PerUnit, counting: Counting) -> Decimal | None:
@@ -128,11 +129,15 @@ class PerUnitPlan(RulePlan):
         branches = [Branch.of(Cases.WITHIN, interval_tests("x", within))]
         branches += [Branch.of(Cases.OVER, interval_tests("x", iv)) for iv in outside]
         branches += [Branch.of(Cases.ZEROED, interval_tests("x", zero))] if zero is not None else []
-        return (Probe(self.rule_id, self.rule_id, (Input("x", p.fact, "bounds"),), tuple(branches)),)
+        return (Probe(self.rule_id, self.rule_id, (Input("x", p.fact, "bounds", exact=p.exact),), tuple(branches)),)
 
     def reads(self) -> tuple[str, ...]:
         """The one fact."""
         return (self.params.fact,)
+
+    def exact_facts(self) -> tuple[str, ...]:
+        """The fact, when the rule compares it unrounded."""
+        return (self.params.fact,) if self.params.exact else ()
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """Full marks within the threshold, else points per unit past it, down to the floor."""

@@ -41,10 +41,10 @@ __all__ = ["KIND", "ProportionalPlan", "ProportionalRule", "proportional_outcome
 class ProportionalRule(RuleBase):
     """得分 = 分值 × 事实 ÷ full_at, capped at full marks."""
 
-    kind: Literal["proportional"]
-    fact: str
-    full_at: Decimal = Field(default=Decimal(100), gt=0)
-    unit: str | None = None
+    kind: Literal["proportional"] = Field(description="规则类型：proportional")
+    fact: str = Field(description="比率事实（%）：得分 = 分值 × 事实 ÷ full_at，最高得满分")
+    full_at: Decimal = Field(default=Decimal(100), gt=0, description="达到此值（默认 100%）得满分")
+    unit: str | None = Field(default=None, description="事实的单位（写了就与事实声明核对）")
 
 
 class Cases(Case):

@@ -18,9 +18,9 @@ __all__ = ["KIND", "StepRule"]
 class StepRule(PerPointRule):
     """每低于5%扣2分: a per-point rule whose step is declared with its counting."""
 
-    kind: Literal["step"]  # type: ignore[assignment]
-    per: Decimal = Field(gt=0)
-    counting: Literal["whole", "partial"]
+    kind: Literal["step"] = Field(description="规则类型：step")  # type: ignore[assignment]
+    per: Decimal = Field(gt=0, description="步长：每多少个单位扣一次（必填）")
+    counting: Literal["whole", "partial"] = Field(description="whole 只计整步；partial 不足一步按一步计")
 
 
 class Step(Kind):

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from pydantic import Field
+
 from engine import decimals
 from engine.decimals import show
 from engine.firing.conditions import Branch, Case, Probe, Test
@@ -28,8 +30,8 @@ __all__ = ["KIND", "TargetsPlan", "TargetsRule", "target_outcome"]
 class TargetsRule(RuleBase):
     """Per-department targets: 完成指标值得满分，未完成按完成值与指标值的比例计分."""
 
-    kind: Literal["targets"]
-    fact: str
+    kind: Literal["targets"] = Field(description="规则类型：targets")
+    fact: str = Field(description="目标清单事实（type: targets）：完成得满分，未完成按比例计分")
 
 
 class Cases(Case):

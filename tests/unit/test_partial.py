@@ -15,8 +15,10 @@ from engine.authoring.invariants import check_invariants
 from engine.commands.main import main
 from engine.errors import PolicyErrors
 from engine.loader import policy_from_text
+from engine.render.html import render_page_html
 from engine.render.json import dump_result, load_result, render_json
 from engine.render.markdown import render_markdown
+from engine.render.page_score import score_page
 from engine.render.text import render_text
 from engine.trace import Status
 from tests.conftest import ROOT
@@ -164,3 +166,41 @@ def test_check_with_facts_catches_an_optional_fact_a_rule_reads(tmp_path):
     run = CliRunner().invoke(main, ["check", str(tmp_path / "p.yaml"), str(tmp_path / "f.yaml")])
     assert run.exit_code == 1
     assert f"{tmp_path / 'f.yaml'}:5:1: facts.missing: 规则 CC2.r1" in run.output and "可选" in run.output
+
+
+GRADES = """grading:
+  enabled: true
+  grades:
+    - {grade: 优, when: "[90, 100]"}
+    - {grade: 良, when: "[80, 90)"}
+    - {grade: 中, when: "[60, 80)"}
+    - {grade: 差, when: "[0, 60)"}
+"""
+
+
+def graded(grades: str) -> engine.Result:
+    policy = policy_from_text(TEXT.replace("total: {max: 100}\n", "total: {max: 100}\n" + grades), str(POLICY))
+    return engine.evaluate(policy, engine.read_facts(FACTS, policy))
+
+
+def test_the_grade_is_withheld_when_the_unseen_points_could_change_it():
+    result = graded(GRADES)
+    assert result.grade is None
+    reason = "有 70 分的指标原表未见，总分在 26.8 至 96.8 之间：26.8 分为「差」，96.8 分为「优」，等级无法确定"
+    assert result.grade_withheld == reason
+    assert f"等级：未知（{reason}）" in render_text(result)
+    assert f"等级：未知（{reason}）" in render_markdown(result)
+    assert f"未知（{reason}）" in render_page_html(score_page(result))
+    data = json.loads(render_json(result))
+    assert data["grade"] is None and data["grade_withheld"] == reason
+    assert load_result(dump_result(result)) == result
+
+
+def test_the_grade_is_shown_when_no_unseen_score_could_change_it():
+    result = graded(GRADES.replace('''    - {grade: 优, when: "[90, 100]"}
+    - {grade: 良, when: "[80, 90)"}
+    - {grade: 中, when: "[60, 80)"}
+    - {grade: 差, when: "[0, 60)"}''', '''    - {grade: 达标, when: "[20, 100]"}
+    - {grade: 不达标, when: "[0, 20)"}'''))
+    assert (result.grade, result.grade_withheld) == ("达标", None)  # 26.8 to 96.8: 达标 whatever the unseen score
+    assert "等级：达标" in render_text(result) and "grade_withheld" not in render_json(result)

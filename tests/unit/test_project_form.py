@@ -90,3 +90,84 @@ def test_an_unseen_row_counts_its_weight_and_has_no_score(tmp_path):
     unseen = [n.id for n in result.nodes() if n.status is Status.UNSEEN]
     assert unseen == ["3.4.1", "4.1.1"]
     assert result.node("3").max == 30 and result.node("3").score == 20
+
+
+WARNING_CHECKS = "  checks: {row_weights: warning, row_unit: warning, target: warning}\n"
+
+
+def warned(tmp_path: Path, rows: str, checks: str = WARNING_CHECKS) -> engine.Result:
+    template = tmp_path / "template.yaml"
+    text = TEMPLATE.read_text(encoding="utf-8").replace("  title: 项目支出绩效自评\n",
+                                                        "  title: 项目支出绩效自评\n" + checks)
+    template.write_text(text, encoding="utf-8")
+    facts = tmp_path / "project.yaml"
+    facts.write_text(FACTS.replace("ROWS", rows), encoding="utf-8")
+    return score(template, facts)
+
+
+@pytest.mark.parametrize(("rows", "code", "line", "message", "node", "points"), [
+    ('  - {category: 数量指标, name: 培训, weight: 50, target: "≥50个", actual: "50人"}',
+     "facts.row_unit", 4, "与年度指标值单位「个」不同；按数值比较", "2.1.1", Decimal(50)),
+    ('  - {category: 数量指标, name: 培训, weight: 40, target: "≥50个", actual: "25个"}',
+     "facts.row_weights", 4, "各指标行分值之和为 40：「培训」40；按各行分值计分", "2", Decimal(20)),
+    ('  - {category: 数量指标, name: 培训, weight: 50, target: "≥五十个", actual: "50个", score: 45}',
+     "facts.target", 4, "「≥五十个」无法解析", "2.1.1", Decimal(45)),
+])
+def test_row_checks_declared_warning_are_findings_beside_the_score(tmp_path, rows, code, line, message, node,
+                                                                  points):
+    result = warned(tmp_path, rows)
+    (finding,) = result.findings
+    assert finding.code == code and message in finding.message
+    assert finding.location is not None and finding.location.line == line
+    assert finding.location.file.endswith("project.yaml") and finding.rule_location is not None
+    assert result.node(node).score == points
+
+
+def test_a_category_whose_rows_fall_short_counts_what_they_carry(tmp_path):
+    result = warned(tmp_path, '  - {category: 数量指标, name: 培训, weight: 40, target: "≥50个", actual: "50个"}')
+    assert (result.node("2").max, result.max, result.total) == (40, 90, 90)
+
+
+def test_an_unparseable_target_without_a_score_is_still_an_error(tmp_path):
+    with pytest.raises(engine.PolicyErrors) as caught:
+        warned(tmp_path, '  - {category: 数量指标, name: 培训, weight: 50, target: "≥五十个", actual: "50个"}')
+    assert [str(p.code) for p in caught.value.problems] == ["facts.target"]
+
+
+def test_only_the_checks_declared_warning_are_relaxed(tmp_path):
+    with pytest.raises(engine.PolicyErrors) as caught:
+        warned(tmp_path, '  - {category: 数量指标, name: 培训, weight: 50, target: "≥50个", actual: "50人"}',
+               "  checks: {row_weights: warning}\n")
+    assert [str(p.code) for p in caught.value.problems] == ["facts.row_unit"]
+
+
+def test_strict_turns_row_findings_into_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from engine.commands.main import main
+
+    warned(tmp_path, '  - {category: 数量指标, name: 培训, weight: 50, target: "≥50个", actual: "50人"}')
+    args = ["score", str(tmp_path / "template.yaml"), str(tmp_path / "project.yaml")]
+    loose, strict = CliRunner().invoke(main, args), CliRunner().invoke(main, [*args, "--strict"])
+    assert loose.exit_code == 0 and "facts.row_unit" in loose.output and "总分" in loose.output
+    assert strict.exit_code == 1 and "facts.row_unit" in strict.output and "Traceback" not in strict.output
+
+
+def test_default_checks_stay_out_of_the_digest(tmp_path):
+    plain = engine.load_policy(TEMPLATE)
+    template = tmp_path / "template.yaml"
+    template.write_text(TEMPLATE.read_text(encoding="utf-8").replace(
+        "  title: 项目支出绩效自评\n", "  title: 项目支出绩效自评\n  checks: {row_weights: error}\n"), encoding="utf-8")
+    assert engine.load_policy(template).digest == plain.digest
+
+
+def test_coverage_of_a_template_counts_its_row_types():
+    from engine.authoring.case_runner import run_paths
+
+    (only_tianchang,) = run_paths([ROOT / "tests" / "cases" / "mof-project" / "tianchang.yaml"]).coverage
+    assert only_tianchang.total == 17  # 6 of the template's own + 4 quantitative + 7 qualitative row branches
+    assert "定量指标行 未完成（越高越好）" in only_tianchang.missed
+    assert "定性指标行 等次「未达成且效果较差」之外的得分" in only_tianchang.missed
+    assert "定性指标行 评价人给出的得分（不报等次）" not in only_tianchang.missed  # its rows state no tier
+    (standard,) = run_paths([ROOT / "tests" / "cases" / "mof-project" / "standard.yaml"]).coverage
+    assert standard.missed == ()

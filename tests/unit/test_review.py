@@ -315,3 +315,41 @@ def test_a_project_form_claim_rounded_to_whole_points_is_a_rounding_difference()
     assert len(rows) == 2 and all(" 9 " in r and "8.62" in r and "+0.38" in r for r in rows), run.output
     assert any(r.lstrip().startswith("预算执行率") for r in rows)
     assert any(r.lstrip().startswith("工程资金金额") for r in rows)
+
+
+TIANCHANG = ROOT / "facts" / "ah-tianchang-shuili-proj-2022.yaml"
+MOF = ROOT / "policies" / "mof-project-2020.yaml"
+
+
+def test_a_project_forms_rows_are_its_claims():
+    """Each row's printed score is a claim on the row's indicator, located at the row's score."""
+    policy = engine.load_policy(MOF)
+    doc = read_document(TIANCHANG)
+    found = review_document(policy, doc)
+    claims = found.claims.indicators
+    assert list(claims) == ["2.1.1", "2.1.2", "2.2.1", "2.3.1", "2.4.1", "3.1.1", "3.2.1", "3.4.1", "4.1.1"]
+    first = claims["2.1.1"]
+    assert (first.value, first.key, first.location.line) == (D(10), "完成中型灌区节水改造项目数量", 16)
+    assert found.findings == () and found.claims.total is None
+
+
+def test_a_row_whose_printed_score_breaks_the_rule_is_a_finding(tmp_path):
+    text = TIANCHANG.read_text(encoding="utf-8").replace(
+        'target: "≥90%", actual: "100%", score: 10', 'target: "≥90%", actual: "81%", score: 10')
+    facts = tmp_path / "project.yaml"
+    facts.write_text(text, encoding="utf-8")
+    code, out = cli("review", MOF, facts)
+    assert code == 1 and "服务对象满意度（4.1.1）  填报 10 · 规则 9" in out  # differences: exit 1
+    (finding,) = review_document(engine.load_policy(MOF), read_document(facts)).findings
+    assert finding.kind is FindingKind.RULE and finding.indicator == "4.1.1"  # 10 × 81 ÷ 90 = 9
+    assert finding.expected == 9 and finding.claimed.location.line == text.splitlines().index(
+        next(line for line in text.splitlines() if "actual: \"81%\"" in line)) + 1
+
+
+def test_the_claimed_block_states_a_rows_score_outright(tmp_path):
+    text = TIANCHANG.read_text(encoding="utf-8") + "claimed:\n  服务对象满意度: 8\n  total: 98\n"
+    facts = tmp_path / "project.yaml"
+    facts.write_text(text, encoding="utf-8")
+    found = review_document(engine.load_policy(MOF), read_document(facts))
+    assert found.claims.indicators["4.1.1"].value == 8 and found.claims.total is not None
+    assert found.claims.indicators["2.1.1"].value == 10  # the other rows still claim their own scores

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -23,6 +24,33 @@ def test_committed_schemas_are_current():
         assert run.exit_code == 0
         assert (ROOT / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8") == run.output, (
             f"regenerate with: jixiao schema {kind} > schemas/{kind}.schema.json")
+
+
+def _undescribed(node: object, path: str) -> list[str]:
+    """Every property below ``node`` without a description (editors show it on hover)."""
+    found = []
+    if isinstance(node, dict):
+        for name, prop in (node.get("properties") or {}).items():
+            described = isinstance(prop, dict) and isinstance(prop.get("description"), str)
+            if not (described and prop["description"].strip()):
+                found.append(f"{path}.properties.{name}")
+        for key, value in node.items():
+            found += _undescribed(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _undescribed(value, f"{path}[{i}]")
+    return found
+
+
+@pytest.mark.parametrize("kind", ["policy", "facts", "case", "extends"])
+def test_every_schema_property_has_a_description(kind):
+    schema = json.loads(CliRunner().invoke(main, ["schema", kind]).output)
+    assert _undescribed(schema, kind) == []
+
+
+def test_the_description_walk_finds_a_property_without_one():
+    assert _undescribed({"$defs": {"X": {"properties": {"a": {"type": "string"}, "b": {"description": "说明"}}}}},
+                        "s") == ["s.$defs.X.properties.a"]
 
 
 def test_bundled_files_validate_against_the_schemas():

@@ -118,7 +118,7 @@ def test_a_table_declaration_is_checked(old, new, text, tmp_path):
 def test_policies_without_tables_keep_their_digest():
     policy = engine.load_policy(ROOT / "policies" / "gz-dept-2021.yaml")
     assert policy.tables == ()
-    assert policy.digest.startswith("b7ff9da4c50909ec")
+    assert policy.digest.startswith("3cbad4d32f6b0516")  # since the policy marks its inferred roundings
 
 
 def test_a_rule_reading_a_blank_cell_directly_is_located_at_the_cell(tmp_path):
