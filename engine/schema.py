@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import Field, field_validator, model_validator
 
 from engine.decimals import RoundingMode
-from engine.errors import did_you_mean
 from engine.project_form import FormRow, ProjectForm
 from engine.rules import KINDS, kind_of
-from engine.rules.base import Model, RuleBase
+from engine.rules.base import Model, RuleBase, checked_inferred
 
 __all__ = [
     "Constraint",
@@ -150,14 +149,7 @@ class FactSpec(Model):
     @field_validator("inferred")
     @classmethod
     def _inferred_names_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        keys = sorted(set(cls.model_fields) - {"description", "inferred"})
-        for name, note in value.items():
-            if name not in keys:
-                raise ValueError(f"inferred 的键「{name}」不是事实声明的键{did_you_mean(name, keys)}"
-                                 f"（可写：{'、'.join(keys)}）")
-            if not note.strip():
-                raise ValueError(f"inferred 中「{name}」的推断依据不能为空")
-        return value
+        return checked_inferred(value, sorted(set(cls.model_fields) - {"description", "inferred"}), "事实声明的键")
 
     @model_validator(mode="after")
     def _table_shape(self) -> FactSpec:

@@ -89,7 +89,7 @@ def review_sheet(ws: Any, view: Review, data: Mapping[str, Any]) -> None:
 
     ws.title = REVIEW
     result, claimed = view.result, data["claimed_total"]
-    head = [f"{result.department}：自评得分复核", f"指标体系：{result.policy_name}",
+    head = [f"{result.department} {result.title}：得分复核", f"指标体系：{result.policy_name}",
             f"{result.policy_id} 版本 {result.policy_version}，摘要 {result.policy_digest[:16]}",
             f"事实文件：{result.facts_file}", f"结论：{view.verdict}",
             f"填报总分：{claimed['value'] if claimed else '未填报'}",

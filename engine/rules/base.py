@@ -57,6 +57,20 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def checked_inferred(value: dict[str, str], keys: Sequence[str], what: str, item: str = "") -> dict[str, str]:
+    """An ``inferred`` mapping whose keys are among ``keys`` (a rule's parameters, a declaration's keys), each noted.
+
+    >>> checked_inferred({"counting": "原文未说明"}, ["counting", "per"], "本规则的参数", "参数")
+    {'counting': '原文未说明'}
+    """
+    for name, note in value.items():
+        if name not in keys:
+            raise ValueError(f"inferred 的键「{name}」不是{what}{did_you_mean(name, keys)}（可写：{'、'.join(keys)}）")
+        if not note.strip():
+            raise ValueError(f"inferred 中{item}「{name}」的推断依据不能为空")
+    return value
+
+
 class RuleBase(Model):
     """What every rule has: id, official wording (规则原文), provenance, applicability."""
 
@@ -87,14 +101,7 @@ class RuleBase(Model):
     @field_validator("inferred")
     @classmethod
     def _inferred_names_parameters(cls, value: dict[str, str]) -> dict[str, str]:
-        parameters = sorted(set(cls.model_fields) - NOT_PARAMETERS)
-        for name, note in value.items():
-            if name not in parameters:
-                raise ValueError(f"inferred 的键「{name}」不是本规则的参数{did_you_mean(name, parameters)}"
-                                 f"（可写：{'、'.join(parameters)}）")
-            if not note.strip():
-                raise ValueError(f"inferred 中参数「{name}」的推断依据不能为空")
-        return value
+        return checked_inferred(value, sorted(set(cls.model_fields) - NOT_PARAMETERS), "本规则的参数", "参数")
 
     @model_validator(mode="after")
     def _inferred_needs_note(self) -> RuleBase:

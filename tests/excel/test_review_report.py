@@ -53,7 +53,7 @@ def test_agreeing_review_lists_every_indicator_and_no_difference(tmp_path):
     book = openpyxl.load_workbook(_review(tmp_path, CLAIMED))
     assert book.sheetnames == ["复核表", "差异明细", "事实"]
     ws = book["复核表"]
-    assert ws["A1"].value == "广州市科学技术局：自评得分复核" and ws["A5"].value == "结论：一致"
+    assert ws["A1"].value == "广州市科学技术局 部门整体支出绩效自评：得分复核" and ws["A5"].value == "结论：一致"
     lines = _table(ws, HEADER_ROW)
     assert list(lines[0]) == ["指标编号", "指标", "分值", "填报得分", "复核得分", "差异", "差异类型", "说明",
                               "填报位置"]

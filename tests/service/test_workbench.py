@@ -228,7 +228,8 @@ def test_claimed_scores_get_a_review_tab(client):
     assert 'href="#review"' in page.text
     review = client.post("/workbench/review", data=state_of(page.text), headers=HTMX)
     assert review.status_code == 200
-    assert "广州市科学技术局：自评得分复核" in review.text and "结论" in review.text and "一致" in review.text
+    assert "广州市科学技术局 部门整体支出绩效自评：得分复核" in review.text
+    assert "结论" in review.text and "一致" in review.text
     missing = client.post("/workbench/review", data=state_of(plain.text), headers=HTMX)
     assert missing.status_code == 422 and problem(missing)[0] == "facts.missing"
 
