@@ -64,8 +64,8 @@ def _header(view: Review) -> tuple[tuple[str, str], ...]:
               ("规则总分", f"{total_score(result)} / {score(result, result.max)}")]
     if view.adjustments:
         delta = view.adjusted_total - result.total
-        header.append(("复核调整后总分", f"{computed_text(result, view.lines[-1], view.adjusted_total)}（复核调整 {len(view.adjustments)} 项，"
-                                        f"{signed(delta, result)} 分，另列）"))
+        adjusted = computed_text(result, view.lines[-1], view.adjusted_total)
+        header.append(("复核调整后总分", f"{adjusted}（复核调整 {len(view.adjustments)} 项，{signed(delta, result)} 分，另列）"))
     if view.forced:
         header.append(("身份", forced_text(view.forced)))
     return tuple(header)

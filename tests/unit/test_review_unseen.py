@@ -130,7 +130,7 @@ def test_the_review_workbook_says_unseen(tmp_path):
     out = tmp_path / "r.xlsx"
     code, _ = cli("review", MOF, TANGXI, "--format", "xlsx", "-o", out)
     ws = openpyxl.load_workbook(out)["复核表"]
-    rows = [row for row in ws.iter_rows(values_only=True)]
+    rows = list(ws.iter_rows(values_only=True))
     assert code == 1 and "复核得分（按规则）：80 + 未见 20 / 100" in [r[0] for r in rows]
     header = next(i for i, r in enumerate(rows) if r[0] == "指标编号")
     body = {r[0]: dict(zip(rows[header], r, strict=True)) for r in rows[header + 1:] if r[1]}
