@@ -65,7 +65,8 @@ def _header(view: Review) -> tuple[tuple[str, str], ...]:
     if view.adjustments:
         delta = view.adjusted_total - result.total
         adjusted = computed_text(result, view.lines[-1], view.adjusted_total)
-        header.append(("复核调整后总分", f"{adjusted}（复核调整 {len(view.adjustments)} 项，{signed(delta, result)} 分，另列）"))
+        header.append(("复核调整后总分",
+                       f"{adjusted}（复核调整 {len(view.adjustments)} 项，{signed(delta, result)} 分，另列）"))
     if view.forced:
         header.append(("身份", forced_text(view.forced)))
     return tuple(header)
