@@ -279,8 +279,9 @@ class Checker:
             own.append("原表未见，无法复核" if own_unseen else f"含未见 {decimals.fmt(uncovered)} 分，无法复核")
         if own:
             return "；".join(own)
-        if unseen:
-            return "已见部分一致"
+        if unseen:  # the claim is the seen part plus the claims on the unseen rows below: its gap is unknown
+            below = {n.id for n in (self.result.nodes() if node is None else node.walk())}
+            return "差异来自下级" if any(f.counts and f.indicator in below for f in findings) else "已见部分一致"
         return "一致" if claim.value == self.computed(node) else "差异来自下级"
 
     def difference(self) -> Decimal | None:

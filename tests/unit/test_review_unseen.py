@@ -116,6 +116,16 @@ def test_a_parent_whose_unseen_rows_are_claimed_is_compared_through_them(mof, tm
     assert any(f.indicator == "3.2" and f.kind is FindingKind.SUM for f in seen.findings)  # seen rows: as before
 
 
+def test_a_parent_over_claimed_unseen_rows_says_where_a_difference_below_is(mof, tmp_path):
+    path = claiming(tmp_path, "  可持续影响（摘录截断）: 10\n  效益指标: 20\n")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  对保障村(社区)两委机构正常运行的影响程度: 10\n",
+                                 "  对保障村(社区)两委机构正常运行的影响程度: 0\n"), encoding="utf-8")
+    view = reviewed(path, mof)
+    assert [(f.indicator, f.kind) for f in view.findings] == [("1", FindingKind.RULE), ("3.1.1", FindingKind.RULE)]
+    assert line(view, "3").status == "差异来自下级"  # 20 = 0 + 10 + 10 on the form, the 10 lost at 3.1.1
+
+
 def test_a_reviewer_cannot_adjust_an_unseen_row(mof, tmp_path):
     doc = read_document(TANGXI)
     judged = parse_document(
