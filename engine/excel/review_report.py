@@ -93,9 +93,9 @@ def review_sheet(ws: Any, view: Review, data: Mapping[str, Any]) -> None:
             f"{result.policy_id} 版本 {result.policy_version}，摘要 {result.policy_digest[:16]}",
             f"事实文件：{result.facts_file}", f"结论：{view.verdict}",
             f"填报总分：{claimed['value'] if claimed else '未填报'}",
-            f"复核得分（按规则）：{data['computed_total']} / {data['max']}"]
+            f"复核得分（按规则）：{_with_unseen(data['computed_total'], data['unseen_total'])} / {data['max']}"]
     if view.adjustments:
-        head.append(f"复核调整后总分：{data['adjusted_total']}"
+        head.append(f"复核调整后总分：{_with_unseen(data['adjusted_total'], data['unseen_total'])}"
                     f"（复核调整 {len(view.adjustments)} 项，另列于「{ADJUSTMENTS}」表）")
     if view.forced:
         head.append(f"身份：{forced_text(view.forced)}")
@@ -122,9 +122,22 @@ def _line_row(line: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], ad
     kinds = "；".join(dict.fromkeys(f["category"] for f in findings if f["indicator"] == line["id"]))
     claim = line["claimed"]
     return [line["id"], line["name"], _exact(line["max"]) if line["max"] is not None else "—",
-            _exact(claim["value"]) if claim else None, _exact(line["computed"]), _exact(line["difference"]),
-            *((_exact(line["adjusted"]),) if adjusted else ()), kinds or None, line["status"] or None,
+            _exact(claim["value"]) if claim else None, _score(line, "computed"), _exact(line["difference"]),
+            *((_score(line, "adjusted"),) if adjusted else ()), kinds or None, line["status"] or None,
             claim["source"] if claim else None]
+
+
+def _with_unseen(text: str, unseen: str | None) -> str:
+    return f"{text} + 未见 {unseen}" if unseen else text
+
+
+def _score(line: Mapping[str, Any], key: str) -> Any:
+    """A row's score cell: a number; ``未见`` for an unseen row; ``20.00 + 未见 10.00`` (text) above one."""
+    if line["unseen"]:
+        return "未见"
+    if line["unseen_points"]:
+        return _with_unseen(line[key], line["unseen_points"])
+    return _exact(line[key])
 
 
 def finding_rows(findings: Iterable[Mapping[str, Any]], names: Mapping[str, str]) -> list[list[Any]]:
@@ -223,5 +236,6 @@ def _summary_row(index: int, record: Mapping[str, Any]) -> list[Any]:
         return [index, record["file"], *[None] * 7, error_line(record)]
     verdict = record["verdict"] + ("（--force）" if record["forced"] else "")
     return [index, record["file"], record["department"], _exact(record["claimed_total"]),
-            _exact(record["computed_total"]), _exact(record["difference"]), record["findings"], record["rounding"],
+            _with_unseen(record["computed_total"], record["unseen_total"]) if record.get("unseen_total")
+            else _exact(record["computed_total"]), _exact(record["difference"]), record["findings"], record["rounding"],
             verdict, None]

@@ -12,13 +12,14 @@ from decimal import Decimal
 from engine import decimals
 from engine.claims import ClaimedScore
 from engine.identity import forced_text
+from engine.render.common import total_score
 from engine.render.page import Entry, Page, Row, Section, Table, deduction_lines, identity, points, score
 from engine.trace import Result
 from engine.views.review import Review, signed
 from engine.views.review_adjust import AppliedAdjustment
 from engine.views.review_findings import ARITHMETIC, Finding, FindingKind, ReviewLine
 
-__all__ = ["claimed_text", "review_page"]
+__all__ = ["claimed_text", "computed_text", "review_page"]
 
 KIND_TITLES = {FindingKind.SUM: "下级合计与填报不符", FindingKind.TOTAL: "各项合计与填报总分不符",
                FindingKind.ABOVE_MAX: "填报得分超过可得的最高分", FindingKind.BELOW_FLOOR: "填报得分低于可得的最低分"}
@@ -44,6 +45,14 @@ def claimed_text(result: Result, claim: ClaimedScore | None) -> str:
     return decimals.fmt(claim.value, result.min_places, max(result.max_places, decimals.places_of(claim.value)))
 
 
+def computed_text(result: Result, line: ReviewLine, value: Decimal | None = None) -> str:
+    """A row's rule score (or ``value``, its adjusted score): ``未见`` for an unseen row, ``20 + 未见 10`` above one."""
+    if line.unknown:
+        return "未见"
+    shown = score(result, line.computed if value is None else value)
+    return f"{shown} + 未见 {score(result, line.unseen)}" if line.unseen else shown
+
+
 def _where(claim: ClaimedScore) -> str:
     return f"{claim.location.file}:{claim.location.line}"
 
@@ -52,11 +61,12 @@ def _header(view: Review) -> tuple[tuple[str, str], ...]:
     result = view.result
     header = [*identity(result), ("结论", view.verdict),
               ("填报总分", claimed_text(result, view.claims.total) if view.claims.total else "未填报"),
-              ("规则总分", f"{score(result, result.total)} / {score(result, result.max)}")]
+              ("规则总分", f"{total_score(result)} / {score(result, result.max)}")]
     if view.adjustments:
         delta = view.adjusted_total - result.total
-        header.append(("复核调整后总分", f"{score(result, view.adjusted_total)}（复核调整 {len(view.adjustments)} 项，"
-                                        f"{signed(delta, result)} 分，另列）"))
+        adjusted = computed_text(result, view.lines[-1], view.adjusted_total)
+        header.append(("复核调整后总分",
+                       f"{adjusted}（复核调整 {len(view.adjustments)} 项，{signed(delta, result)} 分，另列）"))
     if view.forced:
         header.append(("身份", forced_text(view.forced)))
     return tuple(header)
@@ -68,15 +78,18 @@ def _table(view: Review) -> Section:
     columns = ("指标", "id", "分值", "填报", "规则得分", "差异", *(("复核调整后",) if adjusted else ()), "结论")
     rows = tuple(_row(result, line, adjusted) for line in view.lines)
     note = "填报：自评表上的得分；差异：填报 − 规则得分；“差异来自下级”：已在下级指标或表内算术中报告。"
+    if result.unseen():
+        note += ("“未见”：原表截断，该指标的分值计入总分值，规则得分未知，对其填报无法复核；"
+                 "“+ 未见”：其下有未见指标，规则得分只含已见部分。")
     return Section("得分对照", (note,), Table(columns, rows))
 
 
 def _row(result: Result, line: ReviewLine, adjusted: bool) -> Row:
-    gap = "" if line.claimed is None else signed(line.claimed.value - line.computed, result)
+    gap = "" if line.claimed is None else "—" if line.unseen else signed(line.claimed.value - line.computed, result)
     cells = (line.name, line.id or "", score(result, line.max) if line.max is not None else "—",
-             claimed_text(result, line.claimed), score(result, line.computed), gap,
-             *((score(result, line.adjusted),) if adjusted else ()), line.status)
-    return Row(cells, line.depth, line.status not in ("", "一致"))
+             claimed_text(result, line.claimed), computed_text(result, line), gap,
+             *((computed_text(result, line, line.adjusted),) if adjusted else ()), line.status)
+    return Row(cells, line.depth, line.claimed is not None and line.status not in ("", "一致", "已见部分一致"))
 
 
 def _rules(view: Review) -> Section:
@@ -163,8 +176,9 @@ def _adjustments(view: Review) -> Section:
     if not view.adjustments:
         return Section(heading, ("无复核调整。",))
     entries = tuple(_adjustment_entry(view.result, a) for a in view.adjustments)
-    return Section(heading, (f"规则总分 {score(view.result, view.result.total)}，复核调整后总分 "
-                             f"{score(view.result, view.adjusted_total)}。",), entries=entries)
+    total = view.lines[-1]
+    return Section(heading, (f"规则总分 {computed_text(view.result, total)}，复核调整后总分 "
+                             f"{computed_text(view.result, total, view.adjusted_total)}。",), entries=entries)
 
 
 def _adjustment_entry(result: Result, applied: AppliedAdjustment) -> Entry:

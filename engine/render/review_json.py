@@ -66,7 +66,8 @@ def review_dict(view: Review) -> JsonObject:
         "verdict": view.verdict, "agrees": view.agrees, "differences": len(view.differences),
         "difference": delta(result, view.difference),
         "max": number(result, result.max), "claimed_total": _claim(result, view.claims.total),
-        "computed_total": number(result, result.total), "adjusted_total": number(result, view.adjusted_total),
+        "computed_total": number(result, result.total), "unseen_total": _unseen(result, result.unseen()),
+        "adjusted_total": number(result, view.adjusted_total),
         "forced": forced_records(view.forced),
         "lines": [_line(result, line) for line in view.lines],
         "findings": [_finding(result, f) for f in view.findings],
@@ -80,10 +81,18 @@ def review_json(view: Review) -> str:
 
 
 def _line(result: Result, line: ReviewLine) -> JsonObject:
-    gap = None if line.claimed is None else line.claimed.value - line.computed
+    gap = None if line.claimed is None or line.unseen else line.claimed.value - line.computed
     return {"id": line.id, "name": line.name, "depth": line.depth, "max": number(result, line.max),
-            "claimed": _claim(result, line.claimed), "computed": number(result, line.computed),
-            "difference": delta(result, gap), "adjusted": number(result, line.adjusted), "status": line.status}
+            "claimed": _claim(result, line.claimed),
+            "computed": None if line.unknown else number(result, line.computed),
+            "unseen": line.unknown, "unseen_points": _unseen(result, line.unseen),
+            "difference": delta(result, gap), "adjusted": None if line.unknown else number(result, line.adjusted),
+            "status": line.status}
+
+
+def _unseen(result: Result, points: Decimal) -> str | None:
+    """Points of max whose score is unknown, or None when there are none (the score is then exact)."""
+    return number(result, points) if points else None
 
 
 def _finding(result: Result, f: Finding) -> JsonObject:
@@ -121,7 +130,8 @@ def review_record(view: Review) -> JsonObject:
     result = view.result
     return {"file": result.facts_file, "department": result.department,
             "claimed_total": number(result, view.claims.total.value) if view.claims.total else None,
-            "computed_total": number(result, result.total), "difference": delta(result, view.difference),
+            "computed_total": number(result, result.total), "unseen_total": _unseen(result, result.unseen()),
+            "difference": delta(result, view.difference),
             "findings": len(view.differences), "rounding": len(view.findings) - len(view.differences),
             "verdict": view.verdict, "forced": bool(view.forced),
             "details": [_finding(result, f) for f in view.findings]}

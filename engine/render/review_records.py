@@ -19,8 +19,8 @@ from engine.render.page import Page, Row, Section, Table
 
 __all__ = ["CSV_COLUMNS", "records_csv", "records_jsonl", "sort_records", "summary_page"]
 
-CSV_COLUMNS = ("file", "department", "claimed_total", "computed_total", "difference", "findings", "rounding",
-               "verdict", "forced", "error_code", "error_message", "error_location")
+CSV_COLUMNS = ("file", "department", "claimed_total", "computed_total", "difference", "unseen_total", "findings",
+               "rounding", "verdict", "forced", "error_code", "error_message", "error_location")
 
 
 def _size(record: Mapping[str, JsonValue]) -> Decimal:
@@ -82,8 +82,14 @@ def _row(record: Mapping[str, JsonValue]) -> Row:
         return Row((_text(record, "file"), "—", "—", "—", "—", "—", f"无法复核：{error.get('code')}"), 0, True)
     forced = "（--force）" if record.get("forced") else ""
     return Row((_text(record, "file"), _text(record, "department"), _optional_text(record, "claimed_total") or "—",
-                _text(record, "computed_total"), _signed(_optional_text(record, "difference")),
+                _total(record), _signed(_optional_text(record, "difference")),
                 str(record["findings"]), _text(record, "verdict") + forced), 0, bool(record["findings"]))
+
+
+def _total(record: Mapping[str, JsonValue]) -> str:
+    """The computed total as score prints it: ``80 + 未见 20`` when part of it is unseen."""
+    unseen = _optional_text(record, "unseen_total")
+    return _text(record, "computed_total") + (f" + 未见 {unseen}" if unseen else "")
 
 
 def _object(value: JsonValue) -> Mapping[str, JsonValue]:

@@ -76,11 +76,14 @@ class Review:
 
     @property
     def verdict(self) -> str:
-        """``一致`` or ``有差异：N 项，合计 ±X 分``."""
+        """``一致`` or ``有差异：N 项，合计 ±X 分``; with unseen points, ``；原表未见 N 分，无法复核``."""
+        unseen = self.result.unseen()
+        rest = f"；原表未见 {decimals.fmt(unseen, self.result.min_places, self.result.max_places)} 分，无法复核" \
+            if unseen else ""
         if self.agrees:
             rounding = len(self.findings)
-            return "一致" + (f"（另有 {rounding} 项舍入差异，不计为差异）" if rounding else "")
-        return f"有差异：{len(self.differences)} 项，合计 {signed(self.difference or ZERO, self.result)} 分"
+            return "一致" + (f"（另有 {rounding} 项舍入差异，不计为差异）" if rounding else "") + rest
+        return f"有差异：{len(self.differences)} 项，合计 {signed(self.difference or ZERO, self.result)} 分" + rest
 
 
 def signed(value: Decimal, result: Result) -> str:

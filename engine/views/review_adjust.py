@@ -108,6 +108,8 @@ def apply_adjustments(policy: CompiledPolicy, result: Result, adjustments: tuple
 
 def _apply(adjustment: ReviewAdjustment, node: IndicatorScore, before: Decimal, bound: Bounds, places: int,
            mode: str) -> AppliedAdjustment:
+    if node.status is Status.UNSEEN:
+        raise _error(adjustment, f"指标「{node.name}」（{node.id}）原表未见，规则得分未知，不能复核调整")
     if decimals.places_of(adjustment.value) > places and adjustment.kind == "deduct":
         raise _error(adjustment, f"酌情扣分 {decimals.fmt(adjustment.value)} 的小数位多于指标体系的 {places} 位")
     if adjustment.kind == "coefficient":

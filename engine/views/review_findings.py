@@ -126,6 +126,10 @@ class ReviewLine:
     computed: Decimal
     adjusted: Decimal
     status: str
+    unseen: Decimal = ZERO
+    """Points of ``max`` whose score is unknown (``unseen`` nodes at or below): ``computed`` is the seen part."""
+    unknown: bool = False
+    """The node itself is declared ``unseen``: its rule score is unknown (``computed`` means nothing)."""
 
 
 class Checker:
@@ -169,6 +173,18 @@ class Checker:
                 yield child
             else:
                 yield from self.nearest(child)
+
+    def unseen(self, node: IndicatorScore | None) -> Decimal:
+        """Points of max below ``node`` (the total for ``None``) whose score is unknown."""
+        return self.result.unseen() if node is None else node.unseen()
+
+    def uncovered(self, node: IndicatorScore | None) -> Decimal:
+        """Unseen points below ``node`` that no claimed row below accounts for.
+
+        A claimed row below carries its own unseen points (the form claims them); what is left makes the
+        rule's score of ``node`` unknown, so its claim cannot be compared.
+        """
+        return self.unseen(node) - sum((n.unseen() for n in self.nearest(node)), ZERO)
 
     def gap(self, node: IndicatorScore) -> Decimal:
         """Claimed minus computed, for a claimed node."""
@@ -217,6 +233,8 @@ class Checker:
     def rule(self, node: IndicatorScore | None, ident: str | None, name: str, claim: ClaimedScore,
              arithmetic: Decimal) -> Iterator[Finding]:
         """The difference neither the claimed rows below nor the arithmetic explain: rounding, or the rule."""
+        if self.uncovered(node):
+            return  # the rule's score is unknown (原表未见): nothing to compare the claim with
         below = tuple(self.nearest(node))
         explained = sum((self.gap(n) for n in below), ZERO) + arithmetic
         computed = self.computed(node)
@@ -238,23 +256,43 @@ class Checker:
         """The review table: one line per indicator in policy order, then the total."""
         for node, depth in _depths(self.result.indicators, 0):
             yield ReviewLine(node.id, node.name, depth, node.max, self.claimed(node), node.score, adjusted[node.id],
-                             self.status(node, findings))
+                             self.status(node, findings), node.unseen(), node.status is Status.UNSEEN)
         yield ReviewLine(None, "总分", 0, self.result.max, self.claims.total, self.result.total, adjusted_total,
-                         self.status(None, findings))
+                         self.status(None, findings), self.result.unseen())
 
     def status(self, node: IndicatorScore | None, findings: tuple[Finding, ...]) -> str:
-        """The status column of a row: its findings' labels, 一致, 差异来自下级, or empty when not claimed."""
+        """The status column of a row: its findings' labels, 一致, 差异来自下级, or empty when not claimed.
+
+        An unseen row says 原表未见 (claimed: 原表未见，无法复核); a claimed row with unseen points below that
+        the claimed rows below do not account for says 含未见 N 分，无法复核, and one whose unseen points they
+        account for (its seen part agreeing) 已见部分一致.
+        """
         claim = self.claimed(node)
+        unseen = self.unseen(node)
+        own_unseen = node is not None and node.status is Status.UNSEEN
         if claim is None:
-            return ""
+            return "原表未见" if own_unseen else ""
         ident = None if node is None else node.id
         own = list(dict.fromkeys(_LABELS[f.kind] for f in findings if f.indicator == ident))
+        uncovered = self.uncovered(node)
+        if uncovered:
+            own.append("原表未见，无法复核" if own_unseen else f"含未见 {decimals.fmt(uncovered)} 分，无法复核")
         if own:
             return "；".join(own)
+        if unseen:  # the claim is the seen part plus the claims on the unseen rows below: its gap is unknown
+            below = {n.id for n in (self.result.nodes() if node is None else node.walk())}
+            return "差异来自下级" if any(f.counts and f.indicator in below for f in findings) else "已见部分一致"
         return "一致" if claim.value == self.computed(node) else "差异来自下级"
 
     def difference(self) -> Decimal | None:
-        """Claimed total − computed total; without a claimed total, the same over the top claimed rows."""
+        """Claimed total − computed total; without a claimed total, the same over the top claimed rows.
+
+        With unseen points the total's difference is unknown: the sum over the top claimed rows with
+        nothing unseen below them (the seen part), None when there is none.
+        """
+        if self.result.unseen():
+            seen = tuple(_seen_claimed(self, self.result.indicators))
+            return sum((self.gap(n) for n in seen), ZERO) if seen else None
         if self.claims.total is not None:
             return self.claims.total.value - self.result.total
         top = tuple(self.nearest(None))
@@ -263,6 +301,15 @@ class Checker:
 
 _LABELS = {FindingKind.RULE: "与规则不符", FindingKind.ROUNDING: "舍入差异", FindingKind.SUM: "下级合计不符",
            FindingKind.TOTAL: "各项合计不符", FindingKind.ABOVE_MAX: "超过分值", FindingKind.BELOW_FLOOR: "低于下限"}
+
+
+def _seen_claimed(checker: Checker, nodes: tuple[IndicatorScore, ...]) -> Iterator[IndicatorScore]:
+    """The highest claimed nodes with nothing unseen below them."""
+    for node in nodes:
+        if checker.claimed(node) is not None and not node.unseen():
+            yield node
+        else:
+            yield from _seen_claimed(checker, node.children)
 
 
 def _deductions(node: IndicatorScore, skip: set[str]) -> Iterator[Deduction]:

@@ -29,6 +29,8 @@ CASES = {
     "review-row": ["review", POLICY, "facts/gz-kjj-2021-claimed-row.yaml", "--report-only"],
     "review-adjusted": ["review", POLICY, "facts/gz-kjj-2021-claimed-sum.yaml", "--adjustments",
                         "reviews/gz-kjj-2021-adjustments.yaml", "--report-only"],
+    "review-unseen": ["review", "policies/mof-project-2020.yaml", "facts/ah-tangxi-cunji-proj-2022.yaml",
+                      "--report-only"],
 }
 
 
