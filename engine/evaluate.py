@@ -9,7 +9,6 @@ the facts with their file:line and the computation.
 
 from __future__ import annotations
 
-import dataclasses
 import decimal
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -23,6 +22,7 @@ from engine.firing.backends import Backend, default_backend
 from engine.firing.conditions import Marker, bounds
 from engine.firing.messages import Messages
 from engine.memo import per_policy
+from engine.program import LeafStep, NodeStep, program
 from engine.rules.base import Ambiguous, Firing, NoMatch
 from engine.scoring import Outcome, Part
 from engine.tables import cell_name
@@ -65,6 +65,8 @@ class _Run:
     def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool) -> None:
         self.policy, self.facts, self.backend, self.trace = policy, facts, backend, trace
         self.rounding = per_policy("rounding", policy, lambda: _Rounding.of(policy))
+        self.program = program(policy)
+        self.reads: dict[str, FactRead] = {}  # each fact's record, made once per evaluation
         sent = Messages(policy, facts)
         fired = backend.fire(policy, sent.messages)
         branch_of = policy.branch_of
@@ -80,13 +82,14 @@ class _Run:
                 found.append(firing)
 
     def result(self) -> Result:
-        roots = tuple(self.node(n) for n in self.policy.indicators)
-        total = sum((r.score for r in roots), ZERO)
+        roots = tuple([self.node(n) for n in self.program.roots])
+        total = sum([r.score for r in roots], ZERO)
         cap = self.policy.total.cap
         if cap is not None and total > cap:
             total = cap
-        max_total = sum((r.max or ZERO for r in roots), ZERO)
-        grade, withheld = self.grading(total, sum((r.unseen() for r in roots), ZERO))
+        max_total = sum([r.max or ZERO for r in roots], ZERO)
+        unseen = sum([r.unseen() for r in roots], ZERO) if self.program.has_unseen else ZERO
+        grade, withheld = self.grading(total, unseen)
         meta = self.policy.meta
         return Result(
             policy_id=meta.id, policy_name=meta.name, policy_version=meta.version,
@@ -100,7 +103,7 @@ class _Run:
             declared_max=self.policy.total.max if self.policy.total.weights_note else None,
             weights_note=self.policy.total.weights_note,
             title=meta.report_title,
-            tables=self.tables(),
+            tables=self.tables() if self.policy.tables else (),
         )
 
     def tables(self) -> tuple[TableFact, ...]:
@@ -112,64 +115,109 @@ class _Run:
                                tuple(tuple(cell(cell_name(t.name, r, c)) for c in t.spec.columns) for r in t.spec.rows))
                      for t in self.policy.tables)
 
-    def node(self, node: CompiledIndicator) -> IndicatorScore:
-        scored = self.scored(node)
-        return dataclasses.replace(scored, core=True) if node.core else scored
-
-    def scored(self, node: CompiledIndicator) -> IndicatorScore:
-        name = self.facts.indicator_names.get(node.id, node.name)
-        if node.leaf is not None:
-            return self.leaf(node, node.leaf, name)
+    def node(self, step: NodeStep) -> IndicatorScore:
+        node = step.node
+        name = self.facts.indicator_names.get(node.id, node.name) if self.facts.indicator_names else node.name
+        if step.leaf is not None:
+            return self.leaf(step.leaf, name)
         if node.unseen:  # the score is unknown: 0 known points, all of max unseen (IndicatorScore.unseen)
-            return IndicatorScore(node.id, name, node.max, ZERO, Status.UNSEEN, (), (), None, node.location)
-        children = tuple([self.node(c) for c in node.children])
+            return IndicatorScore(node.id, name, node.max, ZERO, Status.UNSEEN, (), (), None, node.location,
+                                  core=node.core)
+        children = tuple([self.node(c) for c in step.children])
         score = ZERO
         excluded = ZERO
-        for compiled, scored in zip(node.children, children, strict=True):
+        for declared, scored in zip(step.children_max, children, strict=True):
             score += scored.score
-            if compiled.max is not None:
-                excluded += compiled.max - (scored.max or ZERO)
+            if declared is not None:
+                excluded += declared - (scored.max or ZERO)
         assert node.max is not None
         return IndicatorScore(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
-                              children, (), None, node.location, node.weights_note)
+                              children, (), None, node.location, node.weights_note, node.core)
 
-    def leaf(self, node: CompiledIndicator, plan: LeafPlan, name: str) -> IndicatorScore:
-        weight = node.max if node.max is not None else ZERO
-        if plan.rule.applicable_if is not None and self.is_not_applicable(plan):
-            return _not_applicable(node, plan, name, weight)
-        outcome = self.outcome(plan, weight)
+    def leaf(self, step: LeafStep, name: str) -> IndicatorScore:
+        node, weight = step.node, step.weight
+        if step.applicable_if is not None and self.is_not_applicable(step):
+            return _not_applicable(node, step.plan, name, weight)
+        outcome = self.outcome(step)
         score = self.rounding.round(outcome.score)
-        adjusts = plan.kind.adjusts_total
-        status = Status.ADJUSTMENT if adjusts else Status.SCORED
         if not self.trace:  # the one guard: everything below only explains the score
-            return IndicatorScore(node.id, name, node.max, score, status, (), (), None, node.location)
+            return IndicatorScore(node.id, name, node.max, score, step.status, (), (), None, node.location,
+                                  core=node.core)
         computation = outcome.computation
         if score != outcome.score:
             computation += f" → {decimals.fmt(score)}{self.rounding.note}"
-        lost = -score if adjusts else weight - score
-        deductions = _Deductions(self.policy, self.facts, node, plan).build(outcome, lost, computation)
-        return IndicatorScore(node.id, name, node.max, score, status, (), deductions, computation, node.location)
+        lost = -score if step.adjusts else weight - score
+        deductions = self.deductions(step, outcome, lost, computation) if lost or outcome.parts else ()
+        return IndicatorScore(node.id, name, node.max, score, step.status, (), deductions, computation,
+                              node.location, core=node.core)
 
-    def is_not_applicable(self, plan: LeafPlan) -> bool:
-        if plan.rule.applicable_if is None:
-            return False
-        return any(b.case is Marker.NOT_APPLICABLE for key in plan.probes for _, fired in self.fired.get(key, [])
+    def is_not_applicable(self, step: LeafStep) -> bool:
+        return any(b.case is Marker.NOT_APPLICABLE for key in step.probes for _, fired in self.fired.get(key, [])
                    for b in fired)
 
-    def outcome(self, plan: LeafPlan, weight: Decimal) -> Outcome:
+    def outcome(self, step: LeafStep) -> Outcome:
         got = self.fired.get
-        fired = tuple([tuple(got(key, ())) for key in plan.probes])
+        fired = tuple([tuple(got(key, ())) for key in step.probes])
         try:
-            exact = plan.plan.exact_facts()
+            exact = step.exact
             if exact:  # ``compare: exact``: the rule sees the derived facts unrounded, and says so
-                return _compared_exactly(plan.plan.score(weight, fired, _unrounded(self.facts, exact)),
+                return _compared_exactly(step.score(step.weight, fired, _unrounded(self.facts, exact)),
                                          self.facts, exact)
-            return plan.plan.score(weight, fired, self.facts)
+            return step.score(step.weight, fired, self.facts)
         except NoMatch:
-            raise _no_match(plan, _reads(plan, self.facts)) from None
+            raise _no_match(step.plan, _reads(step.plan, self.facts)) from None
         except Ambiguous as err:
             raise JixiaoError(ErrorCode.EVAL_AMBIGUOUS,
-                              f"规则 {plan.rule.id} 同时命中多个分支（{err}），档次重叠", plan.location) from None
+                              f"规则 {step.rule_id} 同时命中多个分支（{err}），档次重叠", step.location) from None
+
+    def deductions(self, step: LeafStep, outcome: Outcome, lost: Decimal, computation: str) -> tuple[Deduction, ...]:
+        """Every lost point of one scored indicator, each with its reason; a rounding residue flagged."""
+        parts = outcome.parts
+        rounding = self.rounding
+        if len(parts) == 1:
+            points, texts = [lost], [computation]
+        else:
+            points = [decimals.quantize(p.points, rounding.places, rounding.mode) for p in parts]
+            texts = [p.computation for p in parts]
+        reads = self.reads_of(step)
+        plan = step.plan.plan
+        out = [self.one(step, part, pts, text, plan.part_reads(part, reads, self.facts))
+               for part, pts, text in zip(parts, points, texts, strict=True)]
+        residue = lost - sum(points, ZERO)
+        if residue:
+            text = f"各项扣分按 {rounding.places} 位舍入后的差额 {decimals.fmt(residue)}"
+            out.append(self.one(step, Part(residue, text), residue, text, reads, residue=True))
+        return tuple([d for d in out if d.points])
+
+    @staticmethod
+    def one(step: LeafStep, part: Part, points: Decimal, text: str, shown: tuple[FactRead, ...], *,
+            residue: bool = False) -> Deduction:
+        return Deduction(
+            step.indicator_id, step.ancestors, step.rule_id, step.rule_kind, part.wording or step.wording,
+            step.provenance, shown, text, part.threshold, decimals.normalise(points), part.floored, part.capped,
+            step.location, part.item, part.judgement, "舍入差额" if residue else step.note, residue, step.inferred,
+        )
+
+    def reads_of(self, step: LeafStep) -> tuple[FactRead, ...]:
+        """The facts the rule read, each followed by the inputs it was derived from (with inferred parts)."""
+        values, made, inferred = self.facts.values, self.reads, self.program.fact_inferred
+        names = list(step.plan.reads)
+        out: list[FactRead] = []
+        seen: set[str] = set()
+        while names:
+            name = names.pop(0)
+            if name in seen:
+                continue
+            read = made.get(name)
+            if read is None:
+                fact = values.get(name)
+                if fact is None:
+                    continue
+                read = made[name] = _read(fact, inferred.get(name, ()))
+            seen.add(name)
+            out.append(read)
+            names.extend(values[name].inputs)
+        return tuple(out)
 
     def grading(self, total: Decimal, unseen: Decimal) -> tuple[str | None, str | None]:
         """The grade, or ``None`` and why it is withheld: unseen points could move the total into another grade."""
@@ -264,44 +312,6 @@ def _no_match(plan: LeafPlan, reads: tuple[FactRead, ...]) -> JixiaoError:
                        where)
 
 
-class _Deductions:
-    """Every lost point of one scored indicator, each with its reason; a rounding residue flagged."""
-
-    def __init__(self, policy: CompiledPolicy, facts: Facts, node: CompiledIndicator, plan: LeafPlan) -> None:
-        self.policy, self.facts, self.node, self.plan = policy, facts, node, plan
-
-    def build(self, outcome: Outcome, lost: Decimal, computation: str) -> tuple[Deduction, ...]:
-        if lost == 0 and not outcome.parts:
-            return ()
-        parts = outcome.parts
-        places, mode = self.policy.rounding.places, self.policy.rounding.mode
-        if len(parts) == 1:
-            points, texts = [lost], [computation]
-        else:
-            points = [decimals.quantize(p.points, places, mode) for p in parts]
-            texts = [p.computation for p in parts]
-        reads = _with_inferred(_reads(self.plan, self.facts), self.policy)
-        out = [self.one(part, pts, text, reads) for part, pts, text in zip(parts, points, texts, strict=True)]
-        residue = lost - sum(points, ZERO)
-        if residue:
-            text = f"各项扣分按 {places} 位舍入后的差额 {decimals.fmt(residue)}"
-            out.append(self.one(Part(residue, text), residue, text, reads, residue=True))
-        return tuple(d for d in out if d.points)
-
-    def one(self, part: Part, points: Decimal, text: str, reads: tuple[FactRead, ...], *,
-            residue: bool = False) -> Deduction:
-        rule, node = self.plan.rule, self.node
-        shown = reads if residue else self.plan.plan.part_reads(part, reads, self.facts)
-        return Deduction(
-            indicator_id=node.id, ancestors=node.ancestors, rule_id=rule.id, rule_kind=rule.kind,
-            wording=part.wording or rule.wording, provenance=rule.provenance, facts=shown,
-            computation=text, threshold=part.threshold, points=decimals.normalise(points),
-            floored=part.floored, capped=part.capped, location=self.plan.location, item=part.item,
-            judgement=part.judgement, note="舍入差额" if residue else rule.note, residue=residue,
-            inferred=tuple(rule.inferred.items()),
-        )
-
-
 def _reads(plan: LeafPlan, facts: Facts) -> tuple[FactRead, ...]:
     """The facts the rule read, each followed by the inputs it was derived from."""
     names = list(plan.reads)
@@ -318,14 +328,6 @@ def _reads(plan: LeafPlan, facts: Facts) -> tuple[FactRead, ...]:
     return tuple(out)
 
 
-def _with_inferred(reads: tuple[FactRead, ...], policy: CompiledPolicy) -> tuple[FactRead, ...]:
-    """Each read with the inferred parts of its declaration (``facts.X.inferred``), those that have any."""
-    inferred = {d.name: tuple(d.spec.inferred.items()) for d in policy.facts if d.spec.inferred}
-    if not inferred:
-        return reads
-    return tuple(replace(r, inferred=inferred[r.name]) if r.name in inferred else r for r in reads)
-
-
 def _plain(value: object) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
@@ -336,10 +338,11 @@ def _plain(value: object) -> str:
     return str(value)
 
 
-def _read(fact: FactValue) -> FactRead:
+def _read(fact: FactValue, inferred: tuple[tuple[str, str], ...] = ()) -> FactRead:
     value = fact.value
     shown: Decimal | bool | str = f"{len(value)} 项目标" if isinstance(value, tuple) else value
-    return FactRead(fact.name, shown, fact.unit, fact.location, fact.derivation, fact.quote, fact.source, fact.note)
+    return FactRead(fact.name, shown, fact.unit, fact.location, fact.derivation, fact.quote, fact.source, fact.note,
+                    inferred)
 
 
 def facts_read(policy: CompiledPolicy, node: CompiledIndicator) -> set[str]:

@@ -1,0 +1,105 @@
+"""A compiled policy's evaluation program: what every evaluation reads of the policy, worked out once (stage: evaluate).
+
+``engine.evaluate`` scores the tree for each fact file. Everything it needs that depends on the policy
+alone — each node's fixed fields, each leaf's rule plan bound to its probes and rounding, the fixed fields
+of its deduction records, the inferred parts of fact declarations, whether any node is ``unseen`` — is
+built here once per compiled policy (``engine.memo``) and kept as plain frozen data, so an evaluation
+only does the work that depends on the facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from engine.compile import CompiledIndicator, CompiledPolicy, LeafPlan
+from engine.errors import SourceLocation
+from engine.facts import Facts
+from engine.memo import per_policy
+from engine.rules.base import Fired
+from engine.scoring import Outcome
+from engine.trace import Status
+
+__all__ = ["LeafStep", "NodeStep", "Program", "program"]
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class LeafStep:
+    """One scored indicator, ready to score: its plan, its probes and the fixed fields of its records."""
+
+    node: CompiledIndicator
+    plan: LeafPlan
+    weight: Decimal
+    score: Callable[[Decimal, Fired, Facts], Outcome]  # the rule plan's ``score``, bound
+    probes: tuple[str, ...]
+    exact: tuple[str, ...]  # facts compared unrounded (``compare: exact``)
+    applicable_if: str | None
+    adjusts: bool  # 加减分: outside the weighted tree
+    status: Status
+    # the fixed fields of this leaf's deduction records (engine.trace.Deduction), in its field order
+    indicator_id: str
+    ancestors: tuple[str, ...]
+    rule_id: str
+    rule_kind: str
+    wording: str
+    provenance: str
+    location: SourceLocation
+    note: str | None
+    inferred: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStep:
+    """One node of the tree: a leaf's step, or its children's; an unseen node has neither."""
+
+    node: CompiledIndicator
+    leaf: LeafStep | None
+    children: tuple[NodeStep, ...]
+    # Σ of the children's declared maxima, to subtract what an excluded child leaves out
+    children_max: tuple[Decimal | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """The policy's tree as steps, and what every record of an evaluation shares."""
+
+    roots: tuple[NodeStep, ...]
+    has_unseen: bool  # any node declared ``unseen``: only then does the grade depend on unseen points
+    has_core: bool
+    fact_inferred: dict[str, tuple[tuple[str, str], ...]]  # a declaration's inferred parts, by fact name
+
+
+def program(policy: CompiledPolicy) -> Program:
+    """The policy's program, built on first use and kept with the policy."""
+    return per_policy("evaluation-program", policy, lambda: _build(policy))
+
+
+def _build(policy: CompiledPolicy) -> Program:
+    nodes = list(policy.nodes())
+    return Program(
+        roots=tuple(_step(n) for n in policy.indicators),
+        has_unseen=any(n.unseen for n in nodes),
+        has_core=any(n.core for n in nodes),
+        fact_inferred={d.name: tuple(d.spec.inferred.items()) for d in policy.facts if d.spec.inferred},
+    )
+
+
+def _step(node: CompiledIndicator) -> NodeStep:
+    if node.leaf is not None:
+        return NodeStep(node, _leaf(node, node.leaf), (), ())
+    children = tuple(_step(c) for c in node.children)
+    return NodeStep(node, None, children, tuple(c.max for c in node.children))
+
+
+def _leaf(node: CompiledIndicator, plan: LeafPlan) -> LeafStep:
+    rule, adjusts = plan.rule, plan.kind.adjusts_total
+    return LeafStep(
+        node=node, plan=plan, weight=node.max if node.max is not None else ZERO, score=plan.plan.score,
+        probes=plan.probes, exact=plan.plan.exact_facts(), applicable_if=rule.applicable_if, adjusts=adjusts,
+        status=Status.ADJUSTMENT if adjusts else Status.SCORED,
+        indicator_id=node.id, ancestors=node.ancestors, rule_id=rule.id, rule_kind=rule.kind, wording=rule.wording,
+        provenance=rule.provenance, location=plan.location, note=rule.note, inferred=tuple(rule.inferred.items()),
+    )
