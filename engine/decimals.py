@@ -278,6 +278,7 @@ def _fmt(value: Decimal, min_places: int, max_places: int | None) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=8192)  # computations show the same few values again and again
 def show(value: Decimal, places: int = 6) -> str:
     """Show an exact intermediate value, cut to ``places`` decimals with an ellipsis when longer.
 
@@ -286,11 +287,9 @@ def show(value: Decimal, places: int = 6) -> str:
     >>> show(Decimal("1.6896")), show(Decimal(50) / Decimal(21)), show(Decimal("-0")), show(Decimal("-0.44"))
     ('1.6896', '2.380952…', '0', '−0.44')
     """
-    return _show(value, places)
-
-
-@functools.lru_cache(maxsize=8192)
-def _show(value: Decimal, places: int) -> str:
     value = normalise(value)
     short = _quantize(value, places, decimal.ROUND_DOWN)
     return fmt(short).replace("-", "−") + ("…" if short != value else "")
+
+
+__test__ = {"show": show.__doc__}  # doctest does not look inside the cache's wrapper

@@ -39,7 +39,9 @@ class _Plan:
     rule_id: str
     applicable_if: str | None
     each_target: str | None
-    inputs: tuple[tuple[str, str, str, str | None, bool], ...]  # (encoding, field, fact, other, exact), no "app"
+    # (encoding, field, fact, other, exact, the pair's two field names), no "app"
+    inputs: tuple[tuple[str, str, str, str | None, bool, tuple[str, str]], ...]
+    sent: Sent  # what a message of this plan without a target was sent for
 
 
 def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
@@ -49,9 +51,15 @@ def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
         if probe.key == "grade":
             continue
         rule = policy.rules[probe.rule_id]
-        inputs = tuple((i.encoding, i.field, i.fact, i.other, i.exact) for i in probe.inputs if i.field != "app")
-        out.append(_Plan(probe, rule.id, rule.applicable_if, probe.each_target, inputs))
+        inputs = tuple((i.encoding, i.field, i.fact, i.other, i.exact, _names(i.encoding, i.field))
+                       for i in probe.inputs if i.field != "app")
+        out.append(_Plan(probe, rule.id, rule.applicable_if, probe.each_target, inputs, Sent(probe)))
     return tuple(out)
+
+
+def _names(encoding: str, field: str) -> tuple[str, str]:
+    """The two message fields of a ``bounds`` (``_lo``, ``_hi``) or ``pair`` (``_l``, ``_r``) input."""
+    return (f"{field}_lo", f"{field}_hi") if encoding == "bounds" else (f"{field}_l", f"{field}_r")
 
 
 class Messages:
@@ -72,6 +80,10 @@ class Messages:
     def add(self, plan: _Plan) -> None:
         """Send the probe's message, or one per target; only the applicability when it does not apply."""
         probe = plan.probe
+        if not plan.applicable_if and not plan.each_target:  # the usual probe: one message of its inputs
+            self.messages.append((probe.key, self.fields(plan)))
+            self.sent.append(plan.sent)
+            return
         app = self.value(plan.applicable_if, plan.rule_id) if plan.applicable_if else None
         assert app is None or isinstance(app, bool)
         base: dict[str, FieldValue] = {} if app is None else {"app": app}
@@ -105,14 +117,16 @@ class Messages:
     def fields(self, plan: _Plan) -> dict[str, FieldValue]:
         """The probe's inputs as exact message fields (``firing.precision`` beyond exact doubles)."""
         out: dict[str, FieldValue] = {}
-        for encoding, field, fact, other, exact in plan.inputs:
-            value = self.value(fact, plan.rule_id, exact=exact)
+        values = self.facts.values
+        for encoding, field, fact, other, exact, (first, second) in plan.inputs:
+            found = values.get(fact)
+            value = self.value(fact, plan.rule_id, exact=exact) if found is None or exact else found.value
             if encoding == "bounds":
                 assert isinstance(value, Decimal)
                 pair = bounds(value, self.policy.scale)
                 if pair is None:
                     raise self.too_large(fact)
-                out[f"{field}_lo"], out[f"{field}_hi"] = pair
+                out[first], out[second] = pair
             elif encoding == "pair":
                 assert other is not None
                 right = self.value(other, plan.rule_id)
@@ -120,7 +134,7 @@ class Messages:
                 scaled = scale_pair(value, right)
                 if scaled is None:
                     raise self.too_large(fact)
-                out[f"{field}_l"], out[f"{field}_r"] = scaled
+                out[first], out[second] = scaled
             else:
                 assert isinstance(value, bool | str)  # a "bool" or an "enum" input
                 out[field] = value
