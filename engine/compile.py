@@ -26,6 +26,7 @@ from engine.facts import ConstraintDecl, FactDecl
 from engine.firing import table
 from engine.firing.conditions import Branch, Case, Input, Marker, Probe, interval_tests
 from engine.intervals import Interval, IntervalSyntaxError, gaps, parse_interval
+from engine.memo import per_policy
 from engine.rules import kind_of
 from engine.rules.base import Kind, RulePlan
 from engine.rules.checks import cover_problems
@@ -120,13 +121,14 @@ class CompiledPolicy:
             yield from root.walk()
 
     def indicator_ids(self) -> frozenset[str]:
-        """All indicator ids."""
-        return frozenset(n.id for n in self.nodes())
+        """All indicator ids (worked out once: every fact file's validation asks)."""
+        return per_policy("indicator-ids", self, lambda: frozenset(n.id for n in self.nodes()))
 
     def rule_reads(self) -> tuple[tuple[str, str | None, tuple[str, ...], SourceLocation], ...]:
-        """Each rule: its id, its ``applicable_if`` fact, the facts it reads directly and its location."""
-        return tuple((n.leaf.rule.id, n.leaf.rule.applicable_if, n.leaf.reads, n.leaf.location)
-                     for n in self.nodes() if n.leaf is not None)
+        """Each rule: its id, its ``applicable_if`` fact, the facts it reads directly and its location (once)."""
+        return per_policy("rule-reads", self, lambda: tuple(
+            (n.leaf.rule.id, n.leaf.rule.applicable_if, n.leaf.reads, n.leaf.location)
+            for n in self.nodes() if n.leaf is not None))
 
 
 def policy_digest(policy: Policy) -> str:
