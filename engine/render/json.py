@@ -15,6 +15,7 @@ from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 __all__ = ["deduction_dict", "dump_result", "fact_dict", "load_result", "render_json", "result_dict"]
 
 _RESULT = TypeAdapter(Result)
+ZERO = Decimal(0)
 
 
 def dump_result(result: Result) -> bytes:
@@ -48,8 +49,9 @@ def result_dict(result: Result) -> JsonObject:
         out["grade_withheld"] = result.grade_withheld
     if result.inferred_parameters:  # each only when present: a result without any keeps its shape
         out["inferred_parameters"] = result.inferred_parameters
-    if result.unseen():  # each only when present: a result without any keeps its shape
-        out["unseen"] = score(result, result.unseen())
+    unseen = result.unseen()
+    if unseen:  # each only when present: a result without any keeps its shape
+        out["unseen"] = score(result, unseen)
     if result.weights_note is not None:
         out["weights_note"] = {"note": result.weights_note, "declared_max": score(result, result.declared_max),
                                "gap": score(result, (result.declared_max or result.max) - result.max)}
@@ -59,28 +61,33 @@ def result_dict(result: Result) -> JsonObject:
         out["tables"] = [{"name": t.name, "unit": t.unit, "rows": list(t.rows), "columns": list(t.columns),
                           "cells": [[None if v is None else f"{v:f}" for v in row] for row in t.cells]}
                          for t in result.tables]
-    out["indicators"] = [_node(result, n) for n in result.indicators]
+    out["indicators"] = [_node(result, n, bool(unseen))[0] for n in result.indicators]
     return out
 
 
-def _node(result: Result, node: IndicatorScore) -> JsonObject:
+def _node(result: Result, node: IndicatorScore, unseen_below: bool) -> tuple[JsonObject, Decimal]:
+    """The node's JSON shape and the points lost below it (children first: each subtree is walked once)."""
+    children = [_node(result, c, unseen_below) for c in node.children]
+    deductions = node.deductions
+    lost = sum([d.points for d in deductions], ZERO) + sum([c[1] for c in children], ZERO)  # IndicatorScore.lost
     out: JsonObject = {
         "id": node.id,
         "name": node.name,
         "max": score(result, node.max),
         "score": None if node.status is Status.UNSEEN else score(result, node.score),
-        "lost": score(result, node.lost()),
+        "lost": score(result, lost),
         "status": str(node.status),
     }
-    if node.unseen():  # only when present, as at the top
-        out["unseen"] = score(result, node.unseen())
+    unseen = node.unseen() if unseen_below else ZERO
+    if unseen:  # only when present, as at the top
+        out["unseen"] = score(result, unseen)
     if node.weights_note is not None:
         out["weights_note"] = {"note": node.weights_note, "gap": score(result, node.gap())}
     if node.core:  # 核心指标, only when declared
         out["core"] = True
-    out.update(computation=node.computation, deductions=[deduction_dict(result, d) for d in node.deductions],
-               children=[_node(result, c) for c in node.children])
-    return out
+    out.update(computation=node.computation, deductions=[deduction_dict(result, d) for d in deductions],
+               children=[c[0] for c in children])
+    return out, lost
 
 
 def deduction_dict(result: Result, d: Deduction) -> JsonObject:
