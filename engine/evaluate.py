@@ -193,7 +193,7 @@ class _Run:
     def one(step: LeafStep, part: Part, points: Decimal, text: str, shown: tuple[FactRead, ...], *,
             residue: bool = False) -> Deduction:
         return Deduction(
-            step.indicator_id, step.ancestors, step.rule_id, step.rule_kind, part.wording or step.wording,
+            *step.head, part.wording or step.wording,
             step.provenance, shown, text, part.threshold, decimals.normalise(points), part.floored, part.capped,
             step.location, part.item, part.judgement, "舍入差额" if residue else step.note, residue, step.inferred,
         )

@@ -39,11 +39,9 @@ class LeafStep:
     applicable_if: str | None
     adjusts: bool  # 加减分: outside the weighted tree
     status: Status
-    # the fixed fields of this leaf's deduction records (engine.trace.Deduction), in its field order
-    indicator_id: str
-    ancestors: tuple[str, ...]
+    # the fixed fields of this leaf's deduction records (engine.trace.Deduction)
+    head: tuple[str, tuple[str, ...], str, str]  # its first four: indicator id, ancestors, rule id, rule kind
     rule_id: str
-    rule_kind: str
     wording: str
     provenance: str
     location: SourceLocation
@@ -100,6 +98,6 @@ def _leaf(node: CompiledIndicator, plan: LeafPlan) -> LeafStep:
         node=node, plan=plan, weight=node.max if node.max is not None else ZERO, score=plan.plan.score,
         probes=plan.probes, exact=plan.plan.exact_facts(), applicable_if=rule.applicable_if, adjusts=adjusts,
         status=Status.ADJUSTMENT if adjusts else Status.SCORED,
-        indicator_id=node.id, ancestors=node.ancestors, rule_id=rule.id, rule_kind=rule.kind, wording=rule.wording,
+        head=(node.id, node.ancestors, rule.id, rule.kind), rule_id=rule.id, wording=rule.wording,
         provenance=rule.provenance, location=plan.location, note=rule.note, inferred=tuple(rule.inferred.items()),
     )
