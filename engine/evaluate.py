@@ -31,6 +31,7 @@ from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status, Ta
 __all__ = ["evaluate", "facts_read"]
 
 ZERO = Decimal(0)
+PRECISION = 34  # digits of the scoring context: far beyond any score the input limits allow
 Detail = Literal["full", "scores"]
 
 
@@ -50,7 +51,7 @@ def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = 
     if policy.instantiate is not None and facts.policy is not None:  # a project-form template's project
         policy = facts.policy
     with decimal.localcontext() as ctx:
-        ctx.prec = 34
+        ctx.prec = PRECISION
         ctx.rounding = decimals.ROUNDING_MODES[policy.rounding.mode]
         ctx.traps[decimal.Inexact] = False
         if detail not in ("full", "scores"):
@@ -139,13 +140,20 @@ class _Run:
         if step.applicable_if is not None and self.is_not_applicable(step):
             return _not_applicable(node, step.plan, name, weight)
         outcome = self.outcome(step)
-        score = self.rounding.round(outcome.score)
+        exact = outcome.score
+        rounding = self.rounding
+        if exact.adjusted() + rounding.places + 2 > PRECISION:  # _Rounding.round, inlined: once per leaf
+            score = decimals.quantize(exact, rounding.places, rounding.mode)
+        else:
+            score = exact.quantize(rounding.quantum, rounding=rounding.rounding)
+            if score.is_zero():
+                score = score.copy_abs()
         if not self.trace:  # the one guard: everything below only explains the score
             return IndicatorScore(node.id, name, node.max, score, step.status, (), (), None, node.location,
                                   core=node.core)
         computation = outcome.computation
-        if score != outcome.score:
-            computation += f" → {decimals.fmt(score)}{self.rounding.note}"
+        if score != exact:
+            computation += f" → {decimals.fmt(score)}{rounding.note}"
         lost = -score if step.adjusts else weight - score
         deductions = self.deductions(step, outcome, lost, computation) if lost or outcome.parts else ()
         return IndicatorScore(node.id, name, node.max, score, step.status, (), deductions, computation,
@@ -157,7 +165,7 @@ class _Run:
 
     def outcome(self, step: LeafStep) -> Outcome:
         got = self.fired.get
-        fired = tuple([tuple(got(key, ())) for key in step.probes])
+        fired = [got(key, ()) for key in step.probes]  # read only: the kinds take any sequence
         try:
             exact = step.exact
             if exact:  # ``compare: exact``: the rule sees the derived facts unrounded, and says so
@@ -287,13 +295,6 @@ class _Rounding:
         places, mode = policy.rounding.places, policy.rounding.mode
         note = f"（{decimals.ROUNDING_NAMES[mode]}至 {places} 位）"
         return cls(places, mode, decimals.ROUNDING_MODES[mode], Decimal(1).scaleb(-places), note)
-
-    def round(self, value: Decimal) -> Decimal:
-        """:func:`decimals.quantize` with this rounding (the same result; the usual case without a new context)."""
-        if value.adjusted() + self.places + 2 > decimal.getcontext().prec:
-            return decimals.quantize(value, self.places, self.mode)
-        rounded = value.quantize(self.quantum, rounding=self.rounding)
-        return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 def _not_applicable(node: CompiledIndicator, plan: LeafPlan, name: str, weight: Decimal) -> IndicatorScore:
