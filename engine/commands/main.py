@@ -21,6 +21,7 @@ from rich.console import Console
 
 import engine
 from engine.commands import batch as jixiao_batch
+from engine.commands import click_zh
 from engine.commands.engines import Engine, engine_from, engine_options, run_files, run_fuzz
 from engine.commands.failures import Commands, DataError
 from engine.commands.init import init as init_command
@@ -49,6 +50,9 @@ RENDERERS: dict[str, Callable[[Result], str]] = {
     "markdown": engine.render_markdown,
     "html": lambda result: render_page_html(score_page(result)),
 }
+
+
+click_zh.install()  # Click's own messages (usage errors, --help) in Chinese
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
