@@ -35,7 +35,8 @@ from engine.render.batch_records import Summary, error_record, result_record
 __all__ = ["default_jobs", "expand", "is_batch", "read_input", "score_files", "score_input", "score_task",
            "start_worker", "summary_table", "with_progress"]
 
-FACT_SUFFIXES = (".yaml", ".yml", ".json")
+FACT_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
+_LOCK_PREFIX = "~$"  # the lock file Excel and WPS leave beside a workbook that is open: never a fact file
 _GLOB = frozenset("*?[")
 
 
@@ -44,9 +45,13 @@ def is_batch(args: Sequence[str]) -> bool:
     return len(args) > 1 or any(Path(a).is_dir() or _GLOB & set(a) for a in args)
 
 
-def batch_inputs(policy: str | Path, args: Sequence[str]) -> tuple[engine.CompiledPolicy, list[str]]:
-    """The compiled policy and the fact files a batch command was given (usage error when there are none)."""
-    paths = expand(args)
+def batch_inputs(policy: str | Path, args: Sequence[str],
+                 out: str | None = None) -> tuple[engine.CompiledPolicy, list[str]]:
+    """The compiled policy and the fact files a batch command was given (usage error when there are none).
+
+    ``out`` is the command's result file: a results workbook written into a folder that is scored is not a fact file.
+    """
+    paths = expand(args, skip=out)
     if not paths:
         raise click.UsageError(f"没有找到事实文件：{' '.join(args)}")
     try:
@@ -55,18 +60,26 @@ def batch_inputs(policy: str | Path, args: Sequence[str]) -> tuple[engine.Compil
         raise DataError(err) from None
 
 
-def expand(args: Sequence[str]) -> list[str]:
+def expand(args: Sequence[str], *, skip: str | None = None) -> list[str]:
     """Fact files named by paths, directories (their fact files) and globs, sorted, without duplicates.
 
-    A path that does not exist is kept, so that it is reported as a bad file with the others.
+    A directory gives its ``.yaml``, ``.yml``, ``.json`` and ``.xlsx`` files, but not an open workbook's lock
+    file (``~$…``) nor ``skip`` (the command's own output). A path that does not exist is kept, so that it is
+    reported as a bad file with the others.
     """
+    skipped = Path(skip).resolve() if skip else None
+
+    def in_folder(path: Path) -> bool:
+        return (path.is_file() and path.suffix in FACT_SUFFIXES and not path.name.startswith(_LOCK_PREFIX)
+                and (skipped is None or path.resolve() != skipped))
+
     found: set[str] = set()
     for arg in args:
         if _GLOB & set(arg):
             # Path.glob takes only relative patterns; users also write absolute ones
             found.update(p for p in glob.glob(arg, recursive=True) if Path(p).is_file())  # noqa: PTH207
         elif Path(arg).is_dir():
-            found.update(str(p) for p in Path(arg).iterdir() if p.is_file() and p.suffix in FACT_SUFFIXES)
+            found.update(str(p) for p in Path(arg).iterdir() if in_folder(p))
         else:
             found.add(arg)
     return sorted(found)

@@ -144,7 +144,7 @@ def _finite(param: click.Parameter, value: float | None) -> float | None:
 
 def _score_batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
                  jobs: int | None, force: bool, xlsx: bool, where: Engine) -> None:
-    compiled, paths = jixiao_batch.batch_inputs(policy, args)
+    compiled, paths = jixiao_batch.batch_inputs(policy, args, out.given if out else None)
     console = Console(stderr=True)
     with jixiao_batch.with_progress(console, len(paths)) as tick:
         records = run_files(where, compiled, paths, backend, jobs, tick,

@@ -102,7 +102,7 @@ def review_command(policy: Path, facts: tuple[str, ...], fmt: str, output: Outpu
 
 def _batch(policy: Path, args: tuple[str, ...], out: OutputTarget | None, backend: Callable[[], Backend],
            jobs: int | None, force: bool, report_only: bool, where: Engine) -> None:
-    compiled, paths = jixiao_batch.batch_inputs(policy, args)
+    compiled, paths = jixiao_batch.batch_inputs(policy, args, out.given if out else None)
     task = functools.partial(review_task, force=force)
     with jixiao_batch.with_progress(Console(stderr=True), len(paths)) as tick:
         records = sort_records(run_files(where, compiled, paths, backend, jobs, tick, task))

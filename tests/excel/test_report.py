@@ -124,3 +124,18 @@ def test_batch_workbook_ranks_units_by_total_then_path(units, tmp_path, spelling
 def test_batch_xlsx_without_out_is_a_usage_error(units):
     run = CliRunner().invoke(main, ["score", str(GZ_POLICY), str(units), "--format", "xlsx"])
     assert run.exit_code == 2 and "--out" in run.output
+
+
+def test_a_folder_gives_its_workbooks_but_not_a_lock_file_nor_the_results_workbook(filled, tmp_path):
+    folder = tmp_path / "填报"
+    folder.mkdir()
+    workbook = filled(name="填报/科技局.xlsx")
+    (folder / "~$科技局.xlsx").write_bytes(b"\x00lock")  # what Excel and WPS leave beside an open workbook
+    (folder / "其他.yaml").write_text(GZ_FACTS.read_text(encoding="utf-8"), encoding="utf-8")
+    out = folder / "结果.xlsx"
+    for _ in range(2):  # the second run finds last run's results workbook in the folder and leaves it alone
+        run = CliRunner().invoke(main, ["score", str(GZ_POLICY), str(folder), "-j", "1", "--out", str(out)])
+        assert run.exit_code == 0, run.output
+        book = openpyxl.load_workbook(io.BytesIO(out.read_bytes()))
+        names = sorted(Path(r[2]).name for r in _rows(book["汇总"])[1:] if r[2])
+        assert names == sorted([workbook.name, "其他.yaml"])
