@@ -29,7 +29,9 @@ import click
 
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 
-__all__ = ["OutputTarget", "check_output", "write_output"]
+__all__ = ["STDOUT", "OutputTarget", "check_output", "write_output"]
+
+STDOUT = "-"  # an output option's spelling of standard output, as for a shell's tools
 
 _KINDS = {stat.S_IFDIR: "目录", stat.S_IFCHR: "字符设备", stat.S_IFBLK: "块设备", stat.S_IFIFO: "命名管道（FIFO）",
           stat.S_IFSOCK: "套接字"}

@@ -15,7 +15,7 @@ import engine
 from engine.authoring.importer import TableError, draft_policy, dump_draft, text_rows
 from engine.authoring.wording import Conventions
 from engine.commands.failures import DataError
-from engine.commands.output import check_output, write_output
+from engine.commands.output import STDOUT, check_output, write_output
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.loader import read_bytes
 from engine.render.table import render_table_html, render_table_markdown, scoring_table
@@ -31,9 +31,10 @@ _COUNTING = click.Choice(["fractional", "whole", "partial"])
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html", "xlsx"]), default="markdown",
               show_default=True, help="markdown（贴入 Word）、html（单个网页，可打印）或 xlsx（Excel）。")
 @click.option("--output", "-o", "output", default=None,
-              help="写入此文件（原子写入）；不写则输出到标准输出（xlsx 必须写文件）。")
+              help="写入此文件（原子写入）；不写或写 - 则输出到标准输出（xlsx 必须写文件）。")
 def table_command(policy: Path, fmt: Literal["markdown", "html", "xlsx"], output: str | None) -> None:
     """把指标体系 POLICY 输出为财政部门发布的评分标准表：一级/二级/三级指标、分值、评分标准（规则原文）、备注。"""
+    output = None if output == STDOUT else output
     if fmt == "xlsx" and output is None:
         raise click.UsageError("xlsx 格式必须用 --output 指定文件")
     try:

@@ -14,7 +14,7 @@ import click
 
 import engine
 from engine.commands.failures import DataError
-from engine.commands.output import OutputTarget, check_output, write_output
+from engine.commands.output import STDOUT, OutputTarget, check_output, write_output
 from engine.errors import JixiaoError
 from engine.facts import FactFile, Facts, refuse_findings, validate_against
 from engine.firing.backends import Backend, DurableBackend, NativeBackend
@@ -37,11 +37,11 @@ PAGES: dict[str, Callable[[Page], str]] = {
     "text": render_page_text, "markdown": render_page_markdown, "html": render_page_html}
 VIEW_FORMATS = ["text", "markdown", "html", "json"]
 OUTPUT_HELP = ("写入文件（原子写入：出错时文件不变、不留半个文件；新文件的权限按 umask，覆盖已有文件时保留其权限；"
-               "符号链接写入其指向的文件；拒绝设备、FIFO、目录等非普通文件）；默认输出到标准输出。")
+               "符号链接写入其指向的文件；拒绝设备、FIFO、目录等非普通文件）；不写或写 - 则输出到标准输出。")
 
 
 if TYPE_CHECKING:  # ParamType is generic in the click versions with type hints; older ones cannot subscript it
-    _OutputParamType = click.ParamType[OutputTarget, object]
+    _OutputParamType = click.ParamType[OutputTarget | None, object]
 else:
     _OutputParamType = click.ParamType
 
@@ -51,10 +51,13 @@ class OutputPath(_OutputParamType):
 
     name = "FILE"
 
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> OutputTarget:
-        """Check the path (``engine.commands.output``); a refusal is a located data error."""
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> OutputTarget | None:
+        """Check the path (``engine.commands.output``); a refusal is a located data error; ``-`` is standard output."""
         if isinstance(value, OutputTarget):
             return value
+        if value == STDOUT:  # the usual spelling of standard output, as for a shell's tools
+            return None
         option = next((o for o in (param.opts if param else []) if o.startswith("--")), "--output")
         try:
             return check_output(option, str(value))

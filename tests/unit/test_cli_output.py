@@ -173,3 +173,22 @@ def test_a_bad_output_is_reported_before_the_policy_is_read(tmp_path):
 def test_every_view_command_refuses_a_device(command):
     run = CliRunner().invoke(main, [command[0], str(GZ_POLICY), str(GZ_FACTS), *command[1:], "-o", "/dev/null"])
     assert run.exit_code == 1 and "output.not_regular" in run.output and "Traceback" not in run.output
+
+
+@pytest.mark.parametrize("args", [
+    ["score", GZ_POLICY, GZ_FACTS, "-o", "-"],
+    ["score", GZ_POLICY, GZ_FACTS, GZ_FACTS, "--out", "-"],
+    ["explain", GZ_POLICY, GZ_FACTS, "--output", "-"],
+    ["table", GZ_POLICY, "-o", "-"],
+])
+def test_a_dash_is_standard_output_and_writes_no_file(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke(main, [str(a) for a in args])
+    assert run.exit_code == 0, run.output
+    assert not (tmp_path / "-").exists() and not list(tmp_path.iterdir())
+    assert "94.622" in run.output or "评分标准" in run.output or "分值" in run.output
+
+
+def test_a_workbook_cannot_go_to_standard_output():
+    run = CliRunner().invoke(main, ["score", str(GZ_POLICY), str(GZ_FACTS), "--format", "xlsx", "-o", "-"])
+    assert run.exit_code == 2 and "--output" in run.output
