@@ -251,3 +251,29 @@ def test_the_xlsx_report_is_the_decisions(client):
     changed = base64.b64encode(GZ_FACTS_TEXT.replace("value: 11.44", "value: 5").encode()).decode()
     other = client.post("/workbench/report.xlsx", data={**state, "facts_b64": changed}, headers=HTMX)
     assert other.status_code == 409 and problem(other)[0] == "decision.mismatch"
+
+
+def test_the_start_page_follows_the_files_policy_unless_one_is_chosen(client):
+    start = client.get("/")
+    options = re.findall(r'<option value="([^"]*)"( selected)?>', start.text)
+    assert options[0] == ("", " selected") and ("gz-dept-2021@1.0.0-r1", "") in options
+
+
+def test_without_a_choice_the_policy_the_file_names_scores_it(client):
+    response = client.post("/workbench/score", data={"policy": "", "facts_text": GZ_FACTS_TEXT}, headers=HTMX)
+    assert response.status_code == 200, response.text[:500]
+    assert "94.622" in response.text
+    fields = state_of(response.text)
+    assert fields["policy"] == "gz-dept-2021" and fields["version"] == "1.0.0-r1"
+
+
+@pytest.mark.parametrize(("text", "status", "code", "said"), [
+    (re.sub(r"(?m)^policy:.*\n", "", GZ_FACTS_TEXT), 400, "request.policy", "没有写明指标体系（policy）"),
+    (GZ_FACTS_TEXT.replace("policy: gz-dept-2021", "policy: gz-dept-2012", 1), 404, "policy.not_found",
+     "没有指标体系 gz-dept-2012"),
+])
+def test_without_a_choice_a_file_that_names_no_loaded_policy_is_told_so(client, text, status, code, said):
+    response = client.post("/workbench/score", data={"policy": "", "facts_text": text}, headers=HTMX)
+    assert response.status_code == status
+    got, shown = problem(response)
+    assert got == code and said in shown

@@ -23,11 +23,12 @@ from engine.service.registry import Entry, Registry
 from engine.service.requests import check_fact_count, find_entry
 from engine.source import SourceDoc, decode, parse_document
 
-__all__ = ["PASTED_JSON", "PASTED_YAML", "Draft", "draft_from_form", "draft_from_upload", "policy_choice"]
+__all__ = ["FROM_FILE", "PASTED_JSON", "PASTED_YAML", "Draft", "draft_from_form", "draft_from_upload", "policy_choice"]
 
 PASTED_YAML = "粘贴的事实.yaml"
 PASTED_JSON = "粘贴的事实.json"
 MAX_NAME = 200
+FROM_FILE = "按事实文件写明的指标体系（policy、policy_version）"  # the menu's first choice: no policy chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +63,21 @@ class Draft:
         check_fact_count(config, doc)
         return doc
 
-    def entry(self, registry: Registry) -> Entry:
-        """The policy version chosen (404 ``policy.not_found`` when it is gone)."""
-        return find_entry(registry, self.policy_id, self.version or None)
+    def entry(self, registry: Registry, doc: SourceDoc | None = None) -> Entry:
+        """The policy version chosen, or (none chosen) the one ``doc`` names in ``policy`` and ``policy_version``.
+
+        Raises:
+            ApiError: 404 ``policy.not_found`` when it is not loaded; 400 ``request.policy`` when nothing was
+                chosen and the file names no policy.
+        """
+        if self.policy_id or doc is None:
+            return find_entry(registry, self.policy_id, self.version or None)
+        named = doc.value.get("policy") if isinstance(doc.value, dict) else None
+        if not isinstance(named, str) or not named.strip():
+            raise ApiError(400, "request.policy",
+                           f"事实文件 {self.facts_name} 没有写明指标体系（policy）：请在“指标体系”中选择")
+        version = doc.value.get("policy_version") if isinstance(doc.value, dict) else None
+        return find_entry(registry, named.strip(), str(version).strip() if version is not None else None)
 
 
 def policy_choice(value: str) -> tuple[str, str]:
@@ -93,11 +106,9 @@ async def draft_from_upload(form: FormData) -> Draft:
     """The draft of the scoring form: an uploaded file if one was chosen, else the pasted text.
 
     Raises:
-        ApiError: no policy chosen, or no facts given (400 ``request.facts``).
+        ApiError: no facts given (400 ``request.facts``).
     """
-    policy_id, version = policy_choice(_text(form, "policy"))
-    if not policy_id:
-        raise ApiError(400, "request.policy", "请选择指标体系")
+    policy_id, version = policy_choice(_text(form, "policy"))  # empty: the policy the file names (FROM_FILE)
     force = bool(_text(form, "force"))
     upload = form.get("facts_file")
     if isinstance(upload, UploadFile) and upload.filename:

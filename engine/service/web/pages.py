@@ -37,7 +37,7 @@ from engine.service.state import ServiceState, StateDep
 from engine.service.web import tree
 from engine.service.web.access import check_origin, page_grant
 from engine.service.web.answers import answer, is_htmx, problem_page, read_form
-from engine.service.web.draft import Draft, draft_from_form, draft_from_upload, policy_choice
+from engine.service.web.draft import FROM_FILE, Draft, draft_from_form, draft_from_upload, policy_choice
 from engine.service.web.templates import PAGE_POLICY, html, render
 from engine.source import SourceDoc
 from engine.views import diff as policy_diff
@@ -60,7 +60,7 @@ def index(request: Request, state: StateDep) -> HTMLResponse:
         return problem_page(request, err)
     choices = [(f"{pid}@{e.policy.meta.version}", f"{e.policy.meta.name}（{pid} 版本 {e.policy.meta.version}）")
                for pid, entries in state.registry.all() for e in entries]
-    return html("index.html.j2", choices=choices, open=state.access.is_open, role=grant.role.label,
+    return html("index.html.j2", choices=choices, from_file=FROM_FILE, open=state.access.is_open, role=grant.role.label,
                 can_score=grant.role >= Role.SCORER)
 
 
@@ -87,10 +87,10 @@ async def score_page(request: Request, state: StateDep) -> HTMLResponse:
 
 
 def _scored(state: ServiceState, draft: Draft, actor: str) -> str:
-    entry = draft.entry(state.registry)
+    doc = draft.document(state.config)
+    entry = draft.entry(state.registry, doc)
     meta = entry.policy.meta
     draft = dataclasses.replace(draft, policy_id=meta.id, version=meta.version)
-    doc = draft.document(state.config)
     scored = score_and_record(state, entry, doc, actor, force=draft.force)
     result = scored.result
     others = [(f"{pid}@{e.policy.meta.version}", f"{e.policy.meta.name}（{pid} 版本 {e.policy.meta.version}）")
