@@ -23,6 +23,7 @@ from engine.render.common import (
     fact_text,
     flags,
     grade_text,
+    node_name,
     path_text,
     walk,
 )
@@ -74,7 +75,7 @@ def form_sheet(ws: Any, result: Result) -> None:
     depths: list[int] = []
     for node, depth in walk(result.indicators):
         lost = node.lost()
-        rows.append([node.id, node.name, _score(result, node.max), _score(result, node.score),
+        rows.append([node.id, node_name(node), _score(result, node.max), _score(result, node.score),
                      _score(result, lost) if lost else None, STATUS_NOTES.get(node.status)])
         depths.append(depth)
     rows.append([None, "总分", _score(result, result.max), _score(result, result.total), None, None])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from decimal import Decimal
+from typing import Protocol
 
 from engine import decimals
 from engine.errors import SourceLocation
@@ -76,8 +77,16 @@ def finding_dicts(result: Result) -> list[JsonValue]:
              "rule_location": at(f.rule_location)} for f in result.findings]
 
 
-def node_name(node: IndicatorScore) -> str:
-    """The indicator's name as the score table prints it: a core indicator (核心指标) says so."""
+class _Indicator(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def core(self) -> bool: ...
+
+
+def node_name(node: _Indicator) -> str:
+    """The indicator's name as reports and the scoring table print it: a core indicator (核心指标) says so."""
     return f"{node.name}（核心指标）" if node.core else node.name
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from engine import decimals
 from engine.compile import CompiledIndicator, CompiledPolicy
+from engine.render.common import node_name
 
 __all__ = ["INFERRED", "LEVELS", "ScoringTable", "TableRow", "render_table_html", "render_table_markdown",
            "scoring_table", "weight_text"]
@@ -62,15 +63,16 @@ def scoring_table(policy: CompiledPolicy) -> ScoringTable:
     rows: list[TableRow] = []
 
     def walk(node: CompiledIndicator, above: tuple[str, ...]) -> None:
+        name = node_name(node)
         if node.leaf is None:
-            label = f"{node.name}（{weight_text(node.max)}分）" if node.max is not None else node.name
+            label = f"{name}（{weight_text(node.max)}分）" if node.max is not None else name
             for child in node.children:
                 walk(child, (*above, label))
             return
         rule = node.leaf.rule
         inferred = rule.provenance == "inferred"
         notes = [rule.note or "", *(f"推断参数 {name}：{note}" for name, note in rule.inferred.items())]
-        rows.append(TableRow((*above, node.name), weight_text(node.max),
+        rows.append(TableRow((*above, name), weight_text(node.max),
                              f"{INFERRED}{rule.wording}" if inferred else rule.wording,
                              "；".join(n for n in notes if n)))
 

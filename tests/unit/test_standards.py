@@ -147,6 +147,21 @@ def test_core_indicators_are_flagged_in_every_format():
         assert "时效指标（核心指标）" not in out, fmt
 
 
+def test_core_indicators_are_flagged_in_the_excel_report_and_the_scoring_table(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "cq.xlsx"
+    run = CliRunner().invoke(main, ["score", str(CQ_POLICY), str(CQ_FACTS), "--format", "xlsx", "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    names = [str(cell) for row in openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True)
+             for cell in row if cell]
+    assert "质量指标（核心指标）" in names and "时效指标（核心指标）" not in names
+    for fmt in ("markdown", "html"):
+        table = CliRunner().invoke(main, ["table", str(CQ_POLICY), "--format", fmt])
+        assert table.exit_code == 0, table.output
+        assert "质量指标（核心指标）" in table.output and "时效指标（核心指标）" not in table.output, fmt
+
+
 def test_a_policy_without_core_flags_keeps_its_json_shape(gz_policy, gz_facts):
     from engine.render.json import result_dict
 
