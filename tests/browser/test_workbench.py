@@ -179,8 +179,14 @@ def test_pasted_facts_score_and_a_broken_file_is_located(browser, server):
 def test_claimed_scores_are_reviewed_in_their_tab(browser, server):
     page = score(browser, server, ROOT / "facts" / "gz-kjj-2021-claimed.yaml")
     page.get_by_role("link", name="复核填报得分").click()
-    page.locator("#review").get_by_role("button", name="复核").click()
+    page.locator("#review").get_by_role("button", name="复核", exact=True).click()
     panel = page.locator("#panel")
     expect(panel.locator("h2")).to_have_text("广州市科学技术局 部门整体支出绩效自评：得分复核")
     expect(panel).to_contain_text("一致")
     browser.screenshot(page, "10-review")
+    with page.expect_download() as info:
+        page.locator("#review-xlsx").click()
+    assert info.value.suggested_filename == "jixiao-复核-广州市科学技术局.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert book.sheetnames[:2] == ["复核表", "差异明细"]
+    expect(panel).to_contain_text("一致")  # the page stayed where it was

@@ -277,3 +277,26 @@ def test_without_a_choice_a_file_that_names_no_loaded_policy_is_told_so(client, 
     assert response.status_code == status
     got, shown = problem(response)
     assert got == code and said in shown
+
+
+def test_the_review_workbook_downloads_from_the_review_tab(client):
+    import io
+
+    import openpyxl
+
+    claimed = (ROOT / "facts" / "gz-kjj-2021-claimed.yaml").read_text(encoding="utf-8")
+    page = upload(client, claimed, "claimed.yaml")
+    assert 'formaction="/workbench/review.xlsx"' in page.text
+    response = client.post("/workbench/review.xlsx", data=state_of(page.text))
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "filename*=UTF-8''jixiao-%E5%A4%8D%E6%A0%B8-" in response.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[:2] == ["复核表", "差异明细"] and "事实" in book.sheetnames
+    cells = [str(c) for row in book["复核表"].iter_rows(values_only=True) for c in row if c is not None]
+    assert any("一致" in c for c in cells)
+    again = client.post("/workbench/review.xlsx", data=state_of(page.text))
+    assert again.content == response.content  # the same page gives the same bytes
+    plain = upload(client)
+    missing = client.post("/workbench/review.xlsx", data=state_of(plain.text), headers=HTMX)
+    assert missing.status_code == 422 and problem(missing)[0] == "facts.missing"

@@ -1,4 +1,4 @@
-"""Downloads of a recorded decision: the HTML report, the decision as JSON, the .xlsx report (edge)."""
+"""Downloads: a recorded decision as HTML, JSON or .xlsx report, and the review workbook of a page (edge)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 import engine
 from engine.excel.report import score_workbook
+from engine.excel.review_report import review_workbook
 from engine.loader import facts_from_document
 from engine.render.html import render_page_html
 from engine.render.json import dump_result
@@ -23,6 +24,7 @@ from engine.service.web.access import page_grant
 from engine.service.web.answers import answer, problem_page
 from engine.service.web.draft import draft_from_form
 from engine.service.web.report import decision_page
+from engine.views.review import review_document
 
 __all__ = ["router"]
 
@@ -96,3 +98,17 @@ def _xlsx(state: ServiceState, form: FormData) -> Response:
         raise ApiError(409, "decision.mismatch", f"页面上的事实与决定 {record.id} 的结果不符：请重新评分后再下载")
     return _attachment(score_workbook(result, facts), XLSX, f"jixiao-{record.department}-{record.id}.xlsx",
                        f"jixiao-report-{record.id}.xlsx")
+
+
+@router.post("/workbench/review.xlsx")
+async def review_xlsx(request: Request, state: StateDep) -> Response:
+    """The review of the page's claimed scores as .xlsx (复核表, 差异明细, 事实), as ``jixiao review --format xlsx``."""
+    return await answer(request, state, Role.SCORER, _review_xlsx)
+
+
+def _review_xlsx(state: ServiceState, form: FormData) -> Response:
+    draft = draft_from_form(form)
+    entry, doc = draft.entry(state.registry), draft.document(state.config)
+    view = review_document(entry.policy, doc, force=draft.force, backend=state.config.backend)
+    department = view.result.department
+    return _attachment(review_workbook(view), XLSX, f"jixiao-复核-{department}.xlsx", "jixiao-review.xlsx")
