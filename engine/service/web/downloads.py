@@ -22,9 +22,8 @@ from engine.service.state import ServiceState, StateDep
 from engine.service.store import DecisionRecord
 from engine.service.web.access import page_grant
 from engine.service.web.answers import answer, problem_page
-from engine.service.web.draft import draft_from_form
+from engine.service.web.draft import draft_from_form, review_of
 from engine.service.web.report import decision_page
-from engine.views.review import review_document
 
 __all__ = ["router"]
 
@@ -107,8 +106,5 @@ async def review_xlsx(request: Request, state: StateDep) -> Response:
 
 
 def _review_xlsx(state: ServiceState, form: FormData) -> Response:
-    draft = draft_from_form(form)
-    entry, doc = draft.entry(state.registry), draft.document(state.config)
-    view = review_document(entry.policy, doc, force=draft.force, backend=state.config.backend)
-    department = view.result.department
-    return _attachment(review_workbook(view), XLSX, f"jixiao-复核-{department}.xlsx", "jixiao-review.xlsx")
+    view = review_of(state, form)
+    return _attachment(review_workbook(view), XLSX, f"jixiao-复核-{view.result.department}.xlsx", "jixiao-review.xlsx")

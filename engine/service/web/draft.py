@@ -21,9 +21,12 @@ from engine.service.config import ServiceConfig
 from engine.service.errors import ApiError
 from engine.service.registry import Entry, Registry
 from engine.service.requests import check_fact_count, find_entry
+from engine.service.state import ServiceState
 from engine.source import SourceDoc, decode, parse_document
+from engine.views.review import Review, review_document
 
-__all__ = ["FROM_FILE", "PASTED_JSON", "PASTED_YAML", "Draft", "draft_from_form", "draft_from_upload", "policy_choice"]
+__all__ = ["FROM_FILE", "PASTED_JSON", "PASTED_YAML", "Draft", "draft_from_form", "draft_from_upload", "policy_choice",
+           "review_of"]
 
 PASTED_YAML = "粘贴的事实.yaml"
 PASTED_JSON = "粘贴的事实.json"
@@ -136,3 +139,10 @@ def draft_from_form(form: FormData) -> Draft:
     except (binascii.Error, ValueError):
         raise ApiError(400, "request.facts", "页面携带的事实已损坏：请回到首页重新上传事实文件") from None
     return Draft(policy_id, version, _name(_text(form, "facts_name"), PASTED_YAML), data, bool(_text(form, "force")))
+
+
+def review_of(state: ServiceState, form: FormData) -> Review:
+    """The review (复核) of the claimed scores in the facts a page carries, as ``jixiao review`` makes it."""
+    draft = draft_from_form(form)
+    entry, doc = draft.entry(state.registry), draft.document(state.config)
+    return review_document(entry.policy, doc, force=draft.force, backend=state.config.backend)

@@ -37,12 +37,11 @@ from engine.service.state import ServiceState, StateDep
 from engine.service.web import tree
 from engine.service.web.access import check_origin, page_grant
 from engine.service.web.answers import answer, is_htmx, problem_page, read_form
-from engine.service.web.draft import FROM_FILE, Draft, draft_from_form, draft_from_upload, policy_choice
+from engine.service.web.draft import FROM_FILE, Draft, draft_from_form, draft_from_upload, policy_choice, review_of
 from engine.service.web.templates import PAGE_POLICY, html, render
 from engine.source import SourceDoc
 from engine.views import diff as policy_diff
 from engine.views import explain, recover, scenario, whatif
-from engine.views.review import review_document
 
 __all__ = ["router"]
 
@@ -194,7 +193,4 @@ async def review_claims(request: Request, state: StateDep) -> Response:
 
 
 def _review(state: ServiceState, form: FormData) -> HTMLResponse:
-    draft = draft_from_form(form)
-    entry, doc = draft.entry(state.registry), draft.document(state.config)
-    view = review_document(entry.policy, doc, force=draft.force, backend=state.config.backend)
-    return html("report_panel.html.j2", page=review_page(view), kind="review")
+    return html("report_panel.html.j2", page=review_page(review_of(state, form)), kind="review")
