@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from engine.authoring.wording import Conventions, parse
+from engine.render.common import CORE_MARK
 from engine.render.table import INFERRED
 
 __all__ = ["Draft", "Finding", "TableError", "draft_policy", "dump_draft", "text_rows"]
@@ -169,7 +170,10 @@ def draft_policy(rows: list[tuple[int, list[str]]], *, policy_id: str, name: str
 
 def _indicator(node: _Node, ident: str, draft: Draft, facts: dict[str, dict[str, Any]],
                conv: Conventions) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": ident, "name": node.name}
+    name = node.name.removesuffix(CORE_MARK)
+    out: dict[str, Any] = {"id": ident, "name": name}
+    if name != node.name:  # the scoring table marks a core indicator after its name, as jixiao table writes it
+        out["core"] = True
     if node.leaf is not None:
         weight, wording, note = node.leaf
         if weight is not None:

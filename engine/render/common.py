@@ -12,8 +12,8 @@ from engine.json_values import JsonObject, JsonValue
 from engine.rules import KINDS
 from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status
 
-__all__ = ["FACT_DETAIL_LABELS", "fact_details", "fact_text", "finding_dicts", "finding_lines", "gap_lines",
-           "grade_text", "inferred_lines", "inferred_notice", "node_name", "node_score", "pad", "score",
+__all__ = ["CORE_MARK", "FACT_DETAIL_LABELS", "fact_details", "fact_text", "finding_dicts", "finding_lines",
+           "gap_lines", "grade_text", "inferred_lines", "inferred_notice", "node_name", "node_score", "pad", "score",
            "total_score", "width"]
 
 KIND_NAMES = {kind.name: kind.label for kind in KINDS}  # each kind names itself in Chinese (engine.rules)
@@ -77,6 +77,9 @@ def finding_dicts(result: Result) -> list[JsonValue]:
              "rule_location": at(f.rule_location)} for f in result.findings]
 
 
+CORE_MARK = "（核心指标）"  # after a core indicator's name; the scoring-table import reads it back
+
+
 class _Indicator(Protocol):
     @property
     def name(self) -> str: ...
@@ -87,7 +90,7 @@ class _Indicator(Protocol):
 
 def node_name(node: _Indicator) -> str:
     """The indicator's name as reports and the scoring table print it: a core indicator (核心指标) says so."""
-    return f"{node.name}（核心指标）" if node.core else node.name
+    return f"{node.name}{CORE_MARK}" if node.core else node.name
 
 
 def width(text: str) -> int:

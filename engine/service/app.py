@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from engine.service.access import access_from_config
 from engine.service.config import ServiceConfig
 from engine.service.errors import install_handlers
 from engine.service.middleware import BodyLimit, LastLine, ResponseLimit
 from engine.service.registry import Registry, confined_reader, stored_label
+from engine.service.requests import single_query
 from engine.service.routes import ROUTERS
 from engine.service.state import ServiceState
 from engine.service.store import Store
@@ -51,6 +52,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         store.close()  # return the pooled connections now, not whenever the collector finds them
 
     app = FastAPI(title="jixiao 绩效评分服务", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(single_query)],  # every query parameter once (engine.service.requests)
                   description="按声明式指标体系为部门整体支出绩效自评打分，解释每一分扣分，并记录每次评分决定。")
     app.state.service = ServiceState(config, access, store, registry)
     # the last added is the outermost: LastLine › BodyLimit › ResponseLimit › FastAPI's handlers › routes

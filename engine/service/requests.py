@@ -23,7 +23,7 @@ from engine.service.registry import Entry, Registry, confined_reader, identity_p
 from engine.source import SourceDoc, parse_document, parse_json
 
 __all__ = ["MAX_ACTOR", "actor_name", "check_fact_count", "checked_actor", "compile_text", "facts_document",
-           "find_entry", "raw_body"]
+           "find_entry", "raw_body", "single_query"]
 
 MAX_ACTOR = 100
 
@@ -129,3 +129,20 @@ def check_department(department: str, doc: SourceDoc) -> None:
     if len(department) > 200 or any(unicodedata.category(ch) == "Cc" for ch in department):
         raise JixiaoError(ErrorCode.FACTS_SCHEMA, "department 最长 200 个字符，且不能含控制字符",
                           doc.locate(("department",)), "department")
+
+
+def single_query(request: Request) -> None:
+    """Refuse a query parameter written more than once (``?offset=1&offset=2``): each endpoint's are single values.
+
+    FastAPI would keep one of them without a word, so the caller could not tell which one counted.
+
+    Raises:
+        ApiError: 422 ``request.invalid`` naming the parameter.
+    """
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in seen:
+            count = len(request.query_params.getlist(name))
+            raise ApiError(422, "request.invalid", f"查询参数「{name}」出现了 {count} 次：每个参数只能写一次",
+                           f"query.{name}")
+        seen.add(name)

@@ -271,13 +271,14 @@ def _shape(value: Any) -> Any:
 
 
 def _tree(nodes: Any) -> list[Any]:
-    """(name, 分值, children) of a validated tree or of the draft's plain mappings."""
+    """(name, 分值, 核心指标, children) of a validated tree or of the draft's plain mappings."""
     if nodes and isinstance(nodes[0], dict):
         return [
-            (n["name"], D(str(n["max"])) if n.get("max") is not None else None, _tree(n.get("children", [])))
+            (n["name"], D(str(n["max"])) if n.get("max") is not None else None, n.get("core", False),
+             _tree(n.get("children", [])))
             for n in nodes
         ]
-    return [(n.name, n.max, _tree(n.children)) for n in nodes]
+    return [(n.name, n.max, n.core, _tree(n.children)) for n in nodes]
 
 
 def _leaves(nodes: Any) -> list[Any]:

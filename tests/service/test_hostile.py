@@ -409,3 +409,20 @@ def test_a_bad_set_or_sweep_is_located_as_the_command_line_locates_it(client, bo
     problem = located(client.post(WHATIF, json={"facts_text": GZ_FACTS_TEXT, **body}), 400, "request.set",
                       file=file, line=line)
     assert problem["field"] == field
+
+
+@pytest.mark.parametrize("query", [
+    "offset=1&offset=2", "limit=1&limit=50", "offset=true&offset=%7D&offset=0.0", "policy_id=a&policy_id=b",
+])
+@pytest.mark.parametrize("path", ["/decisions", "/reviews", "/policies/gz-dept-2021"])
+def test_a_query_parameter_written_twice_is_422_naming_it(client, path, query):
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    name = query.split("=", 1)[0]
+    assert error["code"] == "request.invalid" and f"查询参数「{name}」出现了" in error["message"]
+    assert error["field"] == f"query.{name}"
+
+
+def test_each_query_parameter_once_still_answers(client):
+    assert client.get("/decisions?limit=5&offset=0&policy_id=gz-dept-2021").status_code == 200
