@@ -16,7 +16,7 @@ from engine.errors import ErrorCode, Problem, did_you_mean
 from engine.json_values import DocValue
 from engine.source import Path, SourceDoc, field_path
 
-__all__ = ["model_field_names", "pydantic_problems"]
+__all__ = ["field_message", "model_field_names", "pydantic_problems"]
 
 
 def model_field_names(models: Iterable[type[pydantic.BaseModel]]) -> frozenset[str]:
@@ -107,7 +107,25 @@ def _message(item: ErrorDetails, path: Path, vocabulary: frozenset[str]) -> str:
         return f"字段「{name}」应为{expected}，得到 {_shown(given)}"
     if kind == "literal_error":
         return f"字段「{name}」的值 {_shown(given)} 无效，可选：{item['ctx']['expected']}"
+    bound = _BOUNDS.get(kind)
+    if bound is not None:
+        sign, key = bound
+        return f"字段「{name}」应 {sign} {item.get('ctx', {}).get(key)}，得到 {_shown(given)}"
     return f"字段「{name}」无效：{item['msg']}（得到 {_shown(given)}）"
+
+
+_BOUNDS = {"greater_than_equal": ("≥", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("≤", "le"),
+           "less_than": ("<", "lt")}
+
+
+def field_message(item: ErrorDetails) -> str:
+    """One pydantic error in Chinese, naming the field it is about (a request's query parameter, body field…).
+
+    >>> field_message({"type": "int_parsing", "loc": ("query", "offset"), "msg": "…", "input": "x"})
+    "字段「offset」应为数值，得到 'x'"
+    """
+    loc = tuple(item.get("loc", ()))
+    return _message(item, loc, frozenset())
 
 
 def _shown(value: object) -> str:

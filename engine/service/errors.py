@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from engine.errors import JixiaoError, Problem, problem_dict
+from engine.schema_errors import field_message
 from engine.service import models
 
 __all__ = ["ApiError", "error_item", "error_response", "install_handlers"]
@@ -98,7 +99,7 @@ async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResp
 
 
 async def _invalid(_request: Request, err: RequestValidationError) -> JSONResponse:
-    items = [models.ErrorItem(code="request.invalid", message=f"请求格式不对：{e.get('msg')}",
+    items = [models.ErrorItem(code="request.invalid", message=f"请求格式不对：{field_message(e)}",
                               field=".".join(str(p) for p in e.get("loc", ()))) for e in err.errors()]
     return error_response(422, items or [models.ErrorItem(code="request.invalid", message="请求格式不对")])
 

@@ -426,3 +426,15 @@ def test_a_query_parameter_written_twice_is_422_naming_it(client, path, query):
 
 def test_each_query_parameter_once_still_answers(client):
     assert client.get("/decisions?limit=5&offset=0&policy_id=gz-dept-2021").status_code == 200
+
+
+@pytest.mark.parametrize(("query", "said"), [
+    ("offset=x", "字段「offset」应为数值，得到 'x'"),
+    ("offset=-1", "字段「offset」应 ≥ 0，得到 '-1'"),
+    ("limit=501", "字段「limit」应 ≤ 500，得到 '501'"),
+])
+def test_a_bad_query_parameter_is_told_in_chinese(client, query, said):
+    response = client.get(f"/decisions?{query}")
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert said in message and "Input should" not in message
