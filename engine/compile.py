@@ -284,7 +284,7 @@ def _order(parser: _Parser, decls: dict[str, FactDecl]) -> tuple[FactDecl, ...]:
             parser.fail(ErrorCode.POLICY_CYCLE, ("facts", name, "derive"), f"派生事实「{name}」循环引用自身")
             return
         visiting.add(name)
-        for dep in expr.free_names(decl.derive) if decl.derive else ():
+        for dep in decl.inputs:
             visit(dep)
         visiting.discard(name)
         ordered.setdefault(name, decl)

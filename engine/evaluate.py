@@ -10,18 +10,17 @@ the facts with their file:line and the computation.
 from __future__ import annotations
 
 import decimal
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Literal
 
-from engine import decimals, expr
+from engine import decimals
 from engine.compile import CompiledIndicator, CompiledPolicy, GradeCase, LeafPlan
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.facts import Facts, FactValue
 from engine.firing.backends import Backend, default_backend
 from engine.firing.conditions import Marker, bounds
 from engine.firing.messages import Messages
-from engine.memo import per_policy
 from engine.program import LeafStep, NodeStep, program
 from engine.rules.base import Ambiguous, Firing, NoMatch
 from engine.scoring import Outcome, Part
@@ -65,8 +64,8 @@ class _Run:
 
     def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool) -> None:
         self.policy, self.facts, self.backend, self.trace = policy, facts, backend, trace
-        self.rounding = per_policy("rounding", policy, lambda: _Rounding.of(policy))
         self.program = program(policy)
+        self.rounding = self.program.rounding
         self.reads: dict[str, FactRead] = {}  # each fact's record, made once per evaluation
         sent = Messages(policy, facts)
         fired = backend.fire(policy, sent.messages)
@@ -127,10 +126,10 @@ class _Run:
         children = tuple([self.node(c) for c in step.children])
         score = ZERO
         excluded = ZERO
-        for declared, scored in zip(step.children_max, children, strict=True):
+        for child, scored in zip(step.children, children, strict=True):
             score += scored.score
-            if declared is not None:
-                excluded += declared - (scored.max or ZERO)
+            if child.node.max is not None:  # an excluded child leaves its declared max out of this node's
+                excluded += child.node.max - (scored.max or ZERO)
         assert node.max is not None
         return IndicatorScore(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
                               children, (), None, node.location, node.weights_note, node.core)
@@ -142,7 +141,7 @@ class _Run:
         outcome = self.outcome(step)
         exact = outcome.score
         rounding = self.rounding
-        if exact.adjusted() + rounding.places + 2 > PRECISION:  # _Rounding.round, inlined: once per leaf
+        if exact.adjusted() + rounding.places + 2 > PRECISION:  # too long for this context: decimals.quantize
             score = decimals.quantize(exact, rounding.places, rounding.mode)
         else:
             score = exact.quantize(rounding.quantum, rounding=rounding.rounding)
@@ -173,7 +172,7 @@ class _Run:
                                          self.facts, exact)
             return step.score(step.weight, fired, self.facts)
         except NoMatch:
-            raise _no_match(step.plan, _reads(step.plan, self.facts)) from None
+            raise _no_match(step.plan, self.reads_of(step)) from None
         except Ambiguous as err:
             raise JixiaoError(ErrorCode.EVAL_AMBIGUOUS,
                               f"规则 {step.rule_id} 同时命中多个分支（{err}），档次重叠", step.location) from None
@@ -280,23 +279,6 @@ def _compared_exactly(outcome: Outcome, facts: Facts, names: tuple[str, ...]) ->
                    parts=tuple(replace(p, computation=head + p.computation) for p in outcome.parts))
 
 
-@dataclass(frozen=True, slots=True)
-class _Rounding:
-    """The policy's rounding of each scored indicator, worked out once per policy."""
-
-    places: int
-    mode: str
-    rounding: str  # the decimal module's constant
-    quantum: Decimal
-    note: str  # what a computation says after the rounded score
-
-    @classmethod
-    def of(cls, policy: CompiledPolicy) -> _Rounding:
-        places, mode = policy.rounding.places, policy.rounding.mode
-        note = f"（{decimals.ROUNDING_NAMES[mode]}至 {places} 位）"
-        return cls(places, mode, decimals.ROUNDING_MODES[mode], Decimal(1).scaleb(-places), note)
-
-
 def _not_applicable(node: CompiledIndicator, plan: LeafPlan, name: str, weight: Decimal) -> IndicatorScore:
     assert plan.rule.applicable_if is not None
     if plan.rule.not_applicable == "exclude":
@@ -311,22 +293,6 @@ def _no_match(plan: LeafPlan, reads: tuple[FactRead, ...]) -> JixiaoError:
     where = next((r.location for r in reads if r.location), plan.location)
     return JixiaoError(ErrorCode.EVAL_NO_MATCH, f"规则 {plan.rule.id}（{plan.location}）没有任何档次或情形覆盖 {facts}",
                        where)
-
-
-def _reads(plan: LeafPlan, facts: Facts) -> tuple[FactRead, ...]:
-    """The facts the rule read, each followed by the inputs it was derived from."""
-    names = list(plan.reads)
-    out: list[FactRead] = []
-    seen: set[str] = set()
-    while names:
-        name = names.pop(0)
-        fact = facts.values.get(name)
-        if name in seen or fact is None:
-            continue
-        seen.add(name)
-        out.append(_read(fact))
-        names.extend(fact.inputs)
-    return tuple(out)
 
 
 def _plain(value: object) -> str:
@@ -350,7 +316,7 @@ def facts_read(policy: CompiledPolicy, node: CompiledIndicator) -> set[str]:
     """Every fact a leaf's score depends on: the facts its rule reads and, through derivations, their inputs."""
     if node.leaf is None:
         return set()
-    inputs = {d.name: expr.free_names(d.derive) for d in policy.facts if d.derive is not None}
+    inputs = {d.name: d.inputs for d in policy.facts}
     found: set[str] = set()
     todo = list(node.leaf.reads)
     while todo:

@@ -21,7 +21,6 @@ import pydantic
 from engine import decimals, expr, input_limits
 from engine.errors import ERROR_LIMIT, ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
 from engine.json_values import DocValue
-from engine.memo import per_policy
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
 from engine.schema_errors import model_field_names, pydantic_problems
 from engine.source import Path, SourceDoc, field_path
@@ -74,6 +73,10 @@ class FactDecl:
     spec: FactSpec
     location: SourceLocation
     derive: expr.Expr | None = None
+    inputs: tuple[str, ...] = dataclasses.field(init=False)  # the facts ``derive`` reads, in first-use order
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", expr.free_names(self.derive) if self.derive is not None else ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,10 +380,10 @@ def _coerce(raw: object, spec: FactSpec) -> FactScalar | list[object] | None:
 def _derive_all(values: dict[str, FactValue], decls: tuple[FactDecl, ...],
                 checker: _Checker, blanks: Mapping[str, SourceLocation]) -> dict[str, FactValue]:
     """Compute derived facts in declaration (dependency) order; one that reads a blank cell is an error."""
-    formulas = per_policy("derive-inputs", decls, lambda: tuple(  # the same declarations for every fact file
-        (decl, expr.free_names(decl.derive)) for decl in decls if decl.derive is not None))
-    for decl, inputs in formulas:
-        assert decl.derive is not None
+    for decl in decls:
+        if decl.derive is None:
+            continue
+        inputs = decl.inputs
         for name in (n for n in inputs if n in blanks):
             checker.problems.append(Problem(
                 ErrorCode.FACTS_BLANK, f"派生事实「{decl.name}」= {expr.render(decl.derive)}（{decl.location}）"

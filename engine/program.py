@@ -2,7 +2,7 @@
 
 ``engine.evaluate`` scores the tree for each fact file. Everything it needs that depends on the policy
 alone — each node's fixed fields, each leaf's rule plan bound to its probes and rounding, the fixed fields
-of its deduction records, the inferred parts of fact declarations, whether any node is ``unseen`` — is
+of its deduction records, the inferred parts of fact declarations, the rounding, whether any node is ``unseen`` — is
 built here once per compiled policy (``engine.memo``) and kept as plain frozen data, so an evaluation
 only does the work that depends on the facts.
 """
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from engine import decimals
 from engine.compile import CompiledIndicator, CompiledPolicy, LeafPlan
 from engine.errors import SourceLocation
 from engine.facts import Facts
@@ -21,7 +22,7 @@ from engine.rules.base import Fired
 from engine.scoring import Outcome
 from engine.trace import Status
 
-__all__ = ["LeafStep", "NodeStep", "Program", "program"]
+__all__ = ["LeafStep", "NodeStep", "Program", "Rounding", "program"]
 
 ZERO = Decimal(0)
 
@@ -56,8 +57,24 @@ class NodeStep:
     node: CompiledIndicator
     leaf: LeafStep | None
     children: tuple[NodeStep, ...]
-    # Σ of the children's declared maxima, to subtract what an excluded child leaves out
-    children_max: tuple[Decimal | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rounding:
+    """The policy's rounding of each scored indicator."""
+
+    places: int
+    mode: str
+    rounding: str  # the decimal module's constant
+    quantum: Decimal
+    note: str  # what a computation says after the rounded score
+
+    @classmethod
+    def of(cls, policy: CompiledPolicy) -> Rounding:
+        """The rounding the policy declares, with the decimal module's constant and the note a computation shows."""
+        places, mode = policy.rounding.places, policy.rounding.mode
+        note = f"（{decimals.ROUNDING_NAMES[mode]}至 {places} 位）"
+        return cls(places, mode, decimals.ROUNDING_MODES[mode], Decimal(1).scaleb(-places), note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +82,8 @@ class Program:
     """The policy's tree as steps, and what every record of an evaluation shares."""
 
     roots: tuple[NodeStep, ...]
+    rounding: Rounding
     has_unseen: bool  # any node declared ``unseen``: only then does the grade depend on unseen points
-    has_core: bool
     fact_inferred: dict[str, tuple[tuple[str, str], ...]]  # a declaration's inferred parts, by fact name
 
 
@@ -79,17 +96,16 @@ def _build(policy: CompiledPolicy) -> Program:
     nodes = list(policy.nodes())
     return Program(
         roots=tuple(_step(n) for n in policy.indicators),
+        rounding=Rounding.of(policy),
         has_unseen=any(n.unseen for n in nodes),
-        has_core=any(n.core for n in nodes),
         fact_inferred={d.name: tuple(d.spec.inferred.items()) for d in policy.facts if d.spec.inferred},
     )
 
 
 def _step(node: CompiledIndicator) -> NodeStep:
     if node.leaf is not None:
-        return NodeStep(node, _leaf(node, node.leaf), (), ())
-    children = tuple(_step(c) for c in node.children)
-    return NodeStep(node, None, children, tuple(c.max for c in node.children))
+        return NodeStep(node, _leaf(node, node.leaf), ())
+    return NodeStep(node, None, tuple(_step(c) for c in node.children))
 
 
 def _leaf(node: CompiledIndicator, plan: LeafPlan) -> LeafStep:

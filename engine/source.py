@@ -281,53 +281,40 @@ class _Builder:
         return documents > 0, self.result
 
     # -- one event ----------------------------------------------------------------------
-    def node(self, event: yaml.NodeEvent) -> None:  # noqa: C901 - the hot path: one call per event, inlined
-        stack = self.stack
-        parent = stack[-1] if stack else None
+    def node(self, event: yaml.NodeEvent) -> None:
+        parent = self.stack[-1] if self.stack else None
         if parent is None:
             path: Path = ()
-        elif type(parent.value) is dict:
+        elif isinstance(parent.value, dict):
             if parent.key is None:
                 self.key(parent, event)
                 return
             path = (*parent.path, parent.key)
         else:
             path = (*parent.path, len(parent.value))
-        if type(event) is yaml.AliasEvent:
+        if isinstance(event, yaml.AliasEvent):
             self.place(parent, self.alias(event, path))
             return
-        self.nodes += 1
-        if self.nodes > input_limits.NODES:
-            self.count(0, event, path)
-        if event.tag is not None:  # type: ignore[attr-defined]  # every node event but an alias has one
-            shown = event.tag.replace("tag:yaml.org,2002:", "!!")  # type: ignore[attr-defined]
+        self.count(1, event, path)
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
             raise self.fail(ErrorCode.SOURCE_TAG,
                             f"不支持 YAML 标签「{shown}」：请直接写值（数值不加引号，文本加引号）", event, path)
-        mark = event.start_mark
-        assert mark is not None  # libyaml marks every event
-        self.positions[path] = SourceLocation(self.file, mark.line + 1, mark.column + 1)
-        if type(event) is yaml.ScalarEvent:
+        self.positions[path] = self.loc(event)
+        if isinstance(event, yaml.ScalarEvent):
             value = self.scalar(event, path)
             self.styles[path] = event.style or None  # the C parser says '' for plain scalars
             if event.anchor is not None:
                 self.anchors[event.anchor] = _Anchor(value, 1, event.value)
-            if parent is None:
-                self.result = value
-            elif parent.key is not None:  # a mapping's value (its key is set), not a merge key's
-                if parent.key == _MERGE_SLOT:
-                    parent.merge = value
-                else:
-                    parent.value[parent.key] = value  # type: ignore[call-overload]
-                parent.key = None
-            else:
-                parent.value.append(value)  # type: ignore[union-attr]
+            self.place(parent, value)
             return
-        if len(stack) >= input_limits.DEPTH:
+        if len(self.stack) >= input_limits.DEPTH:
             raise self.fail(ErrorCode.LIMIT_DEPTH, f"嵌套超过 {input_limits.DEPTH} 层", event, path)
         if event.anchor is not None:
             self.anchors.pop(event.anchor, None)  # until it is closed, a use of it is recursive
-        container: dict[str, DocValue] | list[DocValue] = {} if type(event) is yaml.MappingStartEvent else []
-        stack.append(_Frame(container, path, event.anchor, self.nodes))
+        container: dict[str, DocValue] | list[DocValue] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self.stack.append(_Frame(container, path, event.anchor, self.nodes))
 
     def key(self, frame: _Frame, event: yaml.NodeEvent) -> None:
         if isinstance(event, yaml.AliasEvent):
@@ -367,14 +354,6 @@ class _Builder:
         self.count(1, event, frame.path)
         frame.merge_at = self.loc(event)
         frame.key = _MERGE_SLOT
-
-    def child_path(self, parent: _Frame | None) -> Path:
-        if parent is None:
-            return ()
-        if isinstance(parent.value, dict):
-            assert parent.key is not None
-            return (*parent.path, parent.key)
-        return (*parent.path, len(parent.value))
 
     def place(self, parent: _Frame | None, value: DocValue) -> None:
         if parent is None:

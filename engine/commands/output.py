@@ -31,7 +31,7 @@ from engine.errors import ErrorCode, JixiaoError, SourceLocation
 
 __all__ = ["STDOUT", "OutputTarget", "check_output", "write_output"]
 
-STDOUT = "-"  # an output option's spelling of standard output, as for a shell's tools
+STDOUT = "-"  # an output option's spelling of standard output, as for a shell's tools (engine.commands.views)
 
 _KINDS = {stat.S_IFDIR: "目录", stat.S_IFCHR: "字符设备", stat.S_IFBLK: "块设备", stat.S_IFIFO: "命名管道（FIFO）",
           stat.S_IFSOCK: "套接字"}

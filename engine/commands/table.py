@@ -15,7 +15,8 @@ import engine
 from engine.authoring.importer import TableError, draft_policy, dump_draft, text_rows
 from engine.authoring.wording import Conventions
 from engine.commands.failures import DataError
-from engine.commands.output import STDOUT, check_output, write_output
+from engine.commands.output import OutputTarget, check_output, write_output
+from engine.commands.views import emit, output_option
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.loader import read_bytes
 from engine.render.table import render_table_html, render_table_markdown, scoring_table
@@ -30,15 +31,12 @@ _COUNTING = click.Choice(["fractional", "whole", "partial"])
 @click.argument("policy", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["markdown", "html", "xlsx"]), default="markdown",
               show_default=True, help="markdown（贴入 Word）、html（单个网页，可打印）或 xlsx（Excel）。")
-@click.option("--output", "-o", "output", default=None,
-              help="写入此文件（原子写入）；不写或写 - 则输出到标准输出（xlsx 必须写文件）。")
-def table_command(policy: Path, fmt: Literal["markdown", "html", "xlsx"], output: str | None) -> None:
+@output_option(help_text="写入此文件（原子写入）；不写或写 - 则输出到标准输出（xlsx 必须写文件）。")
+def table_command(policy: Path, fmt: Literal["markdown", "html", "xlsx"], output: OutputTarget | None) -> None:
     """把指标体系 POLICY 输出为财政部门发布的评分标准表：一级/二级/三级指标、分值、评分标准（规则原文）、备注。"""
-    output = None if output == STDOUT else output
     if fmt == "xlsx" and output is None:
         raise click.UsageError("xlsx 格式必须用 --output 指定文件")
     try:
-        target = check_output("--output", output) if output is not None else None
         page = scoring_table(engine.load_policy(policy))
         data: str | bytes
         if fmt == "xlsx":
@@ -47,12 +45,9 @@ def table_command(policy: Path, fmt: Literal["markdown", "html", "xlsx"], output
             data = table_workbook(page)
         else:
             data = render_table_markdown(page) if fmt == "markdown" else render_table_html(page)
-        if target is None:
-            click.echo(data, nl=False)
-        else:
-            write_output(target, data)
     except JixiaoError as err:
         raise DataError(err) from None
+    emit(data, output)
 
 
 @click.command(name="import")

@@ -36,7 +36,6 @@ class _Plan:
     """One probe's message, planned once per policy: the facts it reads and how each is encoded."""
 
     probe: Probe
-    rule_id: str
     applicable_if: str | None
     each_target: str | None
     # (encoding, field, fact, other, exact, the pair's two field names), no "app"
@@ -53,7 +52,7 @@ def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
         rule = policy.rules[probe.rule_id]
         inputs = tuple((i.encoding, i.field, i.fact, i.other, i.exact, _names(i.encoding, i.field))
                        for i in probe.inputs if i.field != "app")
-        out.append(_Plan(probe, rule.id, rule.applicable_if, probe.each_target, inputs, Sent(probe)))
+        out.append(_Plan(probe, rule.applicable_if, probe.each_target, inputs, Sent(probe)))
     return tuple(out)
 
 
@@ -84,13 +83,13 @@ class Messages:
             self.messages.append((probe.key, self.fields(plan)))
             self.sent.append(plan.sent)
             return
-        app = self.value(plan.applicable_if, plan.rule_id) if plan.applicable_if else None
+        app = self.value(plan.applicable_if, plan.probe.rule_id) if plan.applicable_if else None
         assert app is None or isinstance(app, bool)
         base: dict[str, FieldValue] = {} if app is None else {"app": app}
         if app is False:
             self.send(probe, base)
         elif plan.each_target:
-            items = self.value(plan.each_target, plan.rule_id)
+            items = self.value(plan.each_target, plan.probe.rule_id)
             assert isinstance(items, tuple)
             for item in items:
                 self.send(probe, {**base, **self.target_fields(item)}, item)
@@ -117,10 +116,8 @@ class Messages:
     def fields(self, plan: _Plan) -> dict[str, FieldValue]:
         """The probe's inputs as exact message fields (``firing.precision`` beyond exact doubles)."""
         out: dict[str, FieldValue] = {}
-        values = self.facts.values
         for encoding, field, fact, other, exact, (first, second) in plan.inputs:
-            found = values.get(fact)
-            value = self.value(fact, plan.rule_id, exact=exact) if found is None or exact else found.value
+            value = self.value(fact, plan.probe.rule_id, exact=exact)
             if encoding == "bounds":
                 assert isinstance(value, Decimal)
                 pair = bounds(value, self.policy.scale)
@@ -129,7 +126,7 @@ class Messages:
                 out[first], out[second] = pair
             elif encoding == "pair":
                 assert other is not None
-                right = self.value(other, plan.rule_id)
+                right = self.value(other, plan.probe.rule_id)
                 assert isinstance(value, Decimal) and isinstance(right, Decimal)
                 scaled = scale_pair(value, right)
                 if scaled is None:

@@ -126,7 +126,7 @@ class _Recoverer:
     # -- inputs of a derived fact --------------------------------------------------------
     def inputs(self, fail: Fail, decl: FactDecl, wanted: Decimal) -> Iterator[Suggestion]:
         assert decl.derive is not None
-        for name in expr.free_names(decl.derive):
+        for name in decl.inputs:
             spec = self.decls[name].spec
             current = self.facts.values[name].value if name in self.facts.values else None
             if spec.derive is not None or spec.type not in ("decimal", "integer") or not isinstance(current, Decimal):

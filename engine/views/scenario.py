@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from engine import expr
 from engine.compile import CompiledPolicy
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.evaluate import evaluate
@@ -230,7 +229,7 @@ def _dependents(decls: tuple[FactDecl, ...], changed: set[str]) -> Iterator[str]
     """Derived facts whose inputs (transitively) changed, in dependency order, minus those set directly."""
     affected = set(changed)
     for decl in decls:
-        if decl.derive is not None and affected & set(expr.free_names(decl.derive)):
+        if affected & set(decl.inputs):
             affected.add(decl.name)
             if decl.name not in changed:
                 yield decl.name
