@@ -7,7 +7,11 @@
 The job: score the Guangzhou policy (policies/gz-dept-2021.yaml) for one department's facts, already
 validated, and return the total and every indicator's score, exact. The peers:
 
-    jixiao_durable_full    engine.evaluate, durable_rules backend, full trace (the default)
+    jixiao_durable_full    engine.evaluate, durable_rules backend, full trace (the default): every score
+                           computed, each scored indicator's explanation (computation, deductions) made
+                           when it is first read, as a report or a reviewer reads it
+    jixiao_durable_read    the same, and every explanation read (result.deductions()): the cost of a full
+                           report's trace, for comparison with the line above
     jixiao_durable_scores  the same, detail="scores" (no computation texts, no deductions)
     jixiao_native_full     engine.evaluate, NativeBackend (the Python oracle), full trace
     plain_decimal_trace    bench/plain_decimal.py score_traced: the rules hand-coded in Decimal, no engine,
@@ -257,13 +261,18 @@ def zen_context(values: Mapping[str, Any]) -> str:
     return "{" + ",".join(f'"{field}":{_json(values[name])}' for name, field in ZEN_FIELDS.items()) + "}"
 
 
-def _jixiao(backend: str, detail: str) -> Setup:
+def _jixiao(backend: str, detail: str, *, read: bool = False) -> Setup:
     def setup(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]) -> Any:
         chosen = engine.DurableBackend() if backend == "durable" else engine.NativeBackend()
 
         def run(f: engine.Facts) -> engine.Result:
             return engine.evaluate(policy, f, backend=chosen, detail=detail)  # type: ignore[arg-type]
-        return list(facts), run, traced_of if detail == "full" else scores_of
+
+        def run_read(f: engine.Facts) -> engine.Result:
+            result = run(f)
+            result.deductions()  # every scored indicator's explanation made
+            return result
+        return list(facts), run_read if read else run, traced_of if detail == "full" else scores_of
     return setup
 
 
@@ -318,6 +327,7 @@ def _floor(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]) -> Any:
 
 PEERS: dict[str, Peer] = {p.name: p for p in (
     Peer("jixiao_durable_full", "jixiao: durable_rules, full trace", _jixiao("durable", "full")),
+    Peer("jixiao_durable_read", "jixiao: durable_rules, full trace, all read", _jixiao("durable", "full", read=True)),
     Peer("jixiao_durable_scores", "jixiao: durable_rules, scores only", _jixiao("durable", "scores")),
     Peer("jixiao_native_full", "jixiao: NativeBackend, full trace", _jixiao("native", "full")),
     Peer("plain_decimal_trace", "hand-written Decimal + deductions, no engine", _plain_traced),
@@ -330,6 +340,7 @@ PEERS: dict[str, Peer] = {p.name: p for p in (
 # (numerator, denominator, target, what it says); the targets are issue 16 §2's
 RATIOS: tuple[tuple[str, str, float | None, str], ...] = (
     ("jixiao_durable_full", "zen_trace", 1.0, "durable full trace ÷ Zen with trace"),
+    ("jixiao_durable_read", "zen_trace", None, "durable full trace, every explanation read ÷ Zen with trace"),
     ("jixiao_native_full", "plain_decimal_trace", 0.5, "native full trace ÷ plain Decimal with deductions"),
     ("jixiao_native_full", "plain_decimal", None, "native full trace ÷ plain Decimal, scores only"),
     ("plain_decimal_trace", "plain_decimal", None, "plain Decimal with deductions ÷ scores only"),

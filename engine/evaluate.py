@@ -10,9 +10,12 @@ the facts with their file:line and the computation.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from decimal import Decimal
-from typing import Literal
+from functools import partial
+from typing import Literal, TypeVar
 
 from engine import decimals
 from engine.compile import CompiledIndicator, CompiledPolicy, GradeCase, LeafPlan
@@ -22,16 +25,17 @@ from engine.firing.backends import Backend, default_backend
 from engine.firing.conditions import Marker, bounds
 from engine.firing.messages import Messages
 from engine.program import LeafStep, NodeStep, program
-from engine.rules.base import Ambiguous, Firing, NoMatch
+from engine.rules.base import Ambiguous, Fired, Firing, NoMatch
 from engine.scoring import Outcome, Part
 from engine.tables import cell_name
-from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status, TableFact
+from engine.trace import Deduction, Explanation, FactRead, IndicatorScore, Result, Status, TableFact, explained_later
 
 __all__ = ["evaluate", "facts_read"]
 
 ZERO = Decimal(0)
 PRECISION = 34  # digits of the scoring context: far beyond any score the input limits allow
 Detail = Literal["full", "scores"]
+_Scored = TypeVar("_Scored", Outcome, Decimal)  # what a rule plan's ``score`` or ``points`` gives
 
 
 def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = None,
@@ -49,14 +53,18 @@ def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = 
     backend = backend or default_backend()
     if policy.instantiate is not None and facts.policy is not None:  # a project-form template's project
         policy = facts.policy
-    with decimal.localcontext() as ctx:
-        ctx.prec = PRECISION
-        ctx.rounding = decimals.ROUNDING_MODES[policy.rounding.mode]
-        ctx.traps[decimal.Inexact] = False
-        if detail not in ("full", "scores"):
-            raise ValueError(f"detail must be 'full' or 'scores', not {detail!r}")
+    if detail not in ("full", "scores"):
+        raise ValueError(f"detail must be 'full' or 'scores', not {detail!r}")
+    with _scoring_context(policy):
         run = _Run(policy, facts, backend, detail == "full")
         return run.result()
+
+
+def _scoring_context(policy: CompiledPolicy) -> AbstractContextManager[decimal.Context]:
+    """The decimal context every score of ``policy`` is computed in (its explanations too, when read later)."""
+    ctx = decimal.Context(prec=PRECISION, rounding=decimals.ROUNDING_MODES[policy.rounding.mode])
+    ctx.traps[decimal.Inexact] = False
+    return decimal.localcontext(ctx)
 
 
 class _Run:
@@ -138,8 +146,7 @@ class _Run:
         node, weight = step.node, step.weight
         if step.applicable_if is not None and self.is_not_applicable(step):
             return _not_applicable(node, step.plan, name, weight)
-        outcome = self.outcome(step)
-        exact = outcome.score
+        exact = self.scored(step, step.points)
         rounding = self.rounding
         if exact.adjusted() + rounding.places + 2 > PRECISION:  # too long for this context: decimals.quantize
             score = decimals.quantize(exact, rounding.places, rounding.mode)
@@ -147,30 +154,36 @@ class _Run:
             score = exact.quantize(rounding.quantum, rounding=rounding.rounding)
             if score.is_zero():
                 score = score.copy_abs()
-        if not self.trace:  # the one guard: everything below only explains the score
+        if not self.trace:  # the one guard: everything else only explains the score
             return IndicatorScore(node.id, name, node.max, score, step.status, (), (), None, node.location,
                                   core=node.core)
-        computation = outcome.computation
-        if score != exact:
-            computation += f" → {decimals.fmt(score)}{rounding.note}"
-        lost = -score if step.adjusts else weight - score
-        deductions = self.deductions(step, outcome, lost, computation) if lost or outcome.parts else ()
-        return IndicatorScore(node.id, name, node.max, score, step.status, (), deductions, computation,
-                              node.location, core=node.core)
+        return explained_later(node.id, name, node.max, score, step.status, node.location, node.core,
+                               partial(self.explain, step, exact, score))
+
+    def explain(self, step: LeafStep, exact: Decimal, score: Decimal) -> Explanation:
+        """A scored leaf's computation and deductions, made when first read (``engine.trace._Explained``)."""
+        with _scoring_context(self.policy):  # the context the score was computed in
+            outcome = self.scored(step, step.score)
+            if step.exact:  # the rule saw the derived facts unrounded: its computation says so
+                outcome = _compared_exactly(outcome, self.facts, step.exact)
+            computation = outcome.computation
+            if score != exact:
+                computation += f" → {decimals.fmt(score)}{self.rounding.note}"
+            lost = -score if step.adjusts else step.weight - score
+            deductions = self.deductions(step, outcome, lost, computation) if lost or outcome.parts else ()
+        return computation, deductions
 
     def is_not_applicable(self, step: LeafStep) -> bool:
         return any(b.case is Marker.NOT_APPLICABLE for key in step.probes for _, fired in self.fired.get(key, [])
                    for b in fired)
 
-    def outcome(self, step: LeafStep) -> Outcome:
+    def scored(self, step: LeafStep, score: Callable[[Decimal, Fired, Facts], _Scored]) -> _Scored:
+        """The rule plan's ``score`` or ``points`` for this leaf, with the facts it compares and its errors told."""
         got = self.fired.get
         fired = [got(key, ()) for key in step.probes]  # read only: the kinds take any sequence
+        facts = _unrounded(self.facts, step.exact) if step.exact else self.facts  # ``compare: exact``
         try:
-            exact = step.exact
-            if exact:  # ``compare: exact``: the rule sees the derived facts unrounded, and says so
-                return _compared_exactly(step.score(step.weight, fired, _unrounded(self.facts, exact)),
-                                         self.facts, exact)
-            return step.score(step.weight, fired, self.facts)
+            return score(step.weight, fired, facts)
         except NoMatch:
             raise _no_match(step.plan, self.reads_of(step)) from None
         except Ambiguous as err:

@@ -35,6 +35,7 @@ class LeafStep:
     plan: LeafPlan
     weight: Decimal
     score: Callable[[Decimal, Fired, Facts], Outcome]  # the rule plan's ``score``, bound
+    points: Callable[[Decimal, Fired, Facts], Decimal]  # its ``points``: the same exact score, unexplained
     probes: tuple[str, ...]
     exact: tuple[str, ...]  # facts compared unrounded (``compare: exact``)
     applicable_if: str | None
@@ -112,6 +113,7 @@ def _leaf(node: CompiledIndicator, plan: LeafPlan) -> LeafStep:
     rule, adjusts = plan.rule, plan.kind.adjusts_total
     return LeafStep(
         node=node, plan=plan, weight=node.max if node.max is not None else ZERO, score=plan.plan.score,
+        points=plan.plan.points,
         probes=plan.probes, exact=plan.plan.exact_facts(), applicable_if=rule.applicable_if, adjusts=adjusts,
         status=Status.ADJUSTMENT if adjusts else Status.SCORED,
         head=(node.id, node.ancestors, rule.id, rule.kind), rule_id=rule.id, wording=rule.wording,

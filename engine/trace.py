@@ -6,13 +6,14 @@ clocks, ids or randomness, so the same input always gives the same records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
 from engine.errors import SourceLocation
 
-__all__ = ["Deduction", "FactRead", "Finding", "IndicatorScore", "Result", "Status"]
+__all__ = ["Deduction", "Explanation", "FactRead", "Finding", "IndicatorScore", "Result", "Status", "explained_later"]
 
 
 class Status(StrEnum):
@@ -112,9 +113,43 @@ class Deduction:
     inferred: tuple[tuple[str, str], ...] = ()  # the rule's inferred parameters: (parameter, note), policy order
 
 
+Explanation = tuple[str | None, tuple[Deduction, ...]]  # a scored leaf's computation and deductions
+_EXPLAINED = ("computation", "deductions")
+
+
+class _Explained:
+    """The base of :class:`IndicatorScore`: a leaf whose explanation is made when it is first read.
+
+    ``engine.evaluate`` scores every indicator at once but leaves a scored leaf's ``computation`` and
+    ``deductions`` unset, keeping in ``_explain`` the call that makes them (a reviewer reads a few
+    explanations; a batch of 10^5 results read for their totals reads none). Reading either field —
+    directly, or through equality, hashing, ``repr``, pickling, ``dataclasses.replace`` or pydantic,
+    which all read the fields — makes both, once, and drops the call. The record is the same frozen
+    value either way: the fields read are the ones an eager evaluation would have set.
+    """
+
+    __slots__ = ("_explain",)
+
+    def __getattr__(self, name: str) -> object:  # only reached for a slot that is not set
+        explain = _explain_of(self) if name in _EXPLAINED else None
+        if explain is not None:
+            computation, deductions = explain()
+            object.__setattr__(self, "computation", computation)
+            object.__setattr__(self, "deductions", deductions)
+            object.__setattr__(self, "_explain", None)  # after both: a thread reading meanwhile finds them set
+        return object.__getattribute__(self, name)
+
+
+def _explain_of(node: _Explained) -> Callable[[], Explanation] | None:
+    try:
+        return _Explained._explain.__get__(node)  # type: ignore[attr-defined,no-any-return]
+    except AttributeError:  # an eagerly built record
+        return None
+
+
 @dataclass(frozen=True, slots=True)
-class IndicatorScore:
-    """A node of the score tree."""
+class IndicatorScore(_Explained):
+    """A node of the score tree (a scored leaf's explanation may be made when first read: ``_Explained``)."""
 
     id: str
     name: str
@@ -157,6 +192,31 @@ class IndicatorScore:
     def walk(self) -> tuple[IndicatorScore, ...]:
         """This node and all nodes below it, depth first in policy order."""
         return (self, *(n for c in self.children for n in c.walk()))
+
+
+def explained_later(node_id: str, name: str, max_: Decimal | None, score: Decimal, status: Status,
+                    location: SourceLocation, core: bool, explain: Callable[[], Explanation]) -> IndicatorScore:
+    """A scored leaf whose ``computation`` and ``deductions`` ``explain()`` makes when they are first read.
+
+    >>> leaf = explained_later("A1", "预算执行率", Decimal(5), Decimal(4), Status.SCORED,
+    ...                        SourceLocation("p.yaml", 3, 5), False, lambda: ("5 − 1 = 4", ()))
+    >>> leaf.computation, leaf == IndicatorScore("A1", "预算执行率", Decimal(5), Decimal(4), Status.SCORED, (), (),
+    ...                                         "5 − 1 = 4", SourceLocation("p.yaml", 3, 5))
+    ('5 − 1 = 4', True)
+    """
+    node = object.__new__(IndicatorScore)
+    put = object.__setattr__  # as the frozen __init__ does, field by field, but leaving the explanation unset
+    put(node, "id", node_id)
+    put(node, "name", name)
+    put(node, "max", max_)
+    put(node, "score", score)
+    put(node, "status", status)
+    put(node, "children", ())
+    put(node, "location", location)
+    put(node, "weights_note", None)
+    put(node, "core", core)
+    put(node, "_explain", explain)
+    return node
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,17 +48,26 @@ def adjustment_outcome(value: Decimal, max_bonus: Decimal, max_penalty: Decimal,
     >>> adjustment_outcome(Decimal("2.50"), Decimal(5), Decimal(5), Cases.WITHIN).parts[0].points
     Decimal('-2.50')
     """
-    score, capped = value, False
+    score, capped = adjustment_points(value, max_bonus, max_penalty, case), case is not Cases.WITHIN
     text = f"加减分 {show(value)}"
     if case is Cases.ABOVE_CAP:
-        score, capped = max_bonus, True
         text += f" 超过加分上限 {show(max_bonus)}，按 {show(max_bonus)} 计"
     elif case is Cases.BELOW_FLOOR:
-        score, capped = -max_penalty, True
         text += f" 超过减分上限 {show(max_penalty)}，按 −{show(max_penalty)} 计"
     bounds = f"[−{show(max_penalty)}, {show(max_bonus)}]"
     parts = (Part(-score, text, bounds, capped=capped),) if score else ()
     return Outcome(score, text, parts)
+
+
+def adjustment_points(value: Decimal, max_bonus: Decimal, max_penalty: Decimal, case: Case) -> Decimal:
+    """The stated points, or the cap they pass.
+
+    >>> adjustment_points(Decimal(7), Decimal(5), Decimal(5), Cases.ABOVE_CAP)
+    Decimal('5')
+    """
+    if case is Cases.ABOVE_CAP:
+        return max_bonus
+    return -max_penalty if case is Cases.BELOW_FLOOR else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,12 @@ class AdjustmentPlan(RulePlan):
         case = one(only(fired)).case
         assert case is not None
         return adjustment_outcome(number(facts, self.fact), self.max_bonus, self.max_penalty, case)
+
+    def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
+        """:meth:`score`'s number alone."""
+        case = one(only(fired)).case
+        assert case is not None
+        return adjustment_points(number(facts, self.fact), self.max_bonus, self.max_penalty, case)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """Not invertible: a bonus or penalty is stated, not lost."""

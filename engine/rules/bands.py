@@ -128,6 +128,12 @@ class BandsPlan(RulePlan):
         return band_outcome(weight, number(facts, self.fact), band.interval, band.points, band.label,
                             unit(facts, self.fact))
 
+    def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
+        """The points of the band that fired."""
+        index = one(only(fired)).index
+        assert index is not None
+        return self.bands[index].points
+
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """The nearest edge of the best band (what it allows back, if it is below full marks)."""
         value = current(facts, self.fact)

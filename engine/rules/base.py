@@ -202,6 +202,14 @@ class RulePlan(ABC):
             NoMatch: no case holds. Ambiguous: several do.
         """
 
+    def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
+        """The exact score :meth:`score` gives, without its explanation (read first; the explanation when asked).
+
+        A kind whose explanation costs more than its arithmetic overrides this with the arithmetic alone,
+        raising as :meth:`score` does; ``tests/unit/test_points.py`` holds every kind to ``score(...).score``.
+        """
+        return self.score(weight, fired, facts).score
+
     @abstractmethod
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """The smallest change of one fact that recovers ``deduction``, or why there is none."""
@@ -269,6 +277,10 @@ def one(branches: tuple[Branch, ...]) -> Branch:
     Raises:
         NoMatch: none holds, or only a gap does. Ambiguous: several hold.
     """
+    if len(branches) == 1:  # the usual answer, taken without building the list below
+        (branch,) = branches
+        if not branch.is_marker() and not branch.is_gap():
+            return branch
     cases = [b for b in branches if not b.is_marker()]
     if not cases or any(b.is_gap() for b in cases):
         raise NoMatch

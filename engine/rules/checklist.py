@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = ["KIND", "ChecklistItem", "ChecklistPlan", "ChecklistRule", "PlannedItem", "item_outcome"]
 
+ZERO = Decimal(0)
+
 
 class ChecklistItem(Model):
     """One checklist item earned when its boolean fact is true."""
@@ -91,14 +93,25 @@ class ChecklistPlan(RulePlan):
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """The sum of the items met."""
-        outcomes = []
-        for item, item_fired in zip(self.items, fired, strict=True):
+        return combine([item_outcome(item.fact, item.points, met, item.id, item.wording)
+                        for item, met in zip(self.items, self.met(fired), strict=True)])
+
+    def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
+        """:meth:`score`'s number alone."""
+        return sum([item.points if met else ZERO for item, met in zip(self.items, self.met(fired), strict=True)],
+                   ZERO)
+
+    @staticmethod
+    def met(fired: Fired) -> list[bool]:
+        """Whether each item is met, as the branches that fired for it say."""
+        out = []
+        for item_fired in fired:
             ((_, branches),) = item_fired
             cases = {b.case for b in branches}
             if cases not in ({Cases.MET}, {Cases.UNMET}):
                 raise NoMatch
-            outcomes.append(item_outcome(item.fact, item.points, Cases.MET in cases, item.id, item.wording))
-        return combine(outcomes)
+            out.append(Cases.MET in cases)
+        return out
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """The item's fact true."""

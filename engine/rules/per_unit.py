@@ -84,17 +84,14 @@ def per_unit(weight: Decimal, value: Decimal, rule: PerUnit, case: Case, unit: s
         return Outcome(weight, f"{show(value)}{unit} {side} {show(rule.threshold)}{unit}，得满分 {show(weight)}")
     gap = f"({show(value)}{unit} − {show(rule.threshold)}{unit})" if rule.above else \
         f"({show(rule.threshold)}{unit} − {show(value)}{unit})"
-    excess = (value - rule.threshold) if rule.above else (rule.threshold - value)
+    units = _units(value, rule)
     if rule.counting == "fractional":
-        units = excess / rule.per
         count = gap if rule.per == 1 else f"{gap} ÷ {show(rule.per)}{unit}"
         text = f"{show(weight)} − {show(rule.points)} × {count}"
     else:
-        rounded = math.floor(excess / rule.per) if rule.counting == "whole" else math.ceil(excess / rule.per)
-        units = Decimal(rounded)
         brackets = "⌊⌋" if rule.counting == "whole" else "⌈⌉"
         text = (f"{show(weight)} − {show(rule.points)} × {brackets[0]}{gap} ÷ {show(rule.per)}{unit}{brackets[1]}"
-                f" = {show(weight)} − {show(rule.points)} × {rounded}")
+                f" = {show(weight)} − {show(rule.points)} × {units}")
     raw = weight - rule.points * units
     threshold = f"{'超过' if rule.above else '低于'} {show(rule.threshold)}{unit} 起扣"
     if case is Cases.ZEROED and rule.floor is not None:
@@ -102,6 +99,28 @@ def per_unit(weight: Decimal, value: Decimal, rule: PerUnit, case: Case, unit: s
         return Outcome(rule.floor, text, (Part(weight - rule.floor, text, threshold, floored=True),))
     text += f" = {show(raw)}"
     return Outcome(raw, text, (Part(weight - raw, text, threshold),))
+
+
+def per_unit_points(weight: Decimal, value: Decimal, rule: PerUnit, case: Case) -> Decimal:
+    """The score :func:`per_unit` computes, without its computation.
+
+    >>> r = PerUnit("x", Decimal(100), False, Decimal("0.2"), Decimal(1), "fractional", Decimal(0))
+    >>> per_unit_points(Decimal(5), Decimal("99.66"), r, Cases.OVER)
+    Decimal('4.932')
+    """
+    if case is Cases.WITHIN:
+        return weight
+    if case is Cases.ZEROED and rule.floor is not None:
+        return rule.floor
+    return weight - rule.points * _units(value, rule)
+
+
+def _units(value: Decimal, rule: PerUnit) -> Decimal:
+    """How many units past the threshold count: all of them, whole ones only (⌊⌋) or every begun one (⌈⌉)."""
+    excess = (value - rule.threshold) if rule.above else (rule.threshold - value)
+    if rule.counting == "fractional":
+        return excess / rule.per
+    return Decimal(math.floor(excess / rule.per) if rule.counting == "whole" else math.ceil(excess / rule.per))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +164,12 @@ class PerUnitPlan(RulePlan):
         assert case is not None
         fact = self.params.fact
         return per_unit(weight, number(facts, fact), self.params, case, unit(facts, fact))
+
+    def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
+        """:meth:`score`'s number alone."""
+        case = one(only(fired)).case
+        assert case is not None
+        return per_unit_points(weight, number(facts, self.params.fact), self.params, case)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """Reach the threshold, or stay within one step when only whole steps count."""

@@ -64,9 +64,18 @@ def proportional_outcome(weight: Decimal, value: Decimal, full_at: Decimal, full
     """
     if full:
         return Outcome(weight, f"{show(value)}{unit} ≥ {show(full_at)}{unit}，得满分 {show(weight)}")
-    score = max(weight * value / full_at, Decimal(0))
+    score = proportional_points(weight, value, full_at, full)
     text = f"{show(weight)} × {show(value)}{unit} ÷ {show(full_at)}{unit} = {show(score)}"
     return Outcome(score, text, (Part(weight - score, text, f"满分线 {show(full_at)}{unit}"),))
+
+
+def proportional_points(weight: Decimal, value: Decimal, full_at: Decimal, full: bool) -> Decimal:
+    """The score :func:`proportional_outcome` computes, without its computation.
+
+    >>> proportional_points(Decimal(2), Decimal("84.48"), Decimal(100), False)
+    Decimal('1.6896')
+    """
+    return weight if full else max(weight * value / full_at, Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +100,11 @@ class ProportionalPlan(RulePlan):
         """Full marks, or the weight in proportion to the value."""
         full = one(only(fired)).case is Cases.FULL
         return proportional_outcome(weight, number(facts, self.fact), self.full_at, full, unit(facts, self.fact))
+
+    def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
+        """:meth:`score`'s number alone."""
+        full = one(only(fired)).case is Cases.FULL
+        return proportional_points(weight, number(facts, self.fact), self.full_at, full)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """Reach ``full_at``."""

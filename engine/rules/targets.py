@@ -55,14 +55,27 @@ def target_outcome(share: Decimal, item: Target, case: Case) -> Outcome:
     head = f"「{item.name}」完成 {show(item.actual)}{unit} / 指标 {show(item.target)}{unit}"
     if case in (Cases.MET, Cases.MET_LOWER):
         return Outcome(share, f"{head}：已完成，得 {show(share)}")
+    pro_rata = _pro_rata(share, item, case)
     if case is Cases.SHORT:
-        score = share * item.actual / item.target if item.target else share
-        text = f"{head}：{show(share)} × {show(item.actual)} ÷ {show(item.target)} = {show(score)}"
+        text = f"{head}：{show(share)} × {show(item.actual)} ÷ {show(item.target)} = {show(pro_rata)}"
     else:
-        score = share * item.target / item.actual
-        text = f"{head}（越低越好）：{show(share)} × {show(item.target)} ÷ {show(item.actual)} = {show(score)}"
-    score = max(score, Decimal(0))
+        text = f"{head}（越低越好）：{show(share)} × {show(item.target)} ÷ {show(item.actual)} = {show(pro_rata)}"
+    score = max(pro_rata, Decimal(0))
     return Outcome(score, text, (Part(share - score, text, f"指标值 {show(item.target)}{unit}", item=item.name),))
+
+
+def target_points(share: Decimal, item: Target, case: Case) -> Decimal:
+    """The score :func:`target_outcome` computes, without its computation."""
+    if case in (Cases.MET, Cases.MET_LOWER):
+        return share
+    return max(_pro_rata(share, item, case), Decimal(0))
+
+
+def _pro_rata(share: Decimal, item: Target, case: Case) -> Decimal:
+    """A target short of its value: the share in the ratio of actual to target (target to actual, lower is better)."""
+    if case is Cases.SHORT:
+        return share * item.actual / item.target if item.target else share
+    return share * item.target / item.actual
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,16 +102,25 @@ class TargetsPlan(RulePlan):
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """An equal share of the weight per target, each full or pro rata."""
-        messages = fired[0]
-        share = weight / len(messages)
-        outcomes = []
-        for target, branches in messages:
+        share = weight / len(fired[0])
+        return combine([target_outcome(share, target, case) for target, case in self.cases(fired)])
+
+    def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
+        """:meth:`score`'s number alone."""
+        share = weight / len(fired[0])
+        return sum([target_points(share, target, case) for target, case in self.cases(fired)], Decimal(0))
+
+    @staticmethod
+    def cases(fired: Fired) -> list[tuple[Target, Case]]:
+        """Each target with the one case that fired for it."""
+        out = []
+        for target, branches in fired[0]:
             if len(branches) != 1 or target is None:
                 raise NoMatch
             (branch,) = branches
             assert branch.case is not None
-            outcomes.append(target_outcome(share, target, branch.case))
-        return combine(outcomes)
+            out.append((target, branch.case))
+        return out
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
         """The target's actual value reaches its target."""

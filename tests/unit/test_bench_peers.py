@@ -62,7 +62,8 @@ def want_traced(gz_policy, inputs, want) -> list[dict[str, str]]:
     return peers.with_deductions(want, peers.golden_deductions(gz_policy, peers.parse(gz_policy, inputs)))
 
 
-@pytest.mark.parametrize("name", ["plain_decimal_trace", "jixiao_native_full", "jixiao_durable_full"])
+@pytest.mark.parametrize("name", ["plain_decimal_trace", "jixiao_native_full", "jixiao_durable_full",
+                                  "jixiao_durable_read"])
 def test_tracing_peer_gives_the_engines_deductions(name, gz_policy, inputs, want_traced):
     assert any(peers.DEDUCTIONS in w and "B1.r1:" in w[peers.DEDUCTIONS] for w in want_traced)  # a residue shows
     assert peers.verify(peers.PEERS[name], gz_policy, inputs, want_traced) == []
