@@ -24,7 +24,7 @@ from engine.facts import Facts, FactValue
 from engine.firing.backends import Backend, default_backend
 from engine.firing.conditions import Marker, bounds
 from engine.firing.messages import Messages
-from engine.program import LeafStep, NodeStep, program
+from engine.program import PRECISION, LeafStep, NodeStep, program
 from engine.rules.base import Ambiguous, Fired, Firing, NoMatch
 from engine.scoring import Outcome, Part
 from engine.tables import cell_name
@@ -33,7 +33,6 @@ from engine.trace import Deduction, Explanation, FactRead, IndicatorScore, Resul
 __all__ = ["evaluate", "facts_read"]
 
 ZERO = Decimal(0)
-PRECISION = 34  # digits of the scoring context: far beyond any score the input limits allow
 Detail = Literal["full", "scores"]
 _Scored = TypeVar("_Scored", Outcome, Decimal)  # what a rule plan's ``score`` or ``points`` gives
 
@@ -62,9 +61,7 @@ def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = 
 
 def _scoring_context(policy: CompiledPolicy) -> AbstractContextManager[decimal.Context]:
     """The decimal context every score of ``policy`` is computed in (its explanations too, when read later)."""
-    ctx = decimal.Context(prec=PRECISION, rounding=decimals.ROUNDING_MODES[policy.rounding.mode])
-    ctx.traps[decimal.Inexact] = False
-    return decimal.localcontext(ctx)
+    return decimal.localcontext(program(policy).rounding.context)
 
 
 class _Run:
@@ -162,7 +159,7 @@ class _Run:
 
     def explain(self, step: LeafStep, exact: Decimal, score: Decimal) -> Explanation:
         """A scored leaf's computation and deductions, made when first read (``engine.trace._Explained``)."""
-        with _scoring_context(self.policy):  # the context the score was computed in
+        with decimal.localcontext(self.rounding.context):  # the context the score was computed in
             outcome = self.scored(step, step.score)
             if step.exact:  # the rule saw the derived facts unrounded: its computation says so
                 outcome = _compared_exactly(outcome, self.facts, step.exact)

@@ -9,6 +9,7 @@ only does the work that depends on the facts.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,9 +23,10 @@ from engine.rules.base import Fired
 from engine.scoring import Outcome
 from engine.trace import Status
 
-__all__ = ["LeafStep", "NodeStep", "Program", "Rounding", "program"]
+__all__ = ["PRECISION", "LeafStep", "NodeStep", "Program", "Rounding", "program"]
 
 ZERO = Decimal(0)
+PRECISION = 34  # digits of the scoring context: far beyond any score the input limits allow
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +71,16 @@ class Rounding:
     rounding: str  # the decimal module's constant
     quantum: Decimal
     note: str  # what a computation says after the rounded score
+    context: decimal.Context  # the scoring context: only ever entered as a copy (decimal.localcontext copies it)
 
     @classmethod
     def of(cls, policy: CompiledPolicy) -> Rounding:
         """The rounding the policy declares, with the decimal module's constant and the note a computation shows."""
         places, mode = policy.rounding.places, policy.rounding.mode
         note = f"（{decimals.ROUNDING_NAMES[mode]}至 {places} 位）"
-        return cls(places, mode, decimals.ROUNDING_MODES[mode], Decimal(1).scaleb(-places), note)
+        context = decimal.Context(prec=PRECISION, rounding=decimals.ROUNDING_MODES[mode])
+        context.traps[decimal.Inexact] = False
+        return cls(places, mode, decimals.ROUNDING_MODES[mode], Decimal(1).scaleb(-places), note, context)
 
 
 @dataclass(frozen=True, slots=True)
