@@ -10,11 +10,11 @@ the facts with their file:line and the computation.
 from __future__ import annotations
 
 import decimal
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from decimal import Decimal
-from functools import partial
 from typing import Literal, TypeVar
 
 from engine import decimals
@@ -28,13 +28,14 @@ from engine.program import PRECISION, LeafStep, NodeStep, program
 from engine.rules.base import Ambiguous, Fired, Firing, NoMatch
 from engine.scoring import Outcome, Part
 from engine.tables import cell_name
-from engine.trace import Deduction, Explanation, FactRead, IndicatorScore, Result, Status, TableFact, explained_later
+from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status, TableFact, explain_now, explained_later
 
 __all__ = ["evaluate", "facts_read"]
 
 ZERO = Decimal(0)
 Detail = Literal["full", "scores"]
 _Scored = TypeVar("_Scored", Outcome, Decimal)  # what a rule plan's ``score`` or ``points`` gives
+_EXPLAINING = threading.Lock()  # two threads reading one result's explanations make them once
 
 
 def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = None,
@@ -72,6 +73,9 @@ class _Run:
         self.program = program(policy)
         self.rounding = self.program.rounding
         self.reads: dict[str, FactRead] = {}  # each fact's record, made once per evaluation
+        # the scored leaves not yet explained, explained together when one is first read (explain_pending)
+        self.pending: list[tuple[IndicatorScore, LeafStep, Decimal, Decimal, Fired, Facts]] = []
+        self.explain_pending = self._explain_pending  # one bound method for every leaf
         sent = Messages(policy, facts)
         fired = backend.fire(policy, sent.messages)
         branch_of = policy.branch_of
@@ -143,7 +147,8 @@ class _Run:
         node, weight = step.node, step.weight
         if step.applicable_if is not None and self.is_not_applicable(step):
             return _not_applicable(node, step.plan, name, weight)
-        exact = self.scored(step, step.points)
+        fired, facts = self.inputs(step)
+        exact = self.scored(step, step.points, fired, facts)
         rounding = self.rounding
         if exact.adjusted() + rounding.places + 2 > PRECISION:  # too long for this context: decimals.quantize
             score = decimals.quantize(exact, rounding.places, rounding.mode)
@@ -154,31 +159,53 @@ class _Run:
         if not self.trace:  # the one guard: everything else only explains the score
             return IndicatorScore(node.id, name, node.max, score, step.status, (), (), None, node.location,
                                   core=node.core)
-        return explained_later(node.id, name, node.max, score, step.status, node.location, node.core,
-                               partial(self.explain, step, exact, score))
+        leaf = explained_later(node.id, name, node.max, score, step.status, node.location, node.core,
+                               self.explain_pending)
+        self.pending.append((leaf, step, exact, score, fired, facts))
+        return leaf
 
-    def explain(self, step: LeafStep, exact: Decimal, score: Decimal) -> Explanation:
-        """A scored leaf's computation and deductions, made when first read (``engine.trace._Explained``)."""
-        with decimal.localcontext(self.rounding.context):  # the context the score was computed in
-            outcome = self.scored(step, step.score)
-            if step.exact:  # the rule saw the derived facts unrounded: its computation says so
-                outcome = _compared_exactly(outcome, self.facts, step.exact)
-            computation = outcome.computation
-            if score != exact:
-                computation += f" → {decimals.fmt(score)}{self.rounding.note}"
-            lost = -score if step.adjusts else step.weight - score
-            deductions = self.deductions(step, outcome, lost, computation) if lost or outcome.parts else ()
+    def _explain_pending(self) -> None:
+        """Explain every scored leaf not yet explained, in the context the scores were computed in.
+
+        Called when a leaf's explanation is first read (``engine.trace._Explained``): a report reads
+        them all, so they are made together. A leaf whose explanation fails stays pending, so reading
+        it again raises again.
+        """
+        with _EXPLAINING, decimal.localcontext(self.rounding.context):
+            done = 0
+            try:
+                for leaf, step, exact, score, fired, facts in self.pending:
+                    outcome = self.scored(step, step.score, fired, facts)
+                    explain_now(leaf, *self.explanation(step, exact, score, outcome))
+                    done += 1
+            finally:
+                del self.pending[:done]
+
+    def explanation(self, step: LeafStep, exact: Decimal, score: Decimal, outcome: Outcome
+                    ) -> tuple[str, tuple[Deduction, ...]]:
+        """A scored leaf's computation and deductions, from its rule's explained outcome."""
+        if step.exact:  # the rule saw the derived facts unrounded: its computation says so
+            outcome = _compared_exactly(outcome, self.facts, step.exact)
+        computation = outcome.computation
+        if score != exact:
+            computation += f" → {decimals.fmt(score)}{self.rounding.note}"
+        lost = -score if step.adjusts else step.weight - score
+        deductions = self.deductions(step, outcome, lost, computation) if lost or outcome.parts else ()
         return computation, deductions
 
     def is_not_applicable(self, step: LeafStep) -> bool:
         return any(b.case is Marker.NOT_APPLICABLE for key in step.probes for _, fired in self.fired.get(key, [])
                    for b in fired)
 
-    def scored(self, step: LeafStep, score: Callable[[Decimal, Fired, Facts], _Scored]) -> _Scored:
-        """The rule plan's ``score`` or ``points`` for this leaf, with the facts it compares and its errors told."""
+    def inputs(self, step: LeafStep) -> tuple[Fired, Facts]:
+        """What the leaf's rule plan scores: the branches fired for each of its probes, and the facts it compares."""
         got = self.fired.get
         fired = [got(key, ()) for key in step.probes]  # read only: the kinds take any sequence
-        facts = _unrounded(self.facts, step.exact) if step.exact else self.facts  # ``compare: exact``
+        return fired, _unrounded(self.facts, step.exact) if step.exact else self.facts  # ``compare: exact``
+
+    def scored(self, step: LeafStep, score: Callable[[Decimal, Fired, Facts], _Scored], fired: Fired,
+               facts: Facts) -> _Scored:
+        """The rule plan's ``score`` or ``points`` for this leaf, its errors told with the facts read."""
         try:
             return score(step.weight, fired, facts)
         except NoMatch:

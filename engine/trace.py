@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from engine.errors import SourceLocation
 
-__all__ = ["Deduction", "Explanation", "FactRead", "Finding", "IndicatorScore", "Result", "Status", "explained_later"]
+__all__ = ["Deduction", "FactRead", "Finding", "IndicatorScore", "Result", "Status", "explain_now", "explained_later"]
 
 
 class Status(StrEnum):
@@ -113,7 +113,6 @@ class Deduction:
     inferred: tuple[tuple[str, str], ...] = ()  # the rule's inferred parameters: (parameter, note), policy order
 
 
-Explanation = tuple[str | None, tuple[Deduction, ...]]  # a scored leaf's computation and deductions
 _EXPLAINED = ("computation", "deductions")
 
 
@@ -121,11 +120,12 @@ class _Explained:
     """The base of :class:`IndicatorScore`: a leaf whose explanation is made when it is first read.
 
     ``engine.evaluate`` scores every indicator at once but leaves a scored leaf's ``computation`` and
-    ``deductions`` unset, keeping in ``_explain`` the call that makes them (a reviewer reads a few
-    explanations; a batch of 10^5 results read for their totals reads none). Reading either field —
-    directly, or through equality, hashing, ``repr``, pickling, ``dataclasses.replace`` or pydantic,
-    which all read the fields — makes both, once, and drops the call. The record is the same frozen
-    value either way: the fields read are the ones an eager evaluation would have set.
+    ``deductions`` unset, keeping in ``_explain`` the call that explains the evaluation's leaves
+    (a reviewer reads a few explanations; a batch of 10^5 results read for their totals reads none).
+    Reading either field — directly, or through equality, hashing, ``repr``, pickling,
+    ``dataclasses.replace`` or pydantic, which all read the fields — makes the call, which sets both
+    fields of every leaf it explains (:func:`explain_now`). The record is the same frozen value
+    either way: the fields read are the ones an eager evaluation would have set.
     """
 
     __slots__ = ("_explain",)
@@ -133,14 +133,11 @@ class _Explained:
     def __getattr__(self, name: str) -> object:  # only reached for a slot that is not set
         explain = _explain_of(self) if name in _EXPLAINED else None
         if explain is not None:
-            computation, deductions = explain()
-            object.__setattr__(self, "computation", computation)
-            object.__setattr__(self, "deductions", deductions)
-            object.__setattr__(self, "_explain", None)  # after both: a thread reading meanwhile finds them set
+            explain()  # sets this leaf's two fields (and its evaluation's other leaves')
         return object.__getattribute__(self, name)
 
 
-def _explain_of(node: _Explained) -> Callable[[], Explanation] | None:
+def _explain_of(node: _Explained) -> Callable[[], None] | None:
     try:
         return _Explained._explain.__get__(node)  # type: ignore[attr-defined,no-any-return]
     except AttributeError:  # an eagerly built record
@@ -195,11 +192,13 @@ class IndicatorScore(_Explained):
 
 
 def explained_later(node_id: str, name: str, max_: Decimal | None, score: Decimal, status: Status,
-                    location: SourceLocation, core: bool, explain: Callable[[], Explanation]) -> IndicatorScore:
-    """A scored leaf whose ``computation`` and ``deductions`` ``explain()`` makes when they are first read.
+                    location: SourceLocation, core: bool, explain: Callable[[], None]) -> IndicatorScore:
+    """A scored leaf whose ``computation`` and ``deductions`` ``explain()`` sets (:func:`explain_now`) when first read.
 
+    >>> made = []
     >>> leaf = explained_later("A1", "预算执行率", Decimal(5), Decimal(4), Status.SCORED,
-    ...                        SourceLocation("p.yaml", 3, 5), False, lambda: ("5 − 1 = 4", ()))
+    ...                        SourceLocation("p.yaml", 3, 5), False, lambda: explain_now(made[0], "5 − 1 = 4", ()))
+    >>> made.append(leaf)
     >>> leaf.computation, leaf == IndicatorScore("A1", "预算执行率", Decimal(5), Decimal(4), Status.SCORED, (), (),
     ...                                         "5 − 1 = 4", SourceLocation("p.yaml", 3, 5))
     ('5 − 1 = 4', True)
@@ -217,6 +216,14 @@ def explained_later(node_id: str, name: str, max_: Decimal | None, score: Decima
     put(node, "core", core)
     put(node, "_explain", explain)
     return node
+
+
+def explain_now(node: IndicatorScore, computation: str | None, deductions: tuple[Deduction, ...]) -> None:
+    """Set the explanation of a leaf made by :func:`explained_later` (its ``explain`` call does this)."""
+    put = object.__setattr__
+    put(node, "computation", computation)
+    put(node, "deductions", deductions)
+    put(node, "_explain", None)  # after both: a reader finds them set
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from engine import expr
 from engine.errors import ErrorCode, SourceLocation, did_you_mean
-from engine.firing.conditions import Branch, Case, Probe
+from engine.firing.conditions import Branch, Case, Marker, Probe
 from engine.intervals import Interval
 from engine.scoring import Outcome, Part
 from engine.source import Path
@@ -279,7 +279,7 @@ def one(branches: tuple[Branch, ...]) -> Branch:
     """
     if len(branches) == 1:  # the usual answer, taken without building the list below
         (branch,) = branches
-        if not branch.is_marker() and not branch.is_gap():
+        if branch.case is not Marker.SEEN and branch.case is not Marker.GAP:  # is_marker(), is_gap()
             return branch
     cases = [b for b in branches if not b.is_marker()]
     if not cases or any(b.is_gap() for b in cases):

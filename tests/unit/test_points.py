@@ -42,7 +42,9 @@ def _agree(policy: engine.CompiledPolicy, facts: engine.Facts) -> list[str]:
         for step in _leaves(program(policy).roots):
             if step.applicable_if is not None and run.is_not_applicable(step):
                 continue
-            points, score = run.scored(step, step.points), run.scored(step, step.score).score
+            fired, facts_read = run.inputs(step)
+            points = run.scored(step, step.points, fired, facts_read)
+            score = run.scored(step, step.score, fired, facts_read).score
             if points.as_tuple() != score.as_tuple():
                 out.append(f"{step.rule_id}: {points!r} ≠ {score!r}")
     return out
