@@ -15,6 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from decimal import Decimal
+from functools import partial
 from typing import Literal, TypeVar
 
 from engine import decimals
@@ -28,14 +29,26 @@ from engine.program import PRECISION, LeafStep, NodeStep, program
 from engine.rules.base import Ambiguous, Fired, Firing, NoMatch
 from engine.scoring import Outcome, Part
 from engine.tables import cell_name
-from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status, TableFact, explain_now, explained_later
+from engine.trace import (
+    Deduction,
+    FactRead,
+    IndicatorScore,
+    Result,
+    Status,
+    TableFact,
+    deduction,
+    explain_now,
+    explained_later,
+    fact_read,
+    indicator_score,
+)
 
 __all__ = ["evaluate", "facts_read"]
 
 ZERO = Decimal(0)
 Detail = Literal["full", "scores"]
 _Scored = TypeVar("_Scored", Outcome, Decimal)  # what a rule plan's ``score`` or ``points`` gives
-_EXPLAINING = threading.Lock()  # two threads reading one result's explanations make them once
+_EXPLAINING = threading.Lock()  # two threads reading one leaf's explanation: one makes it, then the other
 
 
 def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = None,
@@ -73,9 +86,6 @@ class _Run:
         self.program = program(policy)
         self.rounding = self.program.rounding
         self.reads: dict[str, FactRead] = {}  # each fact's record, made once per evaluation
-        # the scored leaves not yet explained, explained together when one is first read (explain_pending)
-        self.pending: list[tuple[IndicatorScore, LeafStep, Decimal, Decimal, Fired, Facts]] = []
-        self.explain_pending = self._explain_pending  # one bound method for every leaf
         sent = Messages(policy, facts)
         fired = backend.fire(policy, sent.messages)
         branch_of = policy.branch_of
@@ -140,8 +150,8 @@ class _Run:
             if child.node.max is not None:  # an excluded child leaves its declared max out of this node's
                 excluded += child.node.max - (scored.max or ZERO)
         assert node.max is not None
-        return IndicatorScore(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
-                              children, (), None, node.location, node.weights_note, node.core)
+        return indicator_score(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
+                               children, (), None, node.location, node.weights_note, node.core)
 
     def leaf(self, step: LeafStep, name: str) -> IndicatorScore:
         node, weight = step.node, step.weight
@@ -157,29 +167,21 @@ class _Run:
             if score.is_zero():
                 score = score.copy_abs()
         if not self.trace:  # the one guard: everything else only explains the score
-            return IndicatorScore(node.id, name, node.max, score, step.status, (), (), None, node.location,
-                                  core=node.core)
-        leaf = explained_later(node.id, name, node.max, score, step.status, node.location, node.core,
-                               self.explain_pending)
-        self.pending.append((leaf, step, exact, score, fired, facts))
-        return leaf
+            return indicator_score(node.id, name, node.max, score, step.status, (), (), None, node.location, None,
+                                   node.core)
+        return explained_later(node.id, name, node.max, score, step.status, node.location, node.core,
+                               partial(self.explain, step, exact, score, fired, facts))
 
-    def _explain_pending(self) -> None:
-        """Explain every scored leaf not yet explained, in the context the scores were computed in.
+    def explain(self, step: LeafStep, exact: Decimal, score: Decimal, fired: Fired, facts: Facts,
+                leaf: IndicatorScore) -> None:
+        """Explain a scored leaf when its explanation is first read (``engine.trace._Explained``).
 
-        Called when a leaf's explanation is first read (``engine.trace._Explained``): a report reads
-        them all, so they are made together. A leaf whose explanation fails stays pending, so reading
-        it again raises again.
+        In the context the score was computed in, from the branches and facts it was computed from; a
+        leaf whose explanation fails stays unexplained, so reading it again raises again.
         """
         with _EXPLAINING, decimal.localcontext(self.rounding.context):
-            done = 0
-            try:
-                for leaf, step, exact, score, fired, facts in self.pending:
-                    outcome = self.scored(step, step.score, fired, facts)
-                    explain_now(leaf, *self.explanation(step, exact, score, outcome))
-                    done += 1
-            finally:
-                del self.pending[:done]
+            outcome = self.scored(step, step.score, fired, facts)
+            explain_now(leaf, *self.explanation(step, exact, score, outcome))
 
     def explanation(self, step: LeafStep, exact: Decimal, score: Decimal, outcome: Outcome
                     ) -> tuple[str, tuple[Deduction, ...]]:
@@ -236,7 +238,7 @@ class _Run:
     @staticmethod
     def one(step: LeafStep, part: Part, points: Decimal, text: str, shown: tuple[FactRead, ...], *,
             residue: bool = False) -> Deduction:
-        return Deduction(
+        return deduction(
             *step.head, part.wording or step.wording,
             step.provenance, shown, text, part.threshold, decimals.normalise(points), part.floored, part.capped,
             step.location, part.item, part.judgement, "舍入差额" if residue else step.note, residue, step.inferred,
@@ -345,8 +347,8 @@ def _plain(value: object) -> str:
 def _read(fact: FactValue, inferred: tuple[tuple[str, str], ...] = ()) -> FactRead:
     value = fact.value
     shown: Decimal | bool | str = f"{len(value)} 项目标" if isinstance(value, tuple) else value
-    return FactRead(fact.name, shown, fact.unit, fact.location, fact.derivation, fact.quote, fact.source, fact.note,
-                    inferred)
+    return fact_read(fact.name, shown, fact.unit, fact.location, fact.derivation, fact.quote, fact.source, fact.note,
+                     inferred)
 
 
 def facts_read(policy: CompiledPolicy, node: CompiledIndicator) -> set[str]:

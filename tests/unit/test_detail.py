@@ -43,3 +43,17 @@ def test_an_explanation_is_made_when_first_read_and_equals_one_read_at_once(gz_p
     for fresh in (pickle.loads(pickle.dumps(engine.evaluate(gz_policy, gz_facts))),
                   load_result(dump_result(engine.evaluate(gz_policy, gz_facts)))):
         assert fresh == read_now and fresh.deductions() == read_now.deductions()
+
+
+def test_an_unread_result_is_freed_when_dropped_without_waiting_for_the_cycle_collector(gz_policy, gz_facts):
+    import gc
+    import weakref
+
+    gc.disable()  # reference counting alone must free it: an explanation never refers back to its leaf
+    try:
+        result = engine.evaluate(gz_policy, gz_facts)
+        evaluation = weakref.ref(result.node("A1.1")._explain.func.__self__)  # what the unread explanations keep
+        del result
+        assert evaluation() is None
+    finally:
+        gc.enable()
