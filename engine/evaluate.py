@@ -86,6 +86,7 @@ class _Run:
         self.program = program(policy)
         self.rounding = self.program.rounding
         self.reads: dict[str, FactRead] = {}  # each fact's record, made once per evaluation
+        self.names = facts.indicator_names  # a project's own indicator names (project forms), usually none
         sent = Messages(policy, facts)
         fired = backend.fire(policy, sent.messages)
         branch_of = policy.branch_of
@@ -136,20 +137,19 @@ class _Run:
 
     def node(self, step: NodeStep) -> IndicatorScore:
         node = step.node
-        name = self.facts.indicator_names.get(node.id, node.name) if self.facts.indicator_names else node.name
+        name = self.names.get(node.id, node.name) if self.names else node.name
         if step.leaf is not None:
             return self.leaf(step.leaf, name)
         if node.unseen:  # the score is unknown: 0 known points, all of max unseen (IndicatorScore.unseen)
             return IndicatorScore(node.id, name, node.max, ZERO, Status.UNSEEN, (), (), None, node.location,
                                   core=node.core)
         children = tuple([self.node(c) for c in step.children])
-        score = ZERO
-        excluded = ZERO
-        for child, scored in zip(step.children, children, strict=True):
-            score += scored.score
-            if child.node.max is not None:  # an excluded child leaves its declared max out of this node's
-                excluded += child.node.max - (scored.max or ZERO)
+        score = sum([c.score for c in children], ZERO)
         assert node.max is not None
+        excluded = ZERO  # an excluded child leaves its declared max out of this node's
+        if step.excludes:
+            excluded = sum([c.node.max - (scored.max or ZERO)
+                            for c, scored in zip(step.children, children, strict=True) if c.node.max is not None], ZERO)
         return indicator_score(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
                                children, (), None, node.location, node.weights_note, node.core)
 

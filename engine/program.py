@@ -60,6 +60,7 @@ class NodeStep:
     node: CompiledIndicator
     leaf: LeafStep | None
     children: tuple[NodeStep, ...]
+    excludes: bool = False  # a leaf below may be excluded (不适用，不计分), so this node's max depends on the facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +111,10 @@ def _build(policy: CompiledPolicy) -> Program:
 
 def _step(node: CompiledIndicator) -> NodeStep:
     if node.leaf is not None:
-        return NodeStep(node, _leaf(node, node.leaf), ())
-    return NodeStep(node, None, tuple(_step(c) for c in node.children))
+        leaf = _leaf(node, node.leaf)
+        return NodeStep(node, leaf, (), leaf.applicable_if is not None and node.leaf.rule.not_applicable == "exclude")
+    children = tuple(_step(c) for c in node.children)
+    return NodeStep(node, None, children, any(c.excludes for c in children))
 
 
 def _leaf(node: CompiledIndicator, plan: LeafPlan) -> LeafStep:

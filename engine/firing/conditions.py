@@ -157,7 +157,7 @@ def bounds(value: Decimal, scale: int) -> tuple[int, int] | None:
     """
     scaled = value.scaleb(scale)
     lo, hi = math.floor(scaled), math.ceil(scaled)
-    return (lo, hi) if max(abs(lo), abs(hi)) <= MAX_EXACT else None
+    return (lo, hi) if lo >= -MAX_EXACT and hi <= MAX_EXACT else None  # lo ≤ hi: both within ±MAX_EXACT
 
 
 def scale_pair(left: Decimal, right: Decimal) -> tuple[int, int] | None:
