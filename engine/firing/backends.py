@@ -413,8 +413,10 @@ def _decode(raw: Sequence[tuple[_Ruleset, str]], messages: Sequence[Message], ru
         at = index[key]
         out[at if at is not None else _seq(message)].add(branch)
     for (key, _), fired in zip(messages, out, strict=True):
+        if fired:
+            continue
         ruleset = rulesets[where[key]]
-        if not fired and key in ruleset.packs:
+        if key in ruleset.packs:
             raise FiringError(ErrorCode.FIRING_NOT_HANDLED,
                               f"规则引擎未处理规则集 {ruleset.name} 中的消息（编译出的分支不完整，属于程序缺陷）")
     return out

@@ -41,6 +41,7 @@ class _Plan:
     # (encoding, field, fact, other, exact, the pair's two field names), no "app"
     inputs: tuple[tuple[str, str, str, str | None, bool, tuple[str, str]], ...]
     sent: Sent  # what a message of this plan without a target was sent for
+    usual: bool  # no applicability and not one message per target: one message of its inputs
 
 
 def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
@@ -52,7 +53,8 @@ def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
         rule = policy.rules[probe.rule_id]
         inputs = tuple((i.encoding, i.field, i.fact, i.other, i.exact, _names(i.encoding, i.field))
                        for i in probe.inputs if i.field != "app")
-        out.append(_Plan(probe, rule.applicable_if, probe.each_target, inputs, Sent(probe)))
+        out.append(_Plan(probe, rule.applicable_if, probe.each_target, inputs, Sent(probe),
+                         not rule.applicable_if and not probe.each_target))
     return tuple(out)
 
 
@@ -73,13 +75,18 @@ class Messages:
         self.policy, self.facts = policy, facts
         self.messages: list[Message] = []
         self.sent: list[Sent] = []
+        messages, sent = self.messages, self.sent
         for plan in per_policy("message-plans", policy, lambda: _plans(policy)):
-            self.add(plan)
+            if plan.usual:  # one message of its inputs (as add does, without a call for each probe)
+                messages.append((plan.probe.key, self.fields(plan)))
+                sent.append(plan.sent)
+            else:
+                self.add(plan)
 
     def add(self, plan: _Plan) -> None:
         """Send the probe's message, or one per target; only the applicability when it does not apply."""
         probe = plan.probe
-        if not plan.applicable_if and not plan.each_target:  # the usual probe: one message of its inputs
+        if plan.usual:  # one message of its inputs
             self.messages.append((probe.key, self.fields(plan)))
             self.sent.append(plan.sent)
             return
