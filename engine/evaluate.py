@@ -26,22 +26,11 @@ from engine.firing.backends import Backend, default_backend
 from engine.firing.conditions import Marker, bounds
 from engine.firing.messages import Messages
 from engine.program import PRECISION, LeafStep, NodeStep, program
+from engine.records import deduction, explain_now, explained_later, fact_read, indicator_score
 from engine.rules.base import Ambiguous, Fired, Firing, NoMatch
 from engine.scoring import Outcome, Part
 from engine.tables import cell_name
-from engine.trace import (
-    Deduction,
-    FactRead,
-    IndicatorScore,
-    Result,
-    Status,
-    TableFact,
-    deduction,
-    explain_now,
-    explained_later,
-    fact_read,
-    indicator_score,
-)
+from engine.trace import Deduction, FactRead, IndicatorScore, Result, Status, TableFact
 
 __all__ = ["evaluate", "facts_read"]
 

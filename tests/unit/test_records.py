@@ -1,4 +1,4 @@
-"""Records built on the hot path (``engine.trace`` builders) are the records their constructors make."""
+"""Records built on the hot path (``engine.records``) are the records their constructors make."""
 
 from __future__ import annotations
 
@@ -9,15 +9,8 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import SourceLocation
-from engine.trace import (
-    Deduction,
-    FactRead,
-    IndicatorScore,
-    Status,
-    deduction,
-    fact_read,
-    indicator_score,
-)
+from engine.records import deduction, fact_read, indicator_score
+from engine.trace import Deduction, FactRead, IndicatorScore, Status
 
 WHERE = SourceLocation("p.yaml", 3, 5)
 READ = ("预算完成率", Decimal("99.66"), "%", WHERE, None, "原文", "附件2", None, (("quote", "摘录"),))

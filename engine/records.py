@@ -1,0 +1,127 @@
+"""Trace records built on the evaluation's hot path, and a scored leaf's explanation set later (stage: trace).
+
+A frozen dataclass's __init__ sets every field through object.__setattr__ (so that its own __setattr__
+can refuse changes); for the records every evaluation makes by the dozen that is most of their cost.
+The builders here fill a *draft* — a plain class with the record's bases and slots — with ordinary
+attribute stores, then make it the record by ``__class__`` assignment, which CPython allows between
+classes of the same slots. The result is the record, indistinguishable from one its __init__ made
+(tests/unit/test_records.py); its fields cannot be changed afterwards. About 4× cheaper per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from engine.errors import SourceLocation
+from engine.trace import Deduction, FactRead, IndicatorScore, Status
+
+__all__ = ["deduction", "explain_now", "explained_later", "fact_read", "indicator_score"]
+
+
+def _draft(record: type) -> Any:
+    """A plain class with ``record``'s bases and slots, whose instances can become ``record`` instances."""
+    return type(f"{record.__name__}Draft", record.__bases__, {"__slots__": record.__dict__["__slots__"]})
+
+
+_FactReadDraft = _draft(FactRead)
+_DeductionDraft = _draft(Deduction)
+_ScoreDraft = _draft(IndicatorScore)
+
+
+def fact_read(name: str, value: Decimal | bool | str, unit: str | None, location: SourceLocation | None,
+              derivation: str | None, quote: str | None, source: str | None, note: str | None,
+              inferred: tuple[tuple[str, str], ...]) -> FactRead:
+    """``FactRead(...)`` with every field given, built cheaply (see above)."""
+    read = _FactReadDraft()
+    read.name = name
+    read.value = value
+    read.unit = unit
+    read.location = location
+    read.derivation = derivation
+    read.quote = quote
+    read.source = source
+    read.note = note
+    read.inferred = inferred
+    read.__class__ = FactRead
+    return read  # type: ignore[no-any-return]
+
+
+def deduction(indicator_id: str, ancestors: tuple[str, ...], rule_id: str, rule_kind: str, wording: str,
+              provenance: str, facts: tuple[FactRead, ...], computation: str, threshold: str | None, points: Decimal,
+              floored: bool, capped: bool, location: SourceLocation, item: str | None, judgement: bool,
+              note: str | None, residue: bool, inferred: tuple[tuple[str, str], ...]) -> Deduction:
+    """``Deduction(...)`` with every field given, built cheaply (see above)."""
+    made = _DeductionDraft()
+    made.indicator_id = indicator_id
+    made.ancestors = ancestors
+    made.rule_id = rule_id
+    made.rule_kind = rule_kind
+    made.wording = wording
+    made.provenance = provenance
+    made.facts = facts
+    made.computation = computation
+    made.threshold = threshold
+    made.points = points
+    made.floored = floored
+    made.capped = capped
+    made.location = location
+    made.item = item
+    made.judgement = judgement
+    made.note = note
+    made.residue = residue
+    made.inferred = inferred
+    made.__class__ = Deduction
+    return made  # type: ignore[no-any-return]
+
+
+def indicator_score(node_id: str, name: str, max_: Decimal | None, score: Decimal, status: Status,
+                    children: tuple[IndicatorScore, ...], deductions: tuple[Deduction, ...], computation: str | None,
+                    location: SourceLocation, weights_note: str | None, core: bool) -> IndicatorScore:
+    """``IndicatorScore(...)`` with every field given, built cheaply (see above)."""
+    node = _score_draft(node_id, name, max_, score, status, children, location, weights_note, core)
+    node.deductions = deductions
+    node.computation = computation
+    node.__class__ = IndicatorScore
+    return node  # type: ignore[no-any-return]
+
+
+def explained_later(node_id: str, name: str, max_: Decimal | None, score: Decimal, status: Status,
+                    location: SourceLocation, core: bool, explain: Callable[[IndicatorScore], None]) -> IndicatorScore:
+    """A scored leaf whose two explanation fields ``explain(leaf)`` sets when first read (:func:`explain_now`).
+
+    >>> leaf = explained_later("A1", "预算执行率", Decimal(5), Decimal(4), Status.SCORED,
+    ...                        SourceLocation("p.yaml", 3, 5), False, lambda node: explain_now(node, "5 − 1 = 4", ()))
+    >>> leaf.computation, leaf == IndicatorScore("A1", "预算执行率", Decimal(5), Decimal(4), Status.SCORED, (), (),
+    ...                                         "5 − 1 = 4", SourceLocation("p.yaml", 3, 5))
+    ('5 − 1 = 4', True)
+    """
+    node = _score_draft(node_id, name, max_, score, status, (), location, None, core)
+    node._explain = explain  # the explanation's two fields left unset
+    node.__class__ = IndicatorScore
+    return node  # type: ignore[no-any-return]
+
+
+def _score_draft(node_id: str, name: str, max_: Decimal | None, score: Decimal, status: Status,
+                 children: tuple[IndicatorScore, ...], location: SourceLocation, weights_note: str | None,
+                 core: bool) -> Any:
+    node = _ScoreDraft()
+    node.id = node_id
+    node.name = name
+    node.max = max_
+    node.score = score
+    node.status = status
+    node.children = children
+    node.location = location
+    node.weights_note = weights_note
+    node.core = core
+    return node
+
+
+def explain_now(node: IndicatorScore, computation: str | None, deductions: tuple[Deduction, ...]) -> None:
+    """Set the explanation of a leaf made by :func:`explained_later` (its ``explain`` call does this)."""
+    put = object.__setattr__
+    put(node, "computation", computation)
+    put(node, "deductions", deductions)
+    put(node, "_explain", None)  # after both: a reader finds them set
