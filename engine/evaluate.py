@@ -12,7 +12,6 @@ from __future__ import annotations
 import decimal
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import replace
 from decimal import Decimal
 from functools import partial
@@ -25,7 +24,7 @@ from engine.facts import Facts, FactValue
 from engine.firing.backends import Backend, default_backend
 from engine.firing.conditions import Marker, bounds
 from engine.firing.messages import Messages
-from engine.program import PRECISION, LeafStep, NodeStep, program
+from engine.program import PRECISION, LeafStep, NodeStep, Program, program
 from engine.records import deduction, explain_now, explained_later, fact_read, indicator_score
 from engine.rules.base import Ambiguous, Fired, Firing, NoMatch
 from engine.scoring import Outcome, Part
@@ -57,22 +56,18 @@ def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = 
         policy = facts.policy
     if detail not in ("full", "scores"):
         raise ValueError(f"detail must be 'full' or 'scores', not {detail!r}")
-    with _scoring_context(policy):
-        run = _Run(policy, facts, backend, detail == "full")
-        return run.result()
-
-
-def _scoring_context(policy: CompiledPolicy) -> AbstractContextManager[decimal.Context]:
-    """The decimal context every score of ``policy`` is computed in (its explanations too, when read later)."""
-    return decimal.localcontext(program(policy).rounding.context)
+    steps = program(policy)
+    with decimal.localcontext(steps.rounding.context):
+        return _Run(policy, facts, backend, detail == "full", steps).result()
 
 
 class _Run:
     """Fires every message once, then scores the tree bottom-up."""
 
-    def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool) -> None:
+    def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool,
+                 steps: Program | None = None) -> None:
         self.policy, self.facts, self.backend, self.trace = policy, facts, backend, trace
-        self.program = program(policy)
+        self.program = steps or program(policy)
         self.rounding = self.program.rounding
         self.reads: dict[str, FactRead] = {}  # each fact's record, made once per evaluation
         self.names = facts.indicator_names  # a project's own indicator names (project forms), usually none
@@ -80,15 +75,11 @@ class _Run:
         fired = backend.fire(policy, sent.messages)
         branch_of = policy.branch_of
         self.fired: dict[str, list[Firing]] = {}
+        add = self.fired.setdefault
         for message, names in zip(sent.sent, fired, strict=True):
             key = message.probe.key
             branches = branch_of[key]
-            firing = (message.target, tuple([branches[n] for n in names]))
-            found = self.fired.get(key)
-            if found is None:
-                self.fired[key] = [firing]
-            else:
-                found.append(firing)
+            add(key, []).append((message.target, tuple([branches[n] for n in names])))
 
     def result(self) -> Result:
         roots = tuple([self.node(n) for n in self.program.roots])

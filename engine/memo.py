@@ -34,7 +34,9 @@ def per_policy(purpose: str, policy: object, build: Callable[[], T]) -> T:
     """
     key = id(policy)
     with _LOCK:
-        entries = _CACHE.setdefault(purpose, OrderedDict())
+        entries = _CACHE.get(purpose)
+        if entries is None:
+            entries = _CACHE[purpose] = OrderedDict()
         found = entries.get(key)
         if found is not None and found[0] is policy:
             entries.move_to_end(key)

@@ -7,6 +7,7 @@ every fact file, or a result read before its explanation would differ from one r
 
 from __future__ import annotations
 
+import decimal
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 import engine
 from engine.authoring.fuzz import generated_facts
 from engine.authoring.strategies import fact_documents
-from engine.evaluate import _Run, _scoring_context
+from engine.evaluate import _Run
 from engine.program import LeafStep, NodeStep, program
 from tests.conftest import ROOT
 
@@ -37,7 +38,7 @@ def _agree(policy: engine.CompiledPolicy, facts: engine.Facts) -> list[str]:
     if policy.instantiate is not None:
         assert facts.policy is not None
         policy = facts.policy
-    with _scoring_context(policy):
+    with decimal.localcontext(program(policy).rounding.context):
         run = _Run(policy, facts, engine.NativeBackend(), True)
         for step in _leaves(program(policy).roots):
             if step.applicable_if is not None and run.is_not_applicable(step):
