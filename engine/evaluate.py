@@ -36,7 +36,7 @@ __all__ = ["evaluate", "facts_read"]
 ZERO = Decimal(0)
 Detail = Literal["full", "scores"]
 _Scored = TypeVar("_Scored", Outcome, Decimal)  # what a rule plan's ``score`` or ``points`` gives
-_EXPLAINING = threading.Lock()  # two threads reading one leaf's explanation: one makes it, then the other
+_EXPLAINING = threading.RLock()  # two threads reading one leaf's explanation: one makes it, then the other; re-entrant
 
 
 def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = None,
