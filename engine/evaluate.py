@@ -64,10 +64,9 @@ def evaluate(policy: CompiledPolicy, facts: Facts, *, backend: Backend | None = 
 class _Run:
     """Fires every message once, then scores the tree bottom-up."""
 
-    def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool,
-                 steps: Program | None = None) -> None:
+    def __init__(self, policy: CompiledPolicy, facts: Facts, backend: Backend, trace: bool, steps: Program) -> None:
         self.policy, self.facts, self.backend, self.trace = policy, facts, backend, trace
-        self.program = steps or program(policy)
+        self.program = steps
         self.rounding = self.program.rounding
         self.reads: dict[str, FactRead] = {}  # each fact's record, made once per evaluation
         self.names = facts.indicator_names  # a project's own indicator names (project forms), usually none

@@ -77,26 +77,22 @@ class Messages:
         self.sent: list[Sent] = []
         messages, sent = self.messages, self.sent
         for plan in per_policy("message-plans", policy, lambda: _plans(policy)):
-            if plan.usual:  # one message of its inputs (as add does, without a call for each probe)
+            if plan.usual:  # one message of its inputs, made here: most probes are
                 messages.append((plan.probe.key, self.fields(plan)))
                 sent.append(plan.sent)
             else:
                 self.add(plan)
 
     def add(self, plan: _Plan) -> None:
-        """Send the probe's message, or one per target; only the applicability when it does not apply."""
+        """A probe with applicability or one message per target: its messages, or the applicability alone."""
         probe = plan.probe
-        if plan.usual:  # one message of its inputs
-            self.messages.append((probe.key, self.fields(plan)))
-            self.sent.append(plan.sent)
-            return
-        app = self.value(plan.applicable_if, plan.probe.rule_id) if plan.applicable_if else None
+        app = self.value(plan.applicable_if, probe.rule_id) if plan.applicable_if else None
         assert app is None or isinstance(app, bool)
         base: dict[str, FieldValue] = {} if app is None else {"app": app}
         if app is False:
             self.send(probe, base)
         elif plan.each_target:
-            items = self.value(plan.each_target, plan.probe.rule_id)
+            items = self.value(plan.each_target, probe.rule_id)
             assert isinstance(items, tuple)
             for item in items:
                 self.send(probe, {**base, **self.target_fields(item)}, item)

@@ -38,9 +38,10 @@ def _agree(policy: engine.CompiledPolicy, facts: engine.Facts) -> list[str]:
     if policy.instantiate is not None:
         assert facts.policy is not None
         policy = facts.policy
-    with decimal.localcontext(program(policy).rounding.context):
-        run = _Run(policy, facts, engine.NativeBackend(), True)
-        for step in _leaves(program(policy).roots):
+    steps = program(policy)
+    with decimal.localcontext(steps.rounding.context):
+        run = _Run(policy, facts, engine.NativeBackend(), True, steps)
+        for step in _leaves(steps.roots):
             if step.applicable_if is not None and run.is_not_applicable(step):
                 continue
             fired, facts_read = run.inputs(step)
