@@ -25,6 +25,7 @@ __all__ = [
     "Problem",
     "SourceLocation",
     "did_you_mean",
+    "location",
     "problem_dict",
     "sort_and_cap",
 ]
@@ -138,6 +139,31 @@ class SourceLocation:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
+
+
+class _LocationDraft:
+    __slots__ = ("col", "file", "line")
+    file: str
+    line: int
+    col: int
+
+
+def location(file: str, line: int, col: int) -> SourceLocation:
+    """``SourceLocation(file, line, col)`` for the readers' per-node loops, about twice as cheap.
+
+    The frozen ``__init__`` sets each field through ``object.__setattr__``; a draft with the same
+    slots is filled with plain stores and made a ``SourceLocation`` by ``__class__`` assignment
+    (as ``engine.records`` does for trace records).
+
+    >>> location("p.yaml", 3, 7) == SourceLocation("p.yaml", 3, 7)
+    True
+    """
+    made = _LocationDraft()
+    made.file = file
+    made.line = line
+    made.col = col
+    made.__class__ = SourceLocation  # type: ignore[assignment]
+    return made  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from typing import Protocol, TypeVar
 import yaml
 
 from engine import decimals, input_limits
-from engine.errors import ErrorCode, JixiaoError, SourceLocation
+from engine.errors import ErrorCode, JixiaoError, SourceLocation, location
 from engine.json_values import DocValue
 
 __all__ = ["Path", "SourceDoc", "decode", "field_path", "parse_document", "parse_json", "value_at"]
@@ -259,7 +259,7 @@ class _Builder:
     def loc(self, event: yaml.Event) -> SourceLocation:
         mark = event.start_mark
         assert mark is not None  # libyaml marks every event
-        return SourceLocation(self.file, mark.line + 1, mark.column + 1)
+        return location(self.file, mark.line + 1, mark.column + 1)
 
     def fail(self, code: ErrorCode, message: str, event: yaml.Event, path: Path = ()) -> JixiaoError:
         return JixiaoError(code, message, self.loc(event), field_path(path))
@@ -476,7 +476,10 @@ class _NotPlain(Exception):
 # What the fast reader leaves to the YAML path, before it starts: characters YAML treats otherwise than
 # JSON (line breaks besides LF, tabs) or forbids (YAML reports them where they are).
 _JSON_UNSAFE = re.compile(f"[\t\r\x85\u2028\u2029]|{_FORBIDDEN.pattern}")
-_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[-+.0-9A-Za-z_]+|\S')  # a string: runs between escapes
+# the tokens that place a value: a string (with its colon when it is a key), an opening or closing bracket, a bare
+# scalar; a string is runs between escapes
+_JSON_SCAN = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")(\s*:)?|([\[{])|([\]}])|[-+.0-9A-Za-z_]+')
+_LINE = re.compile("\n")
 # escapes that read the same in JSON and in a YAML double-quoted scalar (no "\/", no surrogates, no controls)
 _PLAIN_ESCAPES = re.compile(r'\\(?:["\\nt]|u(?![dD][89a-fA-F])(?!00[01]|007[fF]|008|009)[0-9a-fA-F]{4})')
 _WORDS: dict[str, DocValue] = {"true": True, "false": False, "null": None}
@@ -500,127 +503,125 @@ def parse_json(text: str, file: str) -> SourceDoc:
         return parse_document(text, file)
 
 
-def _fast_json(text: str, file: str) -> SourceDoc:  # noqa: C901 - one loop over the tokens
+def _fast_json(text: str, file: str) -> SourceDoc:
+    """The values from the C JSON decoder, the positions from one scan of the text's tokens."""
+    result = _json_values(text)
+    offsets, key_offsets, styles = _json_positions(text)
+    located = _Locator(text, file)
+    return SourceDoc(file, result, located.all(offsets), located.all(key_offsets), styles)
+
+
+def _json_values(text: str) -> DocValue:
+    """The document's values by the C decoder, its hooks checking what YAML would read otherwise."""
     if _JSON_UNSAFE.search(text) is not None:
         raise _NotPlain
-    positions: dict[Path, SourceLocation] = {}
-    key_positions: dict[Path, SourceLocation] = {}
-    styles: dict[Path, str | None] = {}
-    breaks = [m.start() for m in re.finditer("\n", text)]
-    line_index = 0  # tokens come in order: the line of the next one is found by walking forward
-    nodes = 0
-    # each frame: the container, its path, and (for a mapping) the key waiting for its value
-    stack: list[list[object]] = []
-    result: DocValue = None
-    done = False
-    want = "value"  # value | key | colon | comma
-    key: str = ""
-    key_end = 0
-
-    def loc(offset: int) -> SourceLocation:
-        nonlocal line_index
-        while line_index < len(breaks) and breaks[line_index] < offset:
-            line_index += 1
-        start = breaks[line_index - 1] + 1 if line_index else 0
-        return SourceLocation(file, line_index + 1, offset - start + 1)
-
-    for match in _JSON_TOKEN.finditer(text):
-        token = match.group()
-        first = token[0]
-        if done:
-            raise _NotPlain
-        if want == "colon":
-            if token != ":" or "\n" in text[key_end:match.start()]:  # a YAML simple key ends on its line
-                raise _NotPlain
-            want = "value"
-            continue
-        if want == "comma":
-            frame = stack[-1]
-            container = frame[0]
-            closer = "}" if isinstance(container, dict) else "]"
-            if token == ",":
-                want = "key" if closer == "}" else "value"
-                continue
-            if token != closer:
-                raise _NotPlain
-            stack.pop()
-            value: DocValue = container  # type: ignore[assignment]
-        elif want == "key":
-            frame = stack[-1]
-            container = frame[0]
-            assert isinstance(container, dict)
-            if token == "}" and not container:
-                stack.pop()
-                value = container
-            else:
-                if first != '"' or len(token) > 1000:  # YAML's simple keys end within 1024 characters
-                    raise _NotPlain
-                key = _json_string(token)
-                path = (*frame[1], key)  # type: ignore[misc]
-                if len(key) > input_limits.KEY_CHARS or key in container:
-                    raise _NotPlain
-                nodes += 1
-                key_positions[path] = loc(match.start())
-                frame[2] = key
-                key_end = match.end()
-                want = "colon"
-                continue
-        else:  # a value
-            parent = stack[-1] if stack else None
-            if parent is None:
-                path = ()
-            elif isinstance(parent[0], dict):
-                path = (*parent[1], parent[2])  # type: ignore[misc]
-            else:
-                assert isinstance(parent[0], list)
-                if token == "]" and not parent[0]:
-                    stack.pop()
-                    value = parent[0]
-                    path = None
-                else:
-                    path = (*parent[1], len(parent[0]))  # type: ignore[misc]
-            if path is not None:
-                nodes += 1
-                if nodes > input_limits.NODES:
-                    raise _NotPlain
-                positions[path] = loc(match.start())
-                if token in ("{", "["):
-                    if len(stack) >= input_limits.DEPTH:
-                        raise _NotPlain
-                    stack.append([{} if token == "{" else [], path, None])
-                    want = "key" if token == "{" else "value"
-                    continue
-                if first == '"':
-                    value = _json_string(token)
-                    if len(value) > input_limits.SCALAR_CHARS or decimals.half_width(value) is not None:
-                        raise _NotPlain
-                    styles[path] = '"'
-                elif token in _WORDS:
-                    value = _WORDS[token]
-                    styles[path] = None
-                elif _NUMBER.fullmatch(token) and first in "-0123456789":
-                    try:
-                        value = decimals.read_number(token)
-                    except decimals.NumberLimit:
-                        raise _NotPlain from None
-                    styles[path] = None
-                else:
-                    raise _NotPlain
-        # a complete value: place it in its container, or it is the document
-        if stack:
-            container = stack[-1][0]
-            if isinstance(container, dict):
-                container[stack[-1][2]] = value
-                stack[-1][2] = None
-            else:
-                container.append(value)  # type: ignore[attr-defined]
-            want = "comma"
-        else:
-            result = value
-            done = True
-    if not done:
+    if "\\" in text and _PLAIN_ESCAPES.sub("", text).count("\\"):  # backslashes stand only in strings
         raise _NotPlain
-    return SourceDoc(file, result, positions, key_positions, styles)
+    try:
+        value: DocValue = json.loads(text, object_pairs_hook=_json_object, parse_int=_json_number,
+                                     parse_float=_json_number, parse_constant=_json_constant)
+    except (ValueError, RecursionError):
+        raise _NotPlain from None
+    return value
+
+
+def _json_positions(text: str) -> tuple[dict[Path, int], dict[Path, int], dict[Path, str | None]]:
+    """Offsets of every value and key, and the styles, of text the decoder has read.
+
+    The syntax is checked, so the scan only follows the nesting: a key (a string and its colon)
+    names the next value, a value token (a string, a bare scalar or an opening bracket) is placed, a
+    closing bracket ends its container; commas and white space are never matched.
+    """
+    offsets: dict[Path, int] = {}
+    key_offsets: dict[Path, int] = {}
+    styles: dict[Path, str | None] = {}
+    stack: list[tuple[Path, bool, int]] = []  # the enclosing containers: path, whether a list, next index
+    here: Path = ()  # the container the scan is in
+    in_list = False
+    index = 0
+    path: Path = ()  # the path of the next value
+    for match in _JSON_SCAN.finditer(text):
+        kind = match.lastindex
+        if kind == 2:  # a key and its colon
+            path = (*here, _json_key(match))
+            key_offsets[path] = match.start()
+            continue
+        if kind == 4:  # a closing bracket
+            here, in_list, index = stack.pop()
+            continue
+        if in_list:
+            path = (*here, index)
+            index += 1
+        offsets[path] = match.start()
+        if kind == 3:  # an opening bracket
+            if len(stack) >= input_limits.DEPTH:
+                raise _NotPlain
+            stack.append((here, in_list, index))
+            here, in_list, index = path, match.group(3) == "[", 0
+        elif kind == 1:  # a string
+            _json_text(match.group(1))
+            styles[path] = '"'
+        else:
+            styles[path] = None
+    if len(offsets) + len(key_offsets) > input_limits.NODES:
+        raise _NotPlain
+    return offsets, key_offsets, styles
+
+
+class _Locator:
+    """Offsets in a text → :class:`SourceLocation` (1-based line and column, in characters)."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self.file = file
+        self.starts = [0, *(m.end() for m in _LINE.finditer(text))]  # where each line starts
+
+    def all(self, offsets: dict[Path, int]) -> dict[Path, SourceLocation]:
+        """The location of every offset; the offsets come in increasing order (as the scan met them)."""
+        starts, file = self.starts, self.file
+        line = 0  # 0-based index of the line the last offset was on
+        last = len(starts) - 1
+        out: dict[Path, SourceLocation] = {}
+        for path, offset in offsets.items():
+            while line < last and starts[line + 1] <= offset:
+                line += 1
+            out[path] = location(file, line + 1, offset - starts[line] + 1)
+        return out
+
+
+def _json_key(match: re.Match[str]) -> str:
+    token = match.group(1)
+    if "\n" in match.group(2) or len(token) > 1000:  # a YAML simple key ends on its line, within 1024 characters
+        raise _NotPlain
+    key = _json_string(token)
+    if len(key) > input_limits.KEY_CHARS:
+        raise _NotPlain
+    return key
+
+
+def _json_text(token: str) -> None:
+    value = _json_string(token)
+    if len(value) > input_limits.SCALAR_CHARS or decimals.half_width(value) is not None:
+        raise _NotPlain  # the YAML path names the limit, or asks whether a full-width number was meant
+
+
+def _json_object(pairs: list[tuple[str, DocValue]]) -> dict[str, DocValue]:
+    made = dict(pairs)
+    if len(made) != len(pairs):  # a duplicate key: the YAML path names it
+        raise _NotPlain
+    return made
+
+
+def _json_number(token: str) -> DocValue:
+    if not _NUMBER.fullmatch(token):
+        raise _NotPlain
+    try:
+        return decimals.read_number(token)
+    except decimals.NumberLimit:
+        raise _NotPlain from None
+
+
+def _json_constant(_token: str) -> DocValue:
+    raise _NotPlain  # NaN, Infinity: not JSON numbers; the YAML path reads them as text
 
 
 def _json_string(token: str) -> str:
