@@ -30,8 +30,8 @@ from engine.trace import Finding
 if TYPE_CHECKING:
     from engine.compile import CompiledPolicy  # compile imports this module
 
-__all__ = ["ConstraintDecl", "FactDecl", "FactFile", "FactRules", "FactValue", "Facts", "Target", "facts_digest",
-           "refuse_findings", "validate_against", "validate_facts"]
+__all__ = ["ConstraintDecl", "FactDecl", "FactFile", "FactRules", "FactValue", "Facts", "Target", "canonical_json",
+           "facts_digest", "refuse_findings", "text_digest", "validate_against", "validate_facts"]
 
 FactScalar = Decimal | bool | str
 FACT_FIELDS = model_field_names([FactsDocument, TargetItem])
@@ -570,10 +570,24 @@ def facts_digest(value: DocValue) -> str:
     >>> facts_digest({"b": Decimal("1.50"), "a": True}) == facts_digest({"a": True, "b": Decimal("1.50")})
     True
     """
-    def default(obj: object) -> str:
-        if isinstance(obj, Decimal):
-            return str(obj)
-        raise TypeError(type(obj))
+    return text_digest(canonical_json(value))
 
-    canonical = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=default)
+
+def canonical_json(value: DocValue) -> str:
+    """A fact document's canonical JSON: keys sorted, no spaces, numbers as strings of their exact digits.
+
+    >>> canonical_json({"b": Decimal("1.50"), "a": ["是", None]})
+    '{"a":["是",null],"b":"1.50"}'
+    """
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_exact)
+
+
+def text_digest(canonical: str) -> str:
+    """SHA-256 (hex) of a canonical JSON text (:func:`canonical_json`): the fact document's identity."""
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _exact(obj: object) -> str:
+    if isinstance(obj, Decimal):
+        return str(obj)
+    raise TypeError(type(obj))

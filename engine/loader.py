@@ -234,6 +234,9 @@ def facts_from_text(text: str, name: str, policy: CompiledPolicy) -> Facts:
     return facts_from_document(parse_document(text, name), policy)
 
 
-def facts_from_document(doc: SourceDoc, policy: CompiledPolicy) -> Facts:
-    """Validate an already parsed fact document (e.g. part of a request body) against a policy."""
-    return validate_against(policy, doc)
+def facts_from_document(doc: SourceDoc, policy: CompiledPolicy, digest: str | None = None) -> Facts:
+    """Validate an already parsed fact document (e.g. part of a request body) against a policy.
+
+    ``digest``: the document's :func:`engine.facts.facts_digest` when the caller has it already.
+    """
+    return validate_against(policy, doc, digest)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +18,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
+from engine.facts import canonical_json
 from engine.render.review_json import review_dict
 from engine.service import models, responses
 from engine.service.access import READER, SCORER
@@ -85,13 +85,7 @@ def _adjustments_document(body: models.ReviewRequest, raw: bytes) -> SourceDoc |
 
 
 def _stored(doc: SourceDoc) -> str:
-    return json.dumps(doc.value, ensure_ascii=False, sort_keys=True, default=_plain)
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(type(value))
+    return canonical_json(doc.value)  # as decisions store their facts
 
 
 @router.get("/reviews/{review_id}", response_model=models.ReviewDecision, dependencies=[READER],

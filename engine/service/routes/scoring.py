@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from concurrent.futures import Future
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
@@ -15,7 +13,7 @@ from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 import engine
-from engine.facts import Facts
+from engine.facts import Facts, canonical_json, text_digest
 from engine.identity import IdentityMismatch, check_identity, forced_records
 from engine.json_values import JsonObject
 from engine.loader import facts_from_document
@@ -105,7 +103,8 @@ def evaluate_decision(state: ServiceState, entry: Entry, doc: SourceDoc, *, forc
         PolicyErrors, JixiaoError, ApiError: as :func:`score_and_record`.
     """
     forced = check_identity(doc, entry.policy, force=force)
-    facts = facts_from_document(doc, entry.policy)
+    canonical = canonical_json(doc.value)  # what is stored, and what the facts' digest covers
+    facts = facts_from_document(doc, entry.policy, text_digest(canonical))
     result = engine.evaluate(entry.policy, facts, backend=state.config.backend)
     check_department(result.department, doc)
     shown = result_dict(result)
@@ -116,7 +115,7 @@ def evaluate_decision(state: ServiceState, entry: Entry, doc: SourceDoc, *, forc
         "department": result.department, "policy_id": result.policy_id, "policy_version": result.policy_version,
         "policy_digest": result.policy_digest, "facts_digest": facts.digest,
         "result_digest": hashlib.sha256(exact).hexdigest(), "total": str(result.total),
-        "facts": json.dumps(doc.value, ensure_ascii=False, sort_keys=True, default=_plain), "result": exact.decode()}
+        "facts": canonical, "result": exact.decode()}
     return Evaluated(facts, result, shown, shown_json, forced, fields)
 
 
@@ -134,8 +133,3 @@ def _within_response_limit(state: ServiceState, result_size: int) -> None:
     if size > state.config.max_response_bytes:
         raise ApiError(422, "limit.response", response_limit_message(size, state.config.max_response_bytes))
 
-
-def _plain(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(type(value))
