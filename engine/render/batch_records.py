@@ -9,10 +9,11 @@ summary can be computed from any results file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+from pydantic_core import to_json
 
 from engine.errors import Problem, problem_dict
 from engine.json_values import JsonObject, JsonValue
@@ -58,8 +59,13 @@ def error_line(record: Mapping[str, JsonValue]) -> str | None:
 
 
 def record_line(record: Mapping[str, JsonValue]) -> str:
-    """One JSON line (UTF-8 unescaped, key order kept)."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """One JSON line (UTF-8 unescaped, key order kept).
+
+    pydantic-core's encoder writes the bytes ``json.dumps(record, ensure_ascii=False,
+    separators=(",", ":"))`` writes, with the same escapes, several times faster
+    (tests/unit/test_batch_line.py holds the two to each other).
+    """
+    return to_json(record).decode() + "\n"
 
 
 @dataclass(frozen=True, slots=True)
