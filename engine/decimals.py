@@ -233,7 +233,11 @@ def significant_places(value: Decimal) -> int:
     33
     """
     _, digits, exponent = value.as_tuple()
-    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):
+    if not isinstance(exponent, int) or exponent >= 0:
+        return 0
+    if digits[-1]:  # the usual case: no trailing zero
+        return -exponent
+    if not any(digits):
         return 0
     trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
     return max(0, -(exponent + trailing))

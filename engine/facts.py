@@ -34,6 +34,8 @@ __all__ = ["ConstraintDecl", "FactDecl", "FactFile", "FactRules", "FactValue", "
            "facts_digest", "refuse_findings", "text_digest", "validate_against", "validate_facts"]
 
 FactScalar = Decimal | bool | str
+_EXPECTED = {"decimal": "数值", "integer": "整数", "boolean": "布尔值 true/false", "enum": "枚举值",
+             "targets": "目标清单"}  # what a fact of each type should be, in a type error
 FACT_FIELDS = model_field_names([FactsDocument, TargetItem])
 
 
@@ -222,10 +224,9 @@ class _Checker:
         return True
 
     def check_type(self, name: str, raw: object, spec: FactSpec, path: Path) -> FactScalar | tuple[Target, ...] | None:
-        expected = {"decimal": "数值", "integer": "整数", "boolean": "布尔值 true/false",
-                    "enum": "枚举值", "targets": "目标清单"}[spec.type]
         value = _coerce(raw, spec)
         if value is None:
+            expected = _EXPECTED[spec.type]
             self.add(ErrorCode.FACTS_TYPE, path, f"事实「{name}」应为{expected}，得到 {_given(raw)}{_hint(raw, spec)}")
             return None
         if isinstance(value, list):  # spec.type == "targets"
