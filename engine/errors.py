@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from engine.json_values import JsonObject, JsonValue
 
@@ -141,11 +142,8 @@ class SourceLocation:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-class _LocationDraft:
-    __slots__ = ("col", "file", "line")
-    file: str
-    line: int
-    col: int
+# a plain class with SourceLocation's slots, whose instances can become SourceLocations
+_LOCATION_DRAFT: Any = type("SourceLocationDraft", (), {"__slots__": SourceLocation.__slots__})
 
 
 def location(file: str, line: int, col: int) -> SourceLocation:
@@ -158,12 +156,12 @@ def location(file: str, line: int, col: int) -> SourceLocation:
     >>> location("p.yaml", 3, 7) == SourceLocation("p.yaml", 3, 7)
     True
     """
-    made = _LocationDraft()
+    made = _LOCATION_DRAFT()
     made.file = file
     made.line = line
     made.col = col
-    made.__class__ = SourceLocation  # type: ignore[assignment]
-    return made  # type: ignore[return-value]
+    made.__class__ = SourceLocation
+    return made  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)

@@ -482,7 +482,6 @@ _JSON_SCAN = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")(\s*:)?|([\[{])|([\]}])|[-+.
 _LINE = re.compile("\n")
 # escapes that read the same in JSON and in a YAML double-quoted scalar (no "\/", no surrogates, no controls)
 _PLAIN_ESCAPES = re.compile(r'\\(?:["\\nt]|u(?![dD][89a-fA-F])(?!00[01]|007[fF]|008|009)[0-9a-fA-F]{4})')
-_WORDS: dict[str, DocValue] = {"true": True, "false": False, "null": None}
 
 
 def parse_json(text: str, file: str) -> SourceDoc:
@@ -625,10 +624,8 @@ def _json_constant(_token: str) -> DocValue:
 
 
 def _json_string(token: str) -> str:
-    """The text of a JSON string token whose escapes read the same in YAML; else :class:`_NotPlain`."""
+    """The text of a JSON string token (:func:`_json_values` has checked that its escapes read the same in YAML)."""
     if "\\" not in token:
         return token[1:-1]
-    if _PLAIN_ESCAPES.sub("", token).count("\\"):
-        raise _NotPlain
     text: str = json.loads(token)
     return text
