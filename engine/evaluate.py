@@ -22,10 +22,11 @@ from engine.compile import CompiledIndicator, CompiledPolicy, GradeCase, LeafPla
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.facts import Facts, FactValue
 from engine.firing.backends import Backend, default_backend
-from engine.firing.conditions import Marker, bounds
+from engine.firing.conditions import Branch, Marker, bounds
 from engine.firing.messages import Messages
 from engine.program import PRECISION, LeafStep, NodeStep, Program, program
 from engine.records import deduction, explain_now, explained_later, fact_read, indicator_score
+from engine.records import result as result_record
 from engine.rules.base import Ambiguous, Fired, Firing, NoMatch
 from engine.scoring import Outcome, Part
 from engine.tables import cell_name
@@ -74,11 +75,20 @@ class _Run:
         fired = backend.fire(policy, sent.messages)
         branch_of = policy.branch_of
         self.fired: dict[str, list[Firing]] = {}
-        add = self.fired.setdefault
+        found = self.fired.get
         for message, names in zip(sent.sent, fired, strict=True):
             key = message.probe.key
             branches = branch_of[key]
-            add(key, []).append((message.target, tuple([branches[n] for n in names])))
+            if len(names) == 1:  # the usual answer, without building a list
+                for name in names:
+                    picked: tuple[Branch, ...] = (branches[name],)
+            else:
+                picked = tuple([branches[n] for n in names])
+            earlier = found(key)
+            if earlier is None:
+                self.fired[key] = [(message.target, picked)]
+            else:
+                earlier.append((message.target, picked))
 
     def result(self) -> Result:
         roots = tuple([self.node(n) for n in self.program.roots])
@@ -90,19 +100,13 @@ class _Run:
         unseen = sum([r.unseen() for r in roots], ZERO) if self.program.has_unseen else ZERO
         grade, withheld = self.grading(total, unseen)
         meta = self.policy.meta
-        return Result(
-            policy_id=meta.id, policy_name=meta.name, policy_version=meta.version,
-            policy_digest=self.policy.digest, department=self.facts.department,
-            facts_file=self.facts.file, facts_digest=self.facts.digest, max=max_total,
-            total=decimals.normalise(total), grade=grade, grade_withheld=withheld, indicators=roots,
-            min_places=self.policy.display.display.min_places,
-            max_places=self.policy.display.display.max_places, inferred_rules=self.policy.inferred_rules,
-            inferred_parameters=self.policy.inferred_parameters,
-            findings=self.facts.findings,
-            declared_max=self.policy.total.max if self.policy.total.weights_note else None,
-            weights_note=self.policy.total.weights_note,
-            title=meta.report_title,
-            tables=self.tables() if self.policy.tables else (),
+        return result_record(  # Result(...), its fields in order
+            meta.id, meta.name, meta.version, self.policy.digest, self.facts.department, self.facts.file,
+            self.facts.digest, max_total, decimals.normalise(total), grade, roots,
+            self.policy.display.display.min_places, self.policy.display.display.max_places,
+            self.policy.inferred_rules, self.facts.findings,
+            self.policy.total.max if self.policy.total.weights_note else None, self.policy.total.weights_note,
+            meta.report_title, self.tables() if self.policy.tables else (), self.policy.inferred_parameters, withheld,
         )
 
     def tables(self) -> tuple[TableFact, ...]:
@@ -122,27 +126,34 @@ class _Run:
         if node.unseen:  # the score is unknown: 0 known points, all of max unseen (IndicatorScore.unseen)
             return IndicatorScore(node.id, name, node.max, ZERO, Status.UNSEEN, (), (), None, node.location,
                                   core=node.core)
-        children = tuple([self.node(c) for c in step.children])
-        score = sum([c.score for c in children], ZERO)
+        made, score = [], ZERO
+        for child in step.children:  # one loop: each child scored, and added up
+            scored = self.node(child)
+            score += scored.score
+            made.append(scored)
+        children = tuple(made)
         assert node.max is not None
         excluded = ZERO  # an excluded child leaves its declared max out of this node's
         if step.excludes:
             excluded = sum([c.node.max - (scored.max or ZERO)
                             for c, scored in zip(step.children, children, strict=True) if c.node.max is not None], ZERO)
-        return indicator_score(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
-                               children, (), None, node.location, node.weights_note, node.core)
+        return indicator_score(node.id, name, node.max - excluded, score.copy_abs() if score.is_zero() else score,
+                               Status.SCORED, children, (), None, node.location, node.weights_note, node.core)
 
     def leaf(self, step: LeafStep, name: str) -> IndicatorScore:
-        node, weight = step.node, step.weight
+        node = step.node
         if step.applicable_if is not None and self.is_not_applicable(step):
-            return _not_applicable(node, step.plan, name, weight)
+            return _not_applicable(node, step.plan, name, step.weight)
         fired, facts = self.inputs(step)
-        exact = self.scored(step, step.points, fired, facts)
+        try:
+            exact = step.points(step.weight, fired, facts)
+        except (NoMatch, Ambiguous) as err:
+            raise self.failure(step, err) from None
         rounding = self.rounding
         if exact.adjusted() + rounding.places + 2 > PRECISION:  # too long for this context: decimals.quantize
             score = decimals.quantize(exact, rounding.places, rounding.mode)
         else:
-            score = exact.quantize(rounding.quantum, rounding=rounding.rounding)
+            score = exact.quantize(rounding.quantum)  # the evaluation's context rounds as the policy declares
             if score.is_zero():
                 score = score.copy_abs()
         if not self.trace:  # the one guard: everything else only explains the score
@@ -181,7 +192,7 @@ class _Run:
     def inputs(self, step: LeafStep) -> tuple[Fired, Facts]:
         """What the leaf's rule plan scores: the branches fired for each of its probes, and the facts it compares."""
         got = self.fired.get
-        fired = [got(key, ()) for key in step.probes]  # read only: the kinds take any sequence
+        fired = [got(step.probe, ())] if step.probe is not None else [got(key, ()) for key in step.probes]
         return fired, _unrounded(self.facts, step.exact) if step.exact else self.facts  # ``compare: exact``
 
     def scored(self, step: LeafStep, score: Callable[[Decimal, Fired, Facts], _Scored], fired: Fired,
@@ -189,11 +200,15 @@ class _Run:
         """The rule plan's ``score`` or ``points`` for this leaf, its errors told with the facts read."""
         try:
             return score(step.weight, fired, facts)
-        except NoMatch:
-            raise _no_match(step.plan, self.reads_of(step)) from None
-        except Ambiguous as err:
-            raise JixiaoError(ErrorCode.EVAL_AMBIGUOUS,
-                              f"规则 {step.rule_id} 同时命中多个分支（{err}），档次重叠", step.location) from None
+        except (NoMatch, Ambiguous) as err:
+            raise self.failure(step, err) from None
+
+    def failure(self, step: LeafStep, err: NoMatch | Ambiguous) -> JixiaoError:
+        """The error for a leaf no case covers (``eval.no_match``) or several cover (``eval.ambiguous``)."""
+        if isinstance(err, NoMatch):
+            return _no_match(step.plan, self.reads_of(step))
+        return JixiaoError(ErrorCode.EVAL_AMBIGUOUS, f"规则 {step.rule_id} 同时命中多个分支（{err}），档次重叠",
+                           step.location)
 
     def deductions(self, step: LeafStep, outcome: Outcome, lost: Decimal, computation: str) -> tuple[Deduction, ...]:
         """Every lost point of one scored indicator, each with its reason; a rounding residue flagged."""

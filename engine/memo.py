@@ -10,6 +10,7 @@ to a worker process builds its own entries there.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,6 +34,12 @@ def per_policy(purpose: str, policy: object, build: Callable[[], T]) -> T:
     (1, 1)
     """
     key = id(policy)
+    entries = _CACHE.get(purpose)
+    found = entries.get(key) if entries is not None else None
+    if entries is not None and found is not None and found[0] is policy:  # the usual case, without the lock
+        with contextlib.suppress(KeyError):  # each call is atomic; another thread may have evicted it meanwhile
+            entries.move_to_end(key)
+        return found[1]  # type: ignore[return-value]
     with _LOCK:
         entries = _CACHE.get(purpose)
         if entries is None:

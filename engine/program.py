@@ -39,6 +39,7 @@ class LeafStep:
     score: Callable[[Decimal, Fired, Facts], Outcome]  # the rule plan's ``score``, bound
     points: Callable[[Decimal, Fired, Facts], Decimal]  # its ``points``: the same exact score, unexplained
     probes: tuple[str, ...]
+    probe: str | None  # the only probe of a one-probe leaf (most are), else None
     exact: tuple[str, ...]  # facts compared unrounded (``compare: exact``)
     applicable_if: str | None
     adjusts: bool  # 加减分: outside the weighted tree
@@ -122,7 +123,8 @@ def _leaf(node: CompiledIndicator, plan: LeafPlan) -> LeafStep:
     return LeafStep(
         node=node, plan=plan, weight=node.max if node.max is not None else ZERO, score=plan.plan.score,
         points=plan.plan.points,
-        probes=plan.probes, exact=plan.plan.exact_facts(), applicable_if=rule.applicable_if, adjusts=adjusts,
+        probes=plan.probes, probe=plan.probes[0] if len(plan.probes) == 1 else None,
+        exact=plan.plan.exact_facts(), applicable_if=rule.applicable_if, adjusts=adjusts,
         status=Status.ADJUSTMENT if adjusts else Status.SCORED,
         head=(node.id, node.ancestors, rule.id, rule.kind), rule_id=rule.id, wording=rule.wording,
         provenance=rule.provenance, location=plan.location, note=rule.note, inferred=tuple(rule.inferred.items()),

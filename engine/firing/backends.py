@@ -74,7 +74,14 @@ class NativeBackend:
     def fire(self, policy: CompiledPolicy, messages: Sequence[Message]) -> Fired:
         """Evaluate every branch of each message's probe."""
         table = per_policy("native-branches", policy, lambda: _native_table(policy))
-        return [{name for name, holds in table[key] if holds(fields)} for key, fields in messages]
+        out: Fired = []
+        for key, fields in messages:  # loops, not comprehensions: a comprehension is a call per message
+            found = set()
+            for name, holds in table[key]:
+                if holds(fields):
+                    found.add(name)
+            out.append(found)
+        return out
 
 
 Predicate = Callable[[Mapping[str, FieldValue]], bool]
@@ -119,9 +126,19 @@ def _test_of(test: Test) -> Predicate:
         return lambda fields: (v := fields.get(field, _MISSING)) is not _MISSING and v != right
     if isinstance(right, bool):
         return lambda fields: False
-    order = _ORDER[op]
-    return lambda fields: (v := fields.get(field, _MISSING)) is not _MISSING and not isinstance(v, bool) \
-        and order(v, right)  # type: ignore[arg-type]
+    # a missing field or a boolean never orders (True and False are the only booleans); the operator inline
+    if op == ">=":
+        return lambda fields: (v := fields.get(field, False)) is not False and v is not True \
+            and v >= right  # type: ignore[operator]
+    if op == ">":
+        return lambda fields: (v := fields.get(field, False)) is not False and v is not True \
+            and v > right  # type: ignore[operator]
+    if op == "<=":
+        return lambda fields: (v := fields.get(field, False)) is not False and v is not True \
+            and v <= right  # type: ignore[operator]
+    assert op == "<", op
+    return lambda fields: (v := fields.get(field, False)) is not False and v is not True \
+        and v < right  # type: ignore[operator]
 
 
 def _holds(branch: Branch, fields: Mapping[str, FieldValue]) -> bool:

@@ -10,7 +10,6 @@ exactly, whatever the precision of ``v``; binary doubles never decide a boundary
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -156,7 +155,13 @@ def bounds(value: Decimal, scale: int) -> tuple[int, int] | None:
     ((9730, 9730), (8429, 8430), (-1, 0))
     """
     scaled = value.scaleb(scale)
-    lo, hi = math.floor(scaled), math.ceil(scaled)
+    whole = int(scaled)  # exact, toward zero
+    if whole == scaled:
+        lo = hi = whole
+    elif scaled > 0:
+        lo, hi = whole, whole + 1
+    else:
+        lo, hi = whole - 1, whole
     return (lo, hi) if lo >= -MAX_EXACT and hi <= MAX_EXACT else None  # lo ≤ hi: both within ±MAX_EXACT
 
 

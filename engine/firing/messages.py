@@ -7,12 +7,13 @@ per target. No ``Decimal`` is ever turned into a ``float`` (``engine.firing.cond
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
-from engine.facts import Facts, FactScalar, Target
+from engine.facts import Facts, FactScalar, FactValue, Target
 from engine.firing.conditions import Probe, bounds, scale_pair
 from engine.memo import per_policy
 
@@ -42,6 +43,10 @@ class _Plan:
     inputs: tuple[tuple[str, str, str, str | None, bool, tuple[str, str]], ...]
     sent: Sent  # what a message of this plan without a target was sent for
     usual: bool  # no applicability and not one message per target: one message of its inputs
+    encode: Encoder | None  # a usual plan of one input: its fields in one call (see _encoder)
+
+
+Encoder = Callable[[Mapping[str, FactValue]], "dict[str, FieldValue] | None"]
 
 
 def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
@@ -53,9 +58,39 @@ def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
         rule = policy.rules[probe.rule_id]
         inputs = tuple((i.encoding, i.field, i.fact, i.other, i.exact, _names(i.encoding, i.field))
                        for i in probe.inputs if i.field != "app")
-        out.append(_Plan(probe, rule.applicable_if, probe.each_target, inputs, Sent(probe),
-                         not rule.applicable_if and not probe.each_target))
+        usual = not rule.applicable_if and not probe.each_target
+        out.append(_Plan(probe, rule.applicable_if, probe.each_target, inputs, Sent(probe), usual,
+                         _encoder(inputs[0], policy.scale) if usual and len(inputs) == 1 else None))
     return tuple(out)
+
+
+def _encoder(spec: tuple[str, str, str, str | None, bool, tuple[str, str]], scale: int) -> Encoder | None:
+    """The fields of a one-input message straight from the facts, planned once per policy.
+
+    The encoder gives exactly what :meth:`Messages.fields` gives, or ``None`` whenever that method
+    would raise (a missing fact, a value too large, a value of another type), so that it says what is
+    wrong; a ``pair`` input has no encoder.
+    """
+    encoding, field, fact, _, exact, (first, second) = spec
+    if encoding == "pair":
+        return None
+
+    def number(values: Mapping[str, FactValue]) -> dict[str, FieldValue] | None:
+        found = values.get(fact)
+        if found is None:
+            return None
+        value = found.exact if exact and found.exact is not None else found.value
+        pair = bounds(value, scale) if type(value) is Decimal else None
+        return None if pair is None else {first: pair[0], second: pair[1]}
+
+    def flag(values: Mapping[str, FactValue]) -> dict[str, FieldValue] | None:
+        found = values.get(fact)
+        if found is None:
+            return None
+        value = found.exact if exact and found.exact is not None else found.value
+        return {field: value} if type(value) is bool or type(value) is str else None
+
+    return number if encoding == "bounds" else flag
 
 
 def _names(encoding: str, field: str) -> tuple[str, str]:
@@ -75,10 +110,11 @@ class Messages:
         self.policy, self.facts = policy, facts
         self.messages: list[Message] = []
         self.sent: list[Sent] = []
-        messages, sent = self.messages, self.sent
+        messages, sent, values = self.messages, self.sent, facts.values
         for plan in per_policy("message-plans", policy, lambda: _plans(policy)):
             if plan.usual:  # one message of its inputs, made here: most probes are
-                messages.append((plan.probe.key, self.fields(plan)))
+                fields = plan.encode(values) if plan.encode is not None else None
+                messages.append((plan.probe.key, self.fields(plan) if fields is None else fields))
                 sent.append(plan.sent)
             else:
                 self.add(plan)

@@ -107,6 +107,11 @@ class ChecklistPlan(RulePlan):
         out = []
         for item_fired in fired:
             ((_, branches),) = item_fired
+            if len(branches) == 1:  # the usual answer: one branch, met or unmet
+                case = branches[0].case
+                if case is Cases.MET or case is Cases.UNMET:
+                    out.append(case is Cases.MET)
+                    continue
             cases = {b.case for b in branches}
             if cases not in ({Cases.MET}, {Cases.UNMET}):
                 raise NoMatch

@@ -10,6 +10,7 @@ the floor/ceil integer encoding that durable_rules actually receives.
 from __future__ import annotations
 
 import functools
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -198,3 +199,13 @@ def _outcome(test: object, fields: dict[str, object]) -> object:
         return test(fields)  # type: ignore[operator]
     except TypeError as err:
         return type(err)
+
+
+
+@given(st.decimals(min_value=-10**20, max_value=10**20, allow_nan=False, allow_infinity=False), st.integers(0, 8))
+def test_bounds_are_the_floor_and_ceiling_at_the_scale(value, scale):
+    """``bounds`` is ``(⌊v·10^K⌋, ⌈v·10^K⌉)`` exactly, and ``None`` beyond exact doubles."""
+    scaled = value.scaleb(scale)
+    lo, hi = math.floor(scaled), math.ceil(scaled)
+    exact = lo >= -conditions.MAX_EXACT and hi <= conditions.MAX_EXACT
+    assert bounds(value, scale) == ((lo, hi) if exact else None)
