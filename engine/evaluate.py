@@ -137,18 +137,15 @@ class _Run:
         if step.excludes:
             excluded = sum([c.node.max - (scored.max or ZERO)
                             for c, scored in zip(step.children, children, strict=True) if c.node.max is not None], ZERO)
-        return indicator_score(node.id, name, node.max - excluded, score.copy_abs() if score.is_zero() else score,
-                               Status.SCORED, children, (), None, node.location, node.weights_note, node.core)
+        return indicator_score(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
+                               children, (), None, node.location, node.weights_note, node.core)
 
     def leaf(self, step: LeafStep, name: str) -> IndicatorScore:
         node = step.node
         if step.applicable_if is not None and self.is_not_applicable(step):
             return _not_applicable(node, step.plan, name, step.weight)
         fired, facts = self.inputs(step)
-        try:
-            exact = step.points(step.weight, fired, facts)
-        except (NoMatch, Ambiguous) as err:
-            raise self.failure(step, err) from None
+        exact = self.scored(step, step.points, fired, facts)
         rounding = self.rounding
         if exact.adjusted() + rounding.places + 2 > PRECISION:  # too long for this context: decimals.quantize
             score = decimals.quantize(exact, rounding.places, rounding.mode)
@@ -200,15 +197,11 @@ class _Run:
         """The rule plan's ``score`` or ``points`` for this leaf, its errors told with the facts read."""
         try:
             return score(step.weight, fired, facts)
-        except (NoMatch, Ambiguous) as err:
-            raise self.failure(step, err) from None
-
-    def failure(self, step: LeafStep, err: NoMatch | Ambiguous) -> JixiaoError:
-        """The error for a leaf no case covers (``eval.no_match``) or several cover (``eval.ambiguous``)."""
-        if isinstance(err, NoMatch):
-            return _no_match(step.plan, self.reads_of(step))
-        return JixiaoError(ErrorCode.EVAL_AMBIGUOUS, f"规则 {step.rule_id} 同时命中多个分支（{err}），档次重叠",
-                           step.location)
+        except NoMatch:
+            raise _no_match(step.plan, self.reads_of(step)) from None
+        except Ambiguous as err:
+            raise JixiaoError(ErrorCode.EVAL_AMBIGUOUS,
+                              f"规则 {step.rule_id} 同时命中多个分支（{err}），档次重叠", step.location) from None
 
     def deductions(self, step: LeafStep, outcome: Outcome, lost: Decimal, computation: str) -> tuple[Deduction, ...]:
         """Every lost point of one scored indicator, each with its reason; a rounding residue flagged."""

@@ -34,12 +34,12 @@ def per_policy(purpose: str, policy: object, build: Callable[[], T]) -> T:
     (1, 1)
     """
     key = id(policy)
-    entries = _CACHE.get(purpose)
-    found = entries.get(key) if entries is not None else None
-    if entries is not None and found is not None and found[0] is policy:  # the usual case, without the lock
+    cached = _CACHE.get(purpose)
+    hit = cached.get(key) if cached is not None else None
+    if hit is not None and hit[0] is policy:  # the usual case, without the lock
         with contextlib.suppress(KeyError):  # each call is atomic; another thread may have evicted it meanwhile
-            entries.move_to_end(key)
-        return found[1]  # type: ignore[return-value]
+            cached.move_to_end(key)  # type: ignore[union-attr]
+        return hit[1]  # type: ignore[return-value]
     with _LOCK:
         entries = _CACHE.get(purpose)
         if entries is None:

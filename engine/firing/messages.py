@@ -32,6 +32,9 @@ class Sent:
     target: Target | None = None
 
 
+Encoder = Callable[[Mapping[str, FactValue]], "dict[str, FieldValue] | None"]
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """One probe's message, planned once per policy: the facts it reads and how each is encoded."""
@@ -44,9 +47,6 @@ class _Plan:
     sent: Sent  # what a message of this plan without a target was sent for
     usual: bool  # no applicability and not one message per target: one message of its inputs
     encode: Encoder | None  # a usual plan of one input: its fields in one call (see _encoder)
-
-
-Encoder = Callable[[Mapping[str, FactValue]], "dict[str, FieldValue] | None"]
 
 
 def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
@@ -74,23 +74,19 @@ def _encoder(spec: tuple[str, str, str, str | None, bool, tuple[str, str]], scal
     encoding, field, fact, _, exact, (first, second) = spec
     if encoding == "pair":
         return None
+    number = encoding == "bounds"
 
-    def number(values: Mapping[str, FactValue]) -> dict[str, FieldValue] | None:
+    def encode(values: Mapping[str, FactValue]) -> dict[str, FieldValue] | None:
         found = values.get(fact)
         if found is None:
             return None
         value = found.exact if exact and found.exact is not None else found.value
-        pair = bounds(value, scale) if type(value) is Decimal else None
-        return None if pair is None else {first: pair[0], second: pair[1]}
-
-    def flag(values: Mapping[str, FactValue]) -> dict[str, FieldValue] | None:
-        found = values.get(fact)
-        if found is None:
-            return None
-        value = found.exact if exact and found.exact is not None else found.value
+        if number:
+            pair = bounds(value, scale) if type(value) is Decimal else None
+            return None if pair is None else {first: pair[0], second: pair[1]}
         return {field: value} if type(value) is bool or type(value) is str else None
 
-    return number if encoding == "bounds" else flag
+    return encode
 
 
 def _names(encoding: str, field: str) -> tuple[str, str]:
