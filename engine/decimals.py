@@ -27,6 +27,9 @@ _WIDE = str.maketrans({"．": ".", "。": ".", "٫": ".", "−": "-", "－": "-"
 # what a number in other digits can be made of (``\d`` is any decimal digit): anything else is text at once
 _NUMBERISH = re.compile("[\\d_.eE+\\-" + re.escape("".join(map(chr, _WIDE))) + "]+")
 
+_SHORT = input_limits.NUMBER_EXPONENT + 1  # a number this short without exponent cannot break a limit
+assert _SHORT <= input_limits.NUMBER_DIGITS
+
 RoundingMode = Literal["half_up", "half_even", "half_down", "down", "up", "floor", "ceiling"]
 
 ROUNDING_MODES: dict[str, str] = {
@@ -97,6 +100,9 @@ def read_number(text: str) -> Decimal:
     ...
     engine.decimals.NumberLimit: 数字有 101 位，超过上限 100 位：1111111111…
     """
+    if len(text) <= _SHORT and "e" not in text and "E" not in text:
+        # at most 25 characters and no exponent: within every limit (≤ 25 digits, magnitude 1e-23 to 1e24)
+        return Decimal(text.replace("_", "") if "_" in text else text)
     plain = text.replace("_", "")
     mantissa, _, exponent = plain.lower().partition("e")
     digits = sum(1 for c in mantissa if c.isdigit())

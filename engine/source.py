@@ -42,6 +42,8 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 _MERGE = "<<"
 _MERGE_SLOT = "\x00<<"  # the key a merge value is built under: no document can hold a NUL (_check_characters)
 _T = TypeVar("_T")
+_NUMBER_START = "+-.0123456789"  # what a match of decimals.NUMBER can begin with
+_END_MAPPING, _END_SEQUENCE = yaml.MappingEndEvent, yaml.SequenceEndEvent
 
 
 class _EventStream(Protocol):
@@ -162,7 +164,7 @@ def _is_gb18030(data: bytes) -> bool:
     return True
 
 
-def parse_document(text: str, file: str) -> SourceDoc:
+def parse_document(text: str, file: str, *, general: bool = False) -> SourceDoc:
     """Parse YAML or JSON text into a :class:`SourceDoc` (JSON when the name ends ``.json``).
 
     Raises:
@@ -175,7 +177,7 @@ def parse_document(text: str, file: str) -> SourceDoc:
     builder = _Builder(file)
     loader = _LOADER(text)
     try:
-        found, value = builder.run(loader)
+        found, value = builder.run_general(loader) if general else builder.run(loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file, 1, 1)
@@ -264,21 +266,108 @@ class _Builder:
     def fail(self, code: ErrorCode, message: str, event: yaml.Event, path: Path = ()) -> JixiaoError:
         return JixiaoError(code, message, self.loc(event), field_path(path))
 
-    def run(self, loader: _EventStream) -> tuple[bool, DocValue]:
-        """Consume the event stream; return whether there was a document, and its value."""
+    def run(self, loader: _EventStream) -> tuple[bool, DocValue]:  # noqa: C901 - one loop: the usual event costs no call
+        """Consume the event stream; return whether there was a document, and its value.
+
+        The usual event (a plain or quoted scalar without anchor or tag inside a container, a key
+        that is new, short and not ``<<``, a container start, a container end) is handled inline with
+        the state in locals; every other event goes through :meth:`node`, which handles all of them.
+        Both keep the same state (the frames, the node count, the positions), so the results are
+        the same whichever way an event goes (tests/unit/test_source_fast.py compares them).
+        """
+        documents = 0
+        stack, positions, key_positions, styles = self.stack, self.positions, self.key_positions, self.styles
+        file, get_event, number, read_number = self.file, loader.get_event, _NUMBER.fullmatch, decimals.read_number
+        key_chars, scalar_chars, max_nodes = input_limits.KEY_CHARS, input_limits.SCALAR_CHARS, input_limits.NODES
+        while (event := get_event()) is not None:
+            kind = type(event)
+            if isinstance(event, yaml.ScalarEvent) and event.anchor is None and event.tag is None and stack:
+                parent = stack[-1]
+                container, text, style = parent.value, event.value, event.style
+                if type(container) is dict:
+                    if parent.key is None:  # a key
+                        if (text == _MERGE and not style) or len(text) > key_chars or text in container \
+                                or self.nodes >= max_nodes:
+                            self.key(parent, event)  # a merge key, or an error it reports
+                            continue
+                        self.nodes += 1
+                        mark = event.start_mark
+                        assert mark is not None  # libyaml marks every event
+                        key_positions[(*parent.path, text)] = location(file, mark.line + 1, mark.column + 1)
+                        parent.key = text
+                        continue
+                    path: Path = (*parent.path, parent.key)
+                elif parent.key is None:
+                    path = (*parent.path, len(container))
+                else:
+                    self.node(event)
+                    continue
+                if self.nodes >= max_nodes:
+                    self.node(event)  # the limit, reported by the general path
+                    continue
+                if not style and text and text[0] in _NUMBER_START and number(text):
+                    try:
+                        value: DocValue = read_number(text)
+                    except decimals.NumberLimit:
+                        self.node(event)
+                        continue
+                elif len(text) > scalar_chars or (not text.isascii() and decimals.half_width(text) is not None):
+                    self.node(event)
+                    continue
+                else:
+                    value = _scalar(text, style)
+                self.nodes += 1
+                mark = event.start_mark
+                assert mark is not None
+                positions[path] = location(file, mark.line + 1, mark.column + 1)
+                styles[path] = style or None  # the C parser says '' for plain scalars
+                if type(container) is dict:
+                    if parent.key == _MERGE_SLOT:
+                        parent.merge = value
+                    else:
+                        container[parent.key] = value  # type: ignore[index]
+                    parent.key = None
+                else:
+                    container.append(value)  # type: ignore[union-attr]
+            elif kind is _END_MAPPING or kind is _END_SEQUENCE:
+                frame = stack.pop()
+                if frame.merge_at is None and frame.anchor is None and stack:
+                    parent = stack[-1]
+                    container = parent.value
+                    if type(container) is dict and parent.key != _MERGE_SLOT:
+                        container[parent.key] = frame.value  # type: ignore[index]
+                        parent.key = None
+                    elif type(container) is list:
+                        container.append(frame.value)
+                    else:
+                        self.place(parent, frame.value)
+                else:
+                    self.close(frame)
+            elif isinstance(event, yaml.NodeEvent):
+                self.node(event)
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents = self.document(documents, event)
+        return documents > 0, self.result
+
+    def run_general(self, loader: _EventStream) -> tuple[bool, DocValue]:
+        """:meth:`run` with every event through :meth:`node`: the reference the inline path is tested against."""
         documents = 0
         while (event := loader.get_event()) is not None:
-            if isinstance(event, yaml.NodeEvent):  # the most frequent first: the kinds are disjoint
+            if isinstance(event, yaml.NodeEvent):
                 self.node(event)
             elif isinstance(event, yaml.CollectionEndEvent):
                 self.close(self.stack.pop())
             elif isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > input_limits.DOCUMENTS:
-                    raise self.fail(ErrorCode.LIMIT_DOCUMENTS,
-                                    f"一个文件只能有 {input_limits.DOCUMENTS} 个 YAML 文档（此处用 --- 开始了第 "
-                                    f"{documents} 个）", event)
+                documents = self.document(documents, event)
         return documents > 0, self.result
+
+    def document(self, before: int, event: yaml.Event) -> int:
+        """Count a document start; refuse one beyond the limit."""
+        if before + 1 > input_limits.DOCUMENTS:
+            raise self.fail(ErrorCode.LIMIT_DOCUMENTS,
+                            f"一个文件只能有 {input_limits.DOCUMENTS} 个 YAML 文档（此处用 --- 开始了第 "
+                            f"{before + 1} 个）", event)
+        return before + 1
 
     # -- one event ----------------------------------------------------------------------
     def node(self, event: yaml.NodeEvent) -> None:

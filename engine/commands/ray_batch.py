@@ -129,10 +129,19 @@ def score_on_ray(policy: engine.CompiledPolicy, paths: Sequence[str], backend: C
     def lost(chunk: list[tuple[str, bytes | Problem]]) -> list[JsonObject]:
         return [error_record(path, Problem(ErrorCode.FIRING_ENGINE, LOST)) for path, _ in chunk]
 
-    pool: _Pool[tuple[str, bytes | Problem], JsonObject] = _Pool(actors, lost, lambda done: _tick(done, progress))
-    for start in range(0, len(paths), CHUNK_FILES):
-        pool.submit([(path, jixiao_batch.read_input(path)) for path in paths[start:start + CHUNK_FILES]])
-    return pool.gather()
+    with jixiao_batch.kept_records() as keep:
+        arrived = 0
+
+        def done(records: list[JsonObject]) -> None:
+            nonlocal arrived
+            _tick(records, progress)
+            arrived += len(records)
+            keep(arrived)
+
+        pool: _Pool[tuple[str, bytes | Problem], JsonObject] = _Pool(actors, lost, done)
+        for start in range(0, len(paths), CHUNK_FILES):
+            pool.submit([(path, jixiao_batch.read_input(path)) for path in paths[start:start + CHUNK_FILES]])
+        return pool.gather()
 
 
 def fuzz_on_ray(policy: engine.CompiledPolicy, examples: int, seed: int | None, jobs: int | None) -> FuzzReport:
