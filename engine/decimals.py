@@ -10,14 +10,16 @@ import decimal
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Literal
 
 from engine import input_limits
 from engine.errors import ErrorCode
 
-__all__ = ["NUMBER", "ROUNDING_MODES", "NumberLimit", "RoundingMode", "fmt", "half_width", "in_range", "limit_problem",
-           "normalise", "places_of", "quantize", "read_number", "shift", "significant_places", "to_decimal"]
+__all__ = ["NUMBER", "ROUNDING_MODES", "NumberLimit", "RoundingMode", "fmt", "formatter", "half_width", "in_range",
+           "limit_problem", "normalise", "places_of", "quantize", "read_number", "shift", "significant_places",
+           "to_decimal"]
 
 NUMBER = re.compile(r"[-+]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 """A number as a YAML plain scalar or an expression literal may write it: ASCII digits only."""
@@ -271,6 +273,18 @@ def fmt(value: Decimal, min_places: int = 0, max_places: int | None = None) -> s
     ('0.00', '84.48', '1000')
     """
     return _fmt(value, min_places, max_places)
+
+
+def formatter(min_places: int = 0, max_places: int | None = None) -> Callable[[Decimal], str]:
+    """:func:`fmt` with its places bound, for a renderer that prints many scores of one policy.
+
+    >>> formatter(2, 3)(Decimal("13.932")), formatter(2, 3)(Decimal("4"))
+    ('13.932', '4.00')
+    """
+    def show(value: Decimal) -> str:
+        return _fmt(value, min_places, max_places)
+
+    return show
 
 
 @functools.lru_cache(maxsize=8192)

@@ -172,7 +172,10 @@ class IndicatorScore(_Explained):
         """Points of max below this node whose score is unknown (``unseen`` nodes)."""
         if self.status is Status.UNSEEN:
             return self.max or Decimal(0)
-        return sum((c.unseen() for c in self.children), Decimal(0))
+        total = Decimal(0)
+        for child in self.children:  # a loop, not sum(genexpr): every result's JSON walks the tree once for this
+            total += child.unseen()
+        return total
 
     def unscored(self) -> Decimal:
         """Points of max below this node that no rule scores: weights gaps and unseen nodes.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 
 from pydantic import TypeAdapter
@@ -61,37 +62,49 @@ def result_dict(result: Result) -> JsonObject:
         out["tables"] = [{"name": t.name, "unit": t.unit, "rows": list(t.rows), "columns": list(t.columns),
                           "cells": [[None if v is None else f"{v:f}" for v in row] for row in t.cells]}
                          for t in result.tables]
-    out["indicators"] = [_node(result, n, bool(unseen))[0] for n in result.indicators]
+    show = decimals.formatter(result.min_places, result.max_places)
+    out["indicators"] = [_node(result, show, n, bool(unseen))[0] for n in result.indicators]
     return out
 
 
-def _node(result: Result, node: IndicatorScore, unseen_below: bool) -> tuple[JsonObject, Decimal]:
+def _node(result: Result, show: Callable[[Decimal], str], node: IndicatorScore,
+          unseen_below: bool) -> tuple[JsonObject, Decimal]:
     """The node's JSON shape and the points lost below it (children first: each subtree is walked once)."""
-    children = [_node(result, c, unseen_below) for c in node.children]
+    children = [_node(result, show, c, unseen_below) for c in node.children]
     deductions = node.deductions
-    lost = sum([d.points for d in deductions], ZERO) + sum([c[1] for c in children], ZERO)  # IndicatorScore.lost
+    lost = ZERO  # IndicatorScore.lost
+    for d in deductions:
+        lost += d.points
+    for c in children:
+        lost += c[1]
     out: JsonObject = {
         "id": node.id,
         "name": node.name,
-        "max": score(result, node.max),
-        "score": None if node.status is Status.UNSEEN else score(result, node.score),
-        "lost": score(result, lost),
+        "max": "—" if node.max is None else show(node.max),
+        "score": None if node.status is Status.UNSEEN else show(node.score),
+        "lost": show(lost),
         "status": str(node.status),
     }
-    unseen = node.unseen() if unseen_below else ZERO
-    if unseen:  # only when present, as at the top
-        out["unseen"] = score(result, unseen)
+    if unseen_below:  # only when present, as at the top
+        unseen = node.unseen()
+        if unseen:
+            out["unseen"] = show(unseen)
     if node.weights_note is not None:
         out["weights_note"] = {"note": node.weights_note, "gap": score(result, node.gap())}
     if node.core:  # 核心指标, only when declared
         out["core"] = True
-    out.update(computation=node.computation, deductions=[deduction_dict(result, d) for d in deductions],
-               children=[c[0] for c in children])
+    out["computation"] = node.computation
+    out["deductions"] = [_deduction(result, show, d) for d in deductions]
+    out["children"] = [c[0] for c in children]
     return out, lost
 
 
 def deduction_dict(result: Result, d: Deduction) -> JsonObject:
     """The JSON shape of one deduction (``inferred`` only when the rule has inferred parameters)."""
+    return _deduction(result, decimals.formatter(result.min_places, result.max_places), d)
+
+
+def _deduction(result: Result, show: Callable[[Decimal], str], d: Deduction) -> JsonObject:
     out: JsonObject = {
         "indicator": d.indicator_id,
         "path": [*d.ancestors],
@@ -104,7 +117,7 @@ def deduction_dict(result: Result, d: Deduction) -> JsonObject:
         "facts": [fact_dict(f) for f in d.facts],
         "computation": d.computation,
         "threshold": d.threshold,
-        "points": score(result, d.points),
+        "points": show(d.points),
         "floored": d.floored,
         "capped": d.capped,
         "judgement": d.judgement,
