@@ -153,8 +153,8 @@ def score_files(policy: engine.CompiledPolicy, paths: Sequence[str], backend: Ca
         return records
     chunk = max(1, min(16, len(paths) // (jobs * 16)))  # small chunks: no worker idles at the end
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=start_worker,
-                             initargs=(policy, backend, task)) as pool, kept_records() as keep:
+    with kept_records() as keep, ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=start_worker,
+                                                     initargs=(policy, backend, task)) as pool:
         try:
             for record in pool.map(_score, paths, chunksize=chunk):
                 records.append(_tick(record, progress))
@@ -169,7 +169,7 @@ _KEEP_EVERY = 256  # records between two freezes: a freeze is a few pointer move
 
 
 @contextlib.contextmanager
-def kept_records() -> Iterator[Callable[[int], None]]:
+def kept_records(*, collect_first: bool = False) -> Iterator[Callable[[int], None]]:
     """While a batch collects its records, keep the cyclic garbage collector from walking them again and again.
 
     A batch holds every record until the end (they are written in path order), so the collecting
@@ -178,22 +178,31 @@ def kept_records() -> Iterator[Callable[[int], None]]:
     Records are plain trees (reference counting frees them), so ``keep(count)``, called as they
     arrive, freezes what is alive every few hundred records (``gc.freeze``: those objects are left
     out of later collections; garbage made afterwards is collected as before) and the block's end
-    thaws it all, so a process that goes on after the batch collects as usual.
+    thaws it all, so a process that goes on after the batch collects as usual. What is alive when
+    the block starts is frozen at once, before the pool forks its workers, as the ``gc.freeze``
+    documentation advises: a worker's collections then never walk (or copy) what it inherited.
+
+    ``collect_first``: collect all garbage before the first freeze (one full collection, about
+    0.1-0.2 s here), so that none is frozen: the Ray driver asks for it, because garbage frozen
+    until the end keeps what it holds, such as an actor of an earlier batch in this process with
+    its CPU reserved, for which this batch's actors would wait. A local batch keeps what it froze
+    a little longer instead (its memory, until the end).
     """
-    frozen = False
+    if collect_first:
+        gc.collect()
+    gc.freeze()
     last = 0
 
     def keep(count: int) -> None:
-        nonlocal frozen, last
+        nonlocal last
         if count - last >= _KEEP_EVERY:
             gc.freeze()
-            frozen, last = True, count
+            last = count
 
     try:
         yield keep
     finally:
-        if frozen:
-            gc.unfreeze()
+        gc.unfreeze()
 
 
 def _tick(record: JsonObject, progress: Callable[[], None]) -> JsonObject:

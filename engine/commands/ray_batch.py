@@ -129,7 +129,7 @@ def score_on_ray(policy: engine.CompiledPolicy, paths: Sequence[str], backend: C
     def lost(chunk: list[tuple[str, bytes | Problem]]) -> list[JsonObject]:
         return [error_record(path, Problem(ErrorCode.FIRING_ENGINE, LOST)) for path, _ in chunk]
 
-    with jixiao_batch.kept_records() as keep:
+    with jixiao_batch.kept_records(collect_first=True) as keep:
         arrived = 0
 
         def done(records: list[JsonObject]) -> None:

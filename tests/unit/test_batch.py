@@ -116,3 +116,20 @@ def test_a_deadline_runs_the_engine_in_a_worker_with_the_same_results(fact_dir, 
     assert guarded.read_bytes() == plain.read_bytes()
     single = [_run(str(fact_dir / "dept-01.yaml"), "--format", "json", *t)[1] for t in ((), ("--timeout", "30"))]
     assert single[0] == single[1] and json.loads(single[0])["total"]
+
+
+def test_a_batch_freezes_the_records_it_holds_and_thaws_them_at_the_end() -> None:
+    import gc
+
+    from engine.commands.batch import kept_records
+
+    gc.unfreeze()
+    records: list[dict[str, object]] = []
+    with kept_records() as keep:
+        before = gc.get_freeze_count()  # what was alive before the workers would fork
+        assert before > 0
+        for i in range(600):
+            records.append({"file": f"f{i}", "indicators": [{"id": "A", "lost": "1"}]})  # tracked by the GC
+            keep(len(records))
+        assert gc.get_freeze_count() >= before + 512  # the records so far are left out of collections
+    assert gc.get_freeze_count() == 0  # and the process collects as usual afterwards
