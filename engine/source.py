@@ -43,7 +43,6 @@ _MERGE = "<<"
 _MERGE_SLOT = "\x00<<"  # the key a merge value is built under: no document can hold a NUL (_check_characters)
 _T = TypeVar("_T")
 _NUMBER_START = "+-.0123456789"  # what a match of decimals.NUMBER can begin with
-_END_MAPPING, _END_SEQUENCE = yaml.MappingEndEvent, yaml.SequenceEndEvent
 
 
 class _EventStream(Protocol):
@@ -269,18 +268,17 @@ class _Builder:
     def run(self, loader: _EventStream) -> tuple[bool, DocValue]:  # noqa: C901 - one loop: the usual event costs no call
         """Consume the event stream; return whether there was a document, and its value.
 
-        The usual event (a plain or quoted scalar without anchor or tag inside a container, a key
-        that is new, short and not ``<<``, a container start, a container end) is handled inline with
-        the state in locals; every other event goes through :meth:`node`, which handles all of them.
-        Both keep the same state (the frames, the node count, the positions), so the results are
-        the same whichever way an event goes (tests/unit/test_source_fast.py compares them).
+        The usual scalar (plain or quoted, without anchor or tag, inside a container: a key that is
+        new, short and not ``<<``, or a value) is handled inline with the state in locals; every
+        other event goes through :meth:`node` or :meth:`close`, which handle all of them. Both keep
+        the same state (the frames, the node count, the positions), so the results are the same
+        whichever way an event goes (tests/unit/test_source_fast.py compares them).
         """
         documents = 0
         stack, positions, key_positions, styles = self.stack, self.positions, self.key_positions, self.styles
         file, get_event, number, read_number = self.file, loader.get_event, _NUMBER.fullmatch, decimals.read_number
         key_chars, scalar_chars, max_nodes = input_limits.KEY_CHARS, input_limits.SCALAR_CHARS, input_limits.NODES
         while (event := get_event()) is not None:
-            kind = type(event)
             if isinstance(event, yaml.ScalarEvent) and event.anchor is None and event.tag is None and stack:
                 parent = stack[-1]
                 container, text, style = parent.value, event.value, event.style
@@ -297,13 +295,10 @@ class _Builder:
                         parent.key = text
                         continue
                     path: Path = (*parent.path, parent.key)
-                elif parent.key is None:
-                    path = (*parent.path, len(container))
                 else:
-                    self.node(event)
-                    continue
-                if self.nodes >= max_nodes:
-                    self.node(event)  # the limit, reported by the general path
+                    path = (*parent.path, len(container))
+                if self.nodes >= max_nodes or parent.key == _MERGE_SLOT:
+                    self.node(event)  # the limit, reported by the general path; or a value to merge
                     continue
                 if not style and text and text[0] in _NUMBER_START and number(text):
                     try:
@@ -322,27 +317,12 @@ class _Builder:
                 positions[path] = location(file, mark.line + 1, mark.column + 1)
                 styles[path] = style or None  # the C parser says '' for plain scalars
                 if type(container) is dict:
-                    if parent.key == _MERGE_SLOT:
-                        parent.merge = value
-                    else:
-                        container[parent.key] = value  # type: ignore[index]
+                    container[parent.key] = value  # type: ignore[index]
                     parent.key = None
                 else:
                     container.append(value)  # type: ignore[union-attr]
-            elif kind is _END_MAPPING or kind is _END_SEQUENCE:
-                frame = stack.pop()
-                if frame.merge_at is None and frame.anchor is None and stack:
-                    parent = stack[-1]
-                    container = parent.value
-                    if type(container) is dict and parent.key != _MERGE_SLOT:
-                        container[parent.key] = frame.value  # type: ignore[index]
-                        parent.key = None
-                    elif type(container) is list:
-                        container.append(frame.value)
-                    else:
-                        self.place(parent, frame.value)
-                else:
-                    self.close(frame)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                self.close(stack.pop())
             elif isinstance(event, yaml.NodeEvent):
                 self.node(event)
             elif isinstance(event, yaml.DocumentStartEvent):
