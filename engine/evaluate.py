@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from functools import partial
 from typing import Literal, TypeVar
 
 from engine import decimals
@@ -25,7 +24,7 @@ from engine.firing.backends import Backend, default_backend
 from engine.firing.conditions import Branch, Marker, bounds
 from engine.firing.messages import Messages
 from engine.program import PRECISION, LeafStep, NodeStep, Program, program
-from engine.records import deduction, explain_now, explained_later, fact_read, indicator_score
+from engine.records import deduction, explain_now, fact_read, indicator_score
 from engine.records import result as result_record
 from engine.rules.base import Ambiguous, Fired, Firing, NoMatch
 from engine.scoring import Outcome, Part
@@ -37,6 +36,7 @@ __all__ = ["evaluate", "facts_read"]
 ZERO = Decimal(0)
 Detail = Literal["full", "scores"]
 _Scored = TypeVar("_Scored", Outcome, Decimal)  # what a rule plan's ``score`` or ``points`` gives
+_SCORED, _NOT_APPLICABLE = Status.SCORED, Marker.NOT_APPLICABLE  # bound once (engine.firing.conditions: _SEEN)
 _EXPLAINING = threading.RLock()  # two threads reading one leaf's explanation: one makes it, then the other; re-entrant
 
 
@@ -120,15 +120,20 @@ class _Run:
 
     def node(self, step: NodeStep) -> IndicatorScore:
         node = step.node
-        name = self.names.get(node.id, node.name) if self.names else node.name
+        names = self.names
+        name = names.get(node.id, node.name) if names else node.name
         if step.leaf is not None:
             return self.leaf(step.leaf, name)
         if node.unseen:  # the score is unknown: 0 known points, all of max unseen (IndicatorScore.unseen)
             return IndicatorScore(node.id, name, node.max, ZERO, Status.UNSEEN, (), (), None, node.location,
                                   core=node.core)
         made, score = [], ZERO
-        for child in step.children:  # one loop: each child scored, and added up
-            scored = self.node(child)
+        leaf = self.leaf
+        for child in step.children:  # one loop: each child scored, and added up; a leaf without a call of node()
+            if child.leaf is None:
+                scored = self.node(child)
+            else:
+                scored = leaf(child.leaf, names.get(child.node.id, child.node.name) if names else child.node.name)
             score += scored.score
             made.append(scored)
         children = tuple(made)
@@ -137,15 +142,20 @@ class _Run:
         if step.excludes:
             excluded = sum([c.node.max - (scored.max or ZERO)
                             for c, scored in zip(step.children, children, strict=True) if c.node.max is not None], ZERO)
-        return indicator_score(node.id, name, node.max - excluded, decimals.normalise(score), Status.SCORED,
+        return indicator_score(node.id, name, node.max - excluded, decimals.normalise(score), _SCORED,
                                children, (), None, node.location, node.weights_note, node.core)
 
     def leaf(self, step: LeafStep, name: str) -> IndicatorScore:
         node = step.node
         if step.applicable_if is not None and self.is_not_applicable(step):
             return _not_applicable(node, step.plan, name, step.weight)
-        fired, facts = self.inputs(step)
-        exact = self.scored(step, step.points, fired, facts)
+        got = self.fired.get  # what the rule plan scores: the branches fired for each probe, and the facts
+        fired = [got(step.probe, ())] if step.probe is not None else [got(key, ()) for key in step.probes]
+        facts = _unrounded(self.facts, step.exact) if step.exact else self.facts  # ``compare: exact``
+        try:  # scored(), inline: a call less per leaf
+            exact = step.points(step.weight, fired, facts)
+        except (NoMatch, Ambiguous) as err:
+            raise self.failure(step, err) from None
         rounding = self.rounding
         if exact.adjusted() + rounding.places + 2 > PRECISION:  # too long for this context: decimals.quantize
             score = decimals.quantize(exact, rounding.places, rounding.mode)
@@ -153,11 +163,10 @@ class _Run:
             score = exact.quantize(rounding.quantum)  # the evaluation's context rounds as the policy declares
             if score.is_zero():
                 score = score.copy_abs()
-        if not self.trace:  # the one guard: everything else only explains the score
-            return indicator_score(node.id, name, node.max, score, step.status, (), (), None, node.location, None,
-                                   node.core)
-        return explained_later(node.id, name, node.max, score, step.status, node.location, node.core,
-                               partial(self.explain, step, exact, score, fired, facts))
+        # the one guard on the trace: everything else only explains the score, when first read
+        explain = (_Run.explain, self, step, exact, score, fired, facts) if self.trace else None
+        return indicator_score(node.id, name, node.max, score, step.status, (), (), None, node.location, None,
+                               node.core, explain)
 
     def explain(self, step: LeafStep, exact: Decimal, score: Decimal, fired: Fired, facts: Facts,
                 leaf: IndicatorScore) -> None:
@@ -183,25 +192,23 @@ class _Run:
         return computation, deductions
 
     def is_not_applicable(self, step: LeafStep) -> bool:
-        return any(b.case is Marker.NOT_APPLICABLE for key in step.probes for _, fired in self.fired.get(key, [])
+        return any(b.case is _NOT_APPLICABLE for key in step.probes for _, fired in self.fired.get(key, [])
                    for b in fired)
-
-    def inputs(self, step: LeafStep) -> tuple[Fired, Facts]:
-        """What the leaf's rule plan scores: the branches fired for each of its probes, and the facts it compares."""
-        got = self.fired.get
-        fired = [got(step.probe, ())] if step.probe is not None else [got(key, ()) for key in step.probes]
-        return fired, _unrounded(self.facts, step.exact) if step.exact else self.facts  # ``compare: exact``
 
     def scored(self, step: LeafStep, score: Callable[[Decimal, Fired, Facts], _Scored], fired: Fired,
                facts: Facts) -> _Scored:
         """The rule plan's ``score`` or ``points`` for this leaf, its errors told with the facts read."""
         try:
             return score(step.weight, fired, facts)
-        except NoMatch:
-            raise _no_match(step.plan, self.reads_of(step)) from None
-        except Ambiguous as err:
-            raise JixiaoError(ErrorCode.EVAL_AMBIGUOUS,
-                              f"规则 {step.rule_id} 同时命中多个分支（{err}），档次重叠", step.location) from None
+        except (NoMatch, Ambiguous) as err:
+            raise self.failure(step, err) from None
+
+    def failure(self, step: LeafStep, err: NoMatch | Ambiguous) -> JixiaoError:
+        """What a rule plan's ``NoMatch`` or ``Ambiguous`` means for this leaf, with the facts it read."""
+        if isinstance(err, NoMatch):
+            return _no_match(step.plan, self.reads_of(step))
+        return JixiaoError(ErrorCode.EVAL_AMBIGUOUS, f"规则 {step.rule_id} 同时命中多个分支（{err}），档次重叠",
+                           step.location)
 
     def deductions(self, step: LeafStep, outcome: Outcome, lost: Decimal, computation: str) -> tuple[Deduction, ...]:
         """Every lost point of one scored indicator, each with its reason; a rounding residue flagged."""

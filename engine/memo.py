@@ -10,7 +10,6 @@ to a worker process builds its own entries there.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -37,8 +36,10 @@ def per_policy(purpose: str, policy: object, build: Callable[[], T]) -> T:
     cached = _CACHE.get(purpose)
     hit = cached.get(key) if cached is not None else None
     if hit is not None and hit[0] is policy:  # the usual case, without the lock
-        with contextlib.suppress(KeyError):  # each call is atomic; another thread may have evicted it meanwhile
+        try:  # not contextlib.suppress: this runs a few times per evaluation, and a try costs nothing
             cached.move_to_end(key)  # type: ignore[union-attr]
+        except KeyError:  # each call is atomic; another thread may have evicted it meanwhile: the value still holds
+            return hit[1]  # type: ignore[return-value]
         return hit[1]  # type: ignore[return-value]
     with _LOCK:
         entries = _CACHE.get(purpose)

@@ -10,14 +10,13 @@ classes of the same slots. The result is the record, indistinguishable from one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from engine.errors import SourceLocation
 from engine.trace import Deduction, FactRead, Finding, IndicatorScore, Result, Status, TableFact
 
-__all__ = ["deduction", "explain_now", "explained_later", "fact_read", "indicator_score", "result"]
+__all__ = ["deduction", "explain_now", "fact_read", "indicator_score", "result"]
 
 
 def _draft(record: type) -> Any:
@@ -79,34 +78,21 @@ def deduction(indicator_id: str, ancestors: tuple[str, ...], rule_id: str, rule_
 
 def indicator_score(node_id: str, name: str, max_: Decimal | None, score: Decimal, status: Status,
                     children: tuple[IndicatorScore, ...], deductions: tuple[Deduction, ...], computation: str | None,
-                    location: SourceLocation, weights_note: str | None, core: bool) -> IndicatorScore:
-    """``IndicatorScore(...)`` with every field given, built cheaply (see above)."""
-    node = _score_draft(node_id, name, max_, score, status, children, location, weights_note, core)
-    node.deductions = deductions
-    node.computation = computation
-    node.__class__ = IndicatorScore
-    return node  # type: ignore[no-any-return]
+                    location: SourceLocation, weights_note: str | None, core: bool,
+                    explain: tuple[Any, ...] | None = None) -> IndicatorScore:
+    """``IndicatorScore(...)`` with every field given, built cheaply (see above).
 
+    With ``explain``, a function and its first arguments, a scored leaf whose two explanation fields
+    (``deductions``, ``computation``, given as ``()`` and ``None``) ``function(*arguments, leaf)`` sets when
+    first read (:func:`explain_now`):
 
-def explained_later(node_id: str, name: str, max_: Decimal | None, score: Decimal, status: Status,
-                    location: SourceLocation, core: bool, explain: Callable[[IndicatorScore], None]) -> IndicatorScore:
-    """A scored leaf whose two explanation fields ``explain(leaf)`` sets when first read (:func:`explain_now`).
-
-    >>> leaf = explained_later("A1", "预算执行率", Decimal(5), Decimal(4), Status.SCORED,
-    ...                        SourceLocation("p.yaml", 3, 5), False, lambda node: explain_now(node, "5 − 1 = 4", ()))
+    >>> leaf = indicator_score("A1", "预算执行率", Decimal(5), Decimal(4), Status.SCORED, (), (), None,
+    ...                        SourceLocation("p.yaml", 3, 5), None, False,
+    ...                        (lambda text, node: explain_now(node, text, ()), "5 − 1 = 4"))
     >>> leaf.computation, leaf == IndicatorScore("A1", "预算执行率", Decimal(5), Decimal(4), Status.SCORED, (), (),
     ...                                         "5 − 1 = 4", SourceLocation("p.yaml", 3, 5))
     ('5 − 1 = 4', True)
     """
-    node = _score_draft(node_id, name, max_, score, status, (), location, None, core)
-    node._explain = explain  # the explanation's two fields left unset
-    node.__class__ = IndicatorScore
-    return node  # type: ignore[no-any-return]
-
-
-def _score_draft(node_id: str, name: str, max_: Decimal | None, score: Decimal, status: Status,
-                 children: tuple[IndicatorScore, ...], location: SourceLocation, weights_note: str | None,
-                 core: bool) -> Any:
     node = _ScoreDraft()
     node.id = node_id
     node.name = name
@@ -117,11 +103,17 @@ def _score_draft(node_id: str, name: str, max_: Decimal | None, score: Decimal, 
     node.location = location
     node.weights_note = weights_note
     node.core = core
-    return node
+    if explain is None:
+        node.deductions = deductions
+        node.computation = computation
+    else:
+        node._explain = explain  # the explanation's two fields left unset
+    node.__class__ = IndicatorScore
+    return node  # type: ignore[no-any-return]
 
 
 def explain_now(node: IndicatorScore, computation: str | None, deductions: tuple[Deduction, ...]) -> None:
-    """Set the explanation of a leaf made by :func:`explained_later` (its ``explain`` call does this)."""
+    """Set the explanation of a leaf :func:`indicator_score` made with ``explain`` (that call does this)."""
     put = object.__setattr__
     put(node, "computation", computation)
     put(node, "deductions", deductions)

@@ -6,7 +6,6 @@ clocks, ids or randomness, so the same input always gives the same records.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -25,6 +24,9 @@ class Status(StrEnum):
     EXCLUDED = "excluded"
     ADJUSTMENT = "adjustment"
     UNSEEN = "unseen"  # declared ``unseen``: the source is cut off; its max counts, its score is unknown
+
+
+_UNSEEN = Status.UNSEEN  # bound once (engine.firing.conditions: _SEEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +124,13 @@ class _Explained:
 
     ``engine.evaluate`` scores every indicator at once but leaves a scored leaf's ``computation`` and
     ``deductions`` unset, keeping in ``_explain`` the call that explains it (a reviewer reads a few
-    explanations; a batch of 10^5 results read for their totals reads none). Reading either field —
-    directly, or through equality, hashing, ``repr``, pickling, ``dataclasses.replace`` or pydantic,
-    which all read the fields — makes the call, which sets both fields (``engine.records.explain_now``). The
-    record is the same frozen value either way: the fields read are the ones an eager evaluation
-    would have set. The call refers to its evaluation, never to the leaf (no reference cycle: an
-    unread result is freed as soon as it is dropped).
+    explanations; a batch of 10^5 results read for their totals reads none): a function and its first
+    arguments in one tuple, cheaper to make than a ``functools.partial``, called with the leaf last.
+    Reading either field — directly, or through equality, hashing, ``repr``, pickling,
+    ``dataclasses.replace`` or pydantic, which all read the fields — makes the call, which sets both
+    fields (``engine.records.explain_now``). The record is the same frozen value either way: the fields
+    read are the ones an eager evaluation would have set. The call refers to its evaluation, never to
+    the leaf (no reference cycle: an unread result is freed as soon as it is dropped).
     """
 
     __slots__ = ("_explain",)
@@ -135,11 +138,11 @@ class _Explained:
     def __getattr__(self, name: str) -> object:  # only reached for a slot that is not set
         explain = _explain_of(self) if name in _EXPLAINED else None
         if explain is not None:
-            explain(self)  # sets this leaf's two fields
+            explain[0](*explain[1:], self)  # sets this leaf's two fields
         return object.__getattribute__(self, name)
 
 
-def _explain_of(node: _Explained) -> Callable[[Any], None] | None:
+def _explain_of(node: _Explained) -> tuple[Any, ...] | None:
     try:
         return _Explained._explain.__get__(node)  # type: ignore[attr-defined,no-any-return]
     except AttributeError:  # an eagerly built record
@@ -170,7 +173,7 @@ class IndicatorScore(_Explained):
 
     def unseen(self) -> Decimal:
         """Points of max below this node whose score is unknown (``unseen`` nodes)."""
-        if self.status is Status.UNSEEN:
+        if self.status is _UNSEEN:
             return self.max or Decimal(0)
         total = Decimal(0)
         for child in self.children:  # a loop, not sum(genexpr): every result's JSON walks the tree once for this
@@ -182,7 +185,7 @@ class IndicatorScore(_Explained):
 
         ``lost() == max − score − unscored()`` holds at every node (the ``lost`` invariant).
         """
-        if self.status is Status.UNSEEN:
+        if self.status is _UNSEEN:
             return self.max or Decimal(0)
         return self.gap() + sum((c.unscored() for c in self.children), Decimal(0))
 

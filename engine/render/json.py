@@ -17,6 +17,7 @@ __all__ = ["deduction_dict", "dump_result", "fact_dict", "load_result", "render_
 
 _RESULT = TypeAdapter(Result)
 ZERO = Decimal(0)
+_UNSEEN = Status.UNSEEN  # bound once (engine.firing.conditions: _SEEN)
 
 
 def dump_result(result: Result) -> bytes:
@@ -81,7 +82,7 @@ def _node(result: Result, show: Callable[[Decimal], str], node: IndicatorScore,
         "id": node.id,
         "name": node.name,
         "max": "—" if node.max is None else show(node.max),
-        "score": None if node.status is Status.UNSEEN else show(node.score),
+        "score": None if node.status is _UNSEEN else show(node.score),
         "lost": show(lost),
         "status": str(node.status),
     }

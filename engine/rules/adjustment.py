@@ -42,17 +42,21 @@ class Cases(Case):
     BELOW_FLOOR = "below_floor", "超过减分上限"
 
 
+# bound once (engine.firing.conditions: _SEEN)
+_WITHIN, _ABOVE_CAP, _BELOW_FLOOR = Cases.WITHIN, Cases.ABOVE_CAP, Cases.BELOW_FLOOR
+
+
 def adjustment_outcome(value: Decimal, max_bonus: Decimal, max_penalty: Decimal, case: Case) -> Outcome:
     """加减分 within its caps; a gain is a negative deduction.
 
     >>> adjustment_outcome(Decimal("2.50"), Decimal(5), Decimal(5), Cases.WITHIN).parts[0].points
     Decimal('-2.50')
     """
-    score, capped = adjustment_points(value, max_bonus, max_penalty, case), case is not Cases.WITHIN
+    score, capped = adjustment_points(value, max_bonus, max_penalty, case), case is not _WITHIN
     text = f"加减分 {show(value)}"
-    if case is Cases.ABOVE_CAP:
+    if case is _ABOVE_CAP:
         text += f" 超过加分上限 {show(max_bonus)}，按 {show(max_bonus)} 计"
-    elif case is Cases.BELOW_FLOOR:
+    elif case is _BELOW_FLOOR:
         text += f" 超过减分上限 {show(max_penalty)}，按 −{show(max_penalty)} 计"
     bounds = f"[−{show(max_penalty)}, {show(max_bonus)}]"
     parts = (Part(-score, text, bounds, capped=capped),) if score else ()
@@ -65,9 +69,9 @@ def adjustment_points(value: Decimal, max_bonus: Decimal, max_penalty: Decimal, 
     >>> adjustment_points(Decimal(7), Decimal(5), Decimal(5), Cases.ABOVE_CAP)
     Decimal('5')
     """
-    if case is Cases.ABOVE_CAP:
+    if case is _ABOVE_CAP:
         return max_bonus
-    return -max_penalty if case is Cases.BELOW_FLOOR else value
+    return -max_penalty if case is _BELOW_FLOOR else value
 
 
 @dataclass(frozen=True, slots=True)

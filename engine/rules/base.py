@@ -265,6 +265,9 @@ class Kind(ABC):
         """Parse, check and plan one rule; ``None`` when a part failed to parse (already reported)."""
 
 
+_SEEN, _GAP = Marker.SEEN, Marker.GAP  # bound once (engine.firing.conditions: _SEEN)
+
+
 def only(fired: Fired) -> tuple[Branch, ...]:
     """The branches that fired for the one message of a one-probe rule."""
     ((_, branches),) = fired[0]
@@ -279,7 +282,7 @@ def one(branches: tuple[Branch, ...]) -> Branch:
     """
     if len(branches) == 1:  # the usual answer, taken without building the list below
         (branch,) = branches
-        if branch.case is not Marker.SEEN and branch.case is not Marker.GAP:  # is_marker(), is_gap()
+        if branch.case is not _SEEN and branch.case is not _GAP:  # is_marker(), is_gap()
             return branch
     cases = [b for b in branches if not b.is_marker()]
     if not cases or any(b.is_gap() for b in cases):

@@ -57,6 +57,9 @@ class Cases(Case):
     CASE = "case", "情形"
 
 
+_CASE = Cases.CASE  # bound once (engine.firing.conditions: _SEEN)
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedCase:
     """A case as compiled: its expression (parsed once), its firing condition, points and place."""
@@ -88,7 +91,7 @@ class ComparisonPlan(RulePlan):
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """The first case that holds, else ``otherwise``."""
-        held = sorted(b.index for b in only(fired) if b.case is Cases.CASE and b.index is not None)
+        held = sorted(b.index for b in only(fired) if b.case is _CASE and b.index is not None)
         if held:
             case = self.cases[held[0]]
             env = {n: v.value for n, v in facts.values.items() if isinstance(v.value, Decimal)}

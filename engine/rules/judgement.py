@@ -83,6 +83,9 @@ class Cases(Case):
     REJECT = "reject", "等次外的系数"
 
 
+_REJECT = Cases.REJECT  # bound once (engine.firing.conditions: _SEEN)
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedTier:
     """A tier as compiled: its name, coefficient range (parsed once) and place in the policy."""
@@ -165,7 +168,7 @@ class JudgementPlan(RulePlan):
         branch = one(only(fired))
         stated = number(facts, self.coefficient)
         tier = self.tiers[branch.index] if branch.index is not None else None
-        if tier is not None and branch.case is Cases.REJECT:
+        if tier is not None and branch.case is _REJECT:
             allowed = (f"系数应在 {tier.range.describe()}% 之间，填报的是 {fmt(stated)}%" if self.weight is None else
                        f"得分应在 {self._range(tier).describe()} 分之间（分值 {fmt(self.weight)} 的 "
                        f"{tier.range.describe()}%），填报的是 {fmt(stated)} 分")

@@ -39,6 +39,9 @@ class Cases(Case):
     ZEROED = "zeroed", "扣完为止"
 
 
+_WITHIN, _ZEROED = Cases.WITHIN, Cases.ZEROED  # bound once (engine.firing.conditions: _SEEN)
+
+
 @dataclass(frozen=True, slots=True)
 class PerUnit:
     """Parameters of a per-point, step or per-count deduction."""
@@ -80,7 +83,7 @@ def per_unit(weight: Decimal, value: Decimal, rule: PerUnit, case: Case, unit: s
     '8 − 2 × ⌊(100% − 88.5%) ÷ 5%⌋ = 8 − 2 × 2 = 4'
     """
     side = "≤" if rule.above else "≥"
-    if case is Cases.WITHIN:
+    if case is _WITHIN:
         return Outcome(weight, f"{show(value)}{unit} {side} {show(rule.threshold)}{unit}，得满分 {show(weight)}")
     gap = f"({show(value)}{unit} − {show(rule.threshold)}{unit})" if rule.above else \
         f"({show(rule.threshold)}{unit} − {show(value)}{unit})"
@@ -94,7 +97,7 @@ def per_unit(weight: Decimal, value: Decimal, rule: PerUnit, case: Case, unit: s
                 f" = {show(weight)} − {show(rule.points)} × {units}")
     raw = weight - rule.points * units
     threshold = f"{'超过' if rule.above else '低于'} {show(rule.threshold)}{unit} 起扣"
-    if case is Cases.ZEROED and rule.floor is not None:
+    if case is _ZEROED and rule.floor is not None:
         text += f" = {show(raw)}，扣完为止，得 {show(rule.floor)}"
         return Outcome(rule.floor, text, (Part(weight - rule.floor, text, threshold, floored=True),))
     text += f" = {show(raw)}"
@@ -108,9 +111,9 @@ def per_unit_points(weight: Decimal, value: Decimal, rule: PerUnit, case: Case) 
     >>> per_unit_points(Decimal(5), Decimal("99.66"), r, Cases.OVER)
     Decimal('4.932')
     """
-    if case is Cases.WITHIN:
+    if case is _WITHIN:
         return weight
-    if case is Cases.ZEROED and rule.floor is not None:
+    if case is _ZEROED and rule.floor is not None:
         return rule.floor
     return weight - rule.points * _units(value, rule)
 

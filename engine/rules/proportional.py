@@ -54,6 +54,9 @@ class Cases(Case):
     PARTIAL = "partial", "按比例计分"
 
 
+_FULL = Cases.FULL  # bound once (engine.firing.conditions: _SEEN)
+
+
 def proportional_outcome(weight: Decimal, value: Decimal, full_at: Decimal, full: bool, unit: str = "") -> Outcome:
     """得分 = 分值 × 值 ÷ 满分线, at most the weight.
 
@@ -98,12 +101,12 @@ class ProportionalPlan(RulePlan):
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """Full marks, or the weight in proportion to the value."""
-        full = one(only(fired)).case is Cases.FULL
+        full = one(only(fired)).case is _FULL
         return proportional_outcome(weight, number(facts, self.fact), self.full_at, full, unit(facts, self.fact))
 
     def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
         """:meth:`score`'s number alone."""
-        full = one(only(fired)).case is Cases.FULL
+        full = one(only(fired)).case is _FULL
         return proportional_points(weight, number(facts, self.fact), self.full_at, full)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:

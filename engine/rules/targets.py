@@ -43,6 +43,9 @@ class Cases(Case):
     OVER = "over", "未完成（越低越好）"
 
 
+_MET, _MET_LOWER, _SHORT = Cases.MET, Cases.MET_LOWER, Cases.SHORT  # bound once (engine.firing.conditions: _SEEN)
+
+
 def target_outcome(share: Decimal, item: Target, case: Case) -> Outcome:
     """One target worth ``share`` points: full if met, else pro rata (完成值与指标值的比例).
 
@@ -53,10 +56,10 @@ def target_outcome(share: Decimal, item: Target, case: Case) -> Outcome:
     """
     unit = item.unit or ""
     head = f"「{item.name}」完成 {show(item.actual)}{unit} / 指标 {show(item.target)}{unit}"
-    if case in (Cases.MET, Cases.MET_LOWER):
+    if case is _MET or case is _MET_LOWER:
         return Outcome(share, f"{head}：已完成，得 {show(share)}")
     pro_rata = _pro_rata(share, item, case)
-    if case is Cases.SHORT:
+    if case is _SHORT:
         text = f"{head}：{show(share)} × {show(item.actual)} ÷ {show(item.target)} = {show(pro_rata)}"
     else:
         text = f"{head}（越低越好）：{show(share)} × {show(item.target)} ÷ {show(item.actual)} = {show(pro_rata)}"
@@ -66,14 +69,14 @@ def target_outcome(share: Decimal, item: Target, case: Case) -> Outcome:
 
 def target_points(share: Decimal, item: Target, case: Case) -> Decimal:
     """The score :func:`target_outcome` computes, without its computation."""
-    if case in (Cases.MET, Cases.MET_LOWER):
+    if case is _MET or case is _MET_LOWER:
         return share
     return max(_pro_rata(share, item, case), Decimal(0))
 
 
 def _pro_rata(share: Decimal, item: Target, case: Case) -> Decimal:
     """A target short of its value: the share in the ratio of actual to target (target to actual, lower is better)."""
-    if case is Cases.SHORT:
+    if case is _SHORT:
         return share * item.actual / item.target if item.target else share
     return share * item.target / item.actual
 

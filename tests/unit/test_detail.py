@@ -52,7 +52,7 @@ def test_an_unread_result_is_freed_when_dropped_without_waiting_for_the_cycle_co
     gc.disable()  # reference counting alone must free it: an explanation never refers back to its leaf
     try:
         result = engine.evaluate(gz_policy, gz_facts)
-        evaluation = weakref.ref(result.node("A1.1")._explain.func.__self__)  # what the unread explanations keep
+        evaluation = weakref.ref(result.node("A1.1")._explain[1])  # what the unread explanations keep
         del result
         assert evaluation() is None
     finally:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 import engine
 from engine.authoring.fuzz import generated_facts
 from engine.authoring.strategies import fact_documents
-from engine.evaluate import _Run
+from engine.evaluate import _Run, _unrounded
 from engine.program import LeafStep, NodeStep, program
 from tests.conftest import ROOT
 
@@ -44,7 +44,8 @@ def _agree(policy: engine.CompiledPolicy, facts: engine.Facts) -> list[str]:
         for step in _leaves(steps.roots):
             if step.applicable_if is not None and run.is_not_applicable(step):
                 continue
-            fired, facts_read = run.inputs(step)
+            fired = [run.fired.get(key, ()) for key in step.probes]  # as _Run.leaf reads them
+            facts_read = _unrounded(facts, step.exact) if step.exact else facts
             points = run.scored(step, step.points, fired, facts_read)
             score = run.scored(step, step.score, fired, facts_read).score
             if points.as_tuple() != score.as_tuple():
