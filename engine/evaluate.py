@@ -23,7 +23,7 @@ from engine.facts import Facts, FactValue
 from engine.firing.backends import Backend, default_backend
 from engine.firing.conditions import Branch, Marker, bounds
 from engine.firing.messages import Messages
-from engine.program import PRECISION, LeafStep, NodeStep, Program, program
+from engine.program import LeafStep, NodeStep, Program, program
 from engine.records import deduction, explain_now, fact_read, indicator_score
 from engine.records import result as result_record
 from engine.rules.base import Ambiguous, Fired, Firing, NoMatch
@@ -75,7 +75,8 @@ class _Run:
         fired = backend.fire(policy, sent.messages)
         branch_of = policy.branch_of
         self.fired: dict[str, list[Firing]] = {}
-        found = self.fired.get
+        made = self.fired
+        found = made.get
         for message, names in zip(sent.sent, fired, strict=True):
             key = message.probe.key
             branches = branch_of[key]
@@ -86,17 +87,21 @@ class _Run:
                 picked = tuple([branches[n] for n in names])
             earlier = found(key)
             if earlier is None:
-                self.fired[key] = [(message.target, picked)]
+                made[key] = [(message.target, picked)]
             else:
                 earlier.append((message.target, picked))
 
     def result(self) -> Result:
-        roots = tuple([self.node(n) for n in self.program.roots])
-        total = sum([r.score for r in roots], ZERO)
+        made, total, max_total = [], ZERO, ZERO
+        for step in self.program.roots:  # one loop: each root scored, its score and max added up
+            root = self.node(step)
+            made.append(root)
+            total += root.score
+            max_total += root.max or ZERO
+        roots = tuple(made)
         cap = self.policy.total.cap
         if cap is not None and total > cap:
             total = cap
-        max_total = sum([r.max or ZERO for r in roots], ZERO)
         unseen = sum([r.unseen() for r in roots], ZERO) if self.program.has_unseen else ZERO
         grade, withheld = self.grading(total, unseen)
         meta = self.policy.meta
@@ -142,7 +147,9 @@ class _Run:
         if step.excludes:
             excluded = sum([c.node.max - (scored.max or ZERO)
                             for c, scored in zip(step.children, children, strict=True) if c.node.max is not None], ZERO)
-        return indicator_score(node.id, name, node.max - excluded, decimals.normalise(score), _SCORED,
+        if score.is_zero():  # decimals.normalise, inline
+            score = score.copy_abs()
+        return indicator_score(node.id, name, node.max - excluded, score, _SCORED,
                                children, (), None, node.location, node.weights_note, node.core)
 
     def leaf(self, step: LeafStep, name: str) -> IndicatorScore:
@@ -156,13 +163,12 @@ class _Run:
             exact = step.points(step.weight, fired, facts)
         except (NoMatch, Ambiguous) as err:
             raise self.failure(step, err) from None
-        rounding = self.rounding
-        if exact.adjusted() + rounding.places + 2 > PRECISION:  # too long for this context: decimals.quantize
-            score = decimals.quantize(exact, rounding.places, rounding.mode)
-        else:
-            score = exact.quantize(rounding.quantum)  # the evaluation's context rounds as the policy declares
-            if score.is_zero():
-                score = score.copy_abs()
+        try:  # the evaluation's context rounds as the policy declares
+            score = exact.quantize(self.rounding.quantum)
+        except decimal.InvalidOperation:  # more digits than the context holds: decimals.quantize raises it
+            score = decimals.quantize(exact, self.rounding.places, self.rounding.mode)
+        if score.is_zero():
+            score = score.copy_abs()
         # the one guard on the trace: everything else only explains the score, when first read
         explain = (_Run.explain, self, step, exact, score, fired, facts) if self.trace else None
         return indicator_score(node.id, name, node.max, score, step.status, (), (), None, node.location, None,

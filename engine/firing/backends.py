@@ -46,6 +46,9 @@ _ORDER: dict[str, Callable[[int | str | Decimal, int | str | Decimal], bool]] = 
     ">=": operator.ge, ">": operator.gt, "<": operator.lt, "<=": operator.le}
 _NOT_HANDLED, _OBSERVED = 1, 2
 _NO_STATE = "309"  # durable_rules' ERR_SID_NOT_FOUND: the session has no state
+# One encoder for every evaluation's facts (json.dumps with options makes a new one per call), compact: the
+# engine parses every byte and writes each fired rule's message back out in full
+_FACTS_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
 
 
 class FiringError(JixiaoError):
@@ -329,7 +332,7 @@ class DurableBackend:
                 for position, batch in batches.items():
                     ruleset = rulesets[position]
                     used.append(ruleset)
-                    raw.extend((ruleset, m) for m in _session(ruleset, sid, json.dumps(batch, ensure_ascii=False)))
+                    raw.extend((ruleset, m) for m in _session(ruleset, sid, _FACTS_JSON(batch)))
             finally:
                 for ruleset in used:
                     _delete_state(ruleset, sid)

@@ -13,7 +13,7 @@ from engine.decimals import show
 from engine.errors import ErrorCode
 from engine.firing.conditions import Branch, Case, Input, Probe, interval_tests
 from engine.intervals import Interval
-from engine.rules.base import Compiling, Direction, FactRef, Fired, Kind, RuleBase, RulePlan, number, one, only
+from engine.rules.base import Compiling, Direction, FactRef, Fired, Kind, RuleBase, RulePlan, number, the_case
 from engine.rules.checks import fact_unit
 from engine.rules.inversion import Change, Known, Plain
 from engine.scoring import Outcome, Part
@@ -97,13 +97,13 @@ class AdjustmentPlan(RulePlan):
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """The stated points, capped."""
-        case = one(only(fired)).case
+        case = the_case(fired).case
         assert case is not None
         return adjustment_outcome(number(facts, self.fact), self.max_bonus, self.max_penalty, case)
 
     def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
         """:meth:`score`'s number alone."""
-        case = one(only(fired)).case
+        case = the_case(fired).case
         assert case is not None
         return adjustment_points(number(facts, self.fact), self.max_bonus, self.max_penalty, case)
 

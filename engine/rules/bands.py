@@ -27,8 +27,7 @@ from engine.rules.base import (
     RuleBase,
     RulePlan,
     number,
-    one,
-    only,
+    the_case,
     unit,
 )
 from engine.rules.checks import check_declared_unit, check_points, cover_problems, fact_interval
@@ -122,7 +121,7 @@ class BandsPlan(RulePlan):
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """The points of the band that fired."""
-        index = one(only(fired)).index
+        index = the_case(fired).index
         assert index is not None
         band = self.bands[index]
         return band_outcome(weight, number(facts, self.fact), band.interval, band.points, band.label,
@@ -130,7 +129,7 @@ class BandsPlan(RulePlan):
 
     def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
         """The points of the band that fired."""
-        index = one(only(fired)).index
+        index = the_case(fired).index
         assert index is not None
         return self.bands[index].points
 

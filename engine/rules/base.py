@@ -292,6 +292,20 @@ def one(branches: tuple[Branch, ...]) -> Branch:
     return cases[0]
 
 
+def the_case(fired: Fired) -> Branch:
+    """The single case that holds for the one message of a one-probe rule: :func:`one` of :func:`only`, in one call.
+
+    Raises:
+        NoMatch: none holds, or only a gap does. Ambiguous: several hold.
+    """
+    ((_, branches),) = fired[0]
+    if len(branches) == 1:  # the usual answer (see one)
+        (branch,) = branches
+        if branch.case is not _SEEN and branch.case is not _GAP:
+            return branch
+    return one(branches)
+
+
 def number(facts: Facts, name: str) -> Decimal:
     """A numeric fact's value."""
     value = facts.values[name].value

@@ -29,8 +29,7 @@ from engine.rules.base import (
     RuleBase,
     RulePlan,
     number,
-    one,
-    only,
+    the_case,
 )
 from engine.rules.checks import check_repeats, fact_unit
 from engine.rules.inversion import Change, Known, Plain
@@ -165,7 +164,7 @@ class JudgementPlan(RulePlan):
         Raises:
             JixiaoError: ``eval.judgement_range`` for a coefficient outside its tier's range.
         """
-        branch = one(only(fired))
+        branch = the_case(fired)
         stated = number(facts, self.coefficient)
         tier = self.tiers[branch.index] if branch.index is not None else None
         if tier is not None and branch.case is _REJECT:

@@ -17,7 +17,7 @@ from engine.decimals import fmt, show
 from engine.errors import ErrorCode
 from engine.firing.conditions import Branch, Case, Input, Probe, interval_tests
 from engine.intervals import Interval, gaps
-from engine.rules.base import Compiling, Direction, Fired, RulePlan, number, one, only, unit
+from engine.rules.base import Compiling, Direction, Fired, RulePlan, number, the_case, unit
 from engine.rules.checks import check_points, fact_interval
 from engine.rules.inversion import Change, Known, Plain, change
 from engine.scoring import Outcome, Part
@@ -163,14 +163,14 @@ class PerUnitPlan(RulePlan):
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """Full marks within the threshold, else points per unit past it, down to the floor."""
-        case = one(only(fired)).case
+        case = the_case(fired).case
         assert case is not None
         fact = self.params.fact
         return per_unit(weight, number(facts, fact), self.params, case, unit(facts, fact))
 
     def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
         """:meth:`score`'s number alone."""
-        case = one(only(fired)).case
+        case = the_case(fired).case
         assert case is not None
         return per_unit_points(weight, number(facts, self.params.fact), self.params, case)
 

@@ -23,8 +23,7 @@ from engine.rules.base import (
     RuleBase,
     RulePlan,
     number,
-    one,
-    only,
+    the_case,
     unit,
 )
 from engine.rules.checks import check_declared_unit, fact_unit
@@ -101,12 +100,12 @@ class ProportionalPlan(RulePlan):
 
     def score(self, weight: Decimal, fired: Fired, facts: Facts) -> Outcome:
         """Full marks, or the weight in proportion to the value."""
-        full = one(only(fired)).case is _FULL
+        full = the_case(fired).case is _FULL
         return proportional_outcome(weight, number(facts, self.fact), self.full_at, full, unit(facts, self.fact))
 
     def points(self, weight: Decimal, fired: Fired, facts: Facts) -> Decimal:
         """:meth:`score`'s number alone."""
-        full = one(only(fired)).case is _FULL
+        full = the_case(fired).case is _FULL
         return proportional_points(weight, number(facts, self.fact), self.full_at, full)
 
     def invert(self, deduction: Deduction, weight: Decimal, facts: Known) -> Change | Plain:
