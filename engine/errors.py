@@ -14,8 +14,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
+from engine.drafts import draft_of
 from engine.json_values import JsonObject, JsonValue
 
 __all__ = [
@@ -142,8 +142,7 @@ class SourceLocation:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-# a plain class with SourceLocation's slots, whose instances can become SourceLocations
-_LOCATION_DRAFT: Any = type("SourceLocationDraft", (), {"__slots__": SourceLocation.__slots__})
+_LOCATION_DRAFT = draft_of(SourceLocation)  # engine.drafts
 
 
 def location(file: str, line: int, col: int) -> SourceLocation:

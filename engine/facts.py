@@ -14,11 +14,12 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pydantic
 
 from engine import decimals, expr, input_limits
+from engine.drafts import draft_of
 from engine.errors import ERROR_LIMIT, ErrorCode, JixiaoError, PolicyErrors, Problem, SourceLocation, did_you_mean
 from engine.json_values import DocValue
 from engine.schema import FactEntry, FactsDocument, FactSpec, TargetItem
@@ -67,7 +68,7 @@ class FactValue:
     exact: Decimal | None = None  # a derived fact's value before its declared rounding (``compare: exact``)
 
 
-_FactValueDraft: Any = type("FactValueDraft", FactValue.__bases__, {"__slots__": FactValue.__dict__["__slots__"]})
+_FactValueDraft = draft_of(FactValue)
 
 
 def stated_fact(name: str, value: FactScalar | tuple[Target, ...], unit: str | None, location: SourceLocation,

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.decimals import show
+from engine.drafts import draft_of
 
 __all__ = ["Outcome", "Part", "combine"]
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Part:
     """One reason for lost points (negative: points gained by a bonus)."""
 
@@ -31,14 +32,43 @@ class Part:
     wording: str | None = None
     judgement: bool = False
 
+    def __new__(cls, points: Decimal, computation: str, threshold: str | None = None, floored: bool = False,
+                capped: bool = False, item: str | None = None, wording: str | None = None,
+                judgement: bool = False) -> Part:
+        """The part, built from a draft (``engine.drafts``): several per explained rule, cheaper than ``__init__``."""
+        made = _PartDraft()
+        made.points = points
+        made.computation = computation
+        made.threshold = threshold
+        made.floored = floored
+        made.capped = capped
+        made.item = item
+        made.wording = wording
+        made.judgement = judgement
+        made.__class__ = cls
+        return made  # type: ignore[no-any-return]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class Outcome:
     """Exact score of one rule, its computation and the reasons for every lost point."""
 
     score: Decimal
     computation: str
     parts: tuple[Part, ...] = ()
+
+    def __new__(cls, score: Decimal, computation: str, parts: tuple[Part, ...] = ()) -> Outcome:
+        """The outcome, built as :class:`Part` is."""
+        made = _OutcomeDraft()
+        made.score = score
+        made.computation = computation
+        made.parts = parts
+        made.__class__ = cls
+        return made  # type: ignore[no-any-return]
+
+
+_PartDraft = draft_of(Part)
+_OutcomeDraft = draft_of(Outcome)
 
 
 def combine(outcomes: Sequence[Outcome], joiner: str = "；") -> Outcome:
