@@ -553,28 +553,33 @@ _LINE = re.compile("\n")
 _PLAIN_ESCAPES = re.compile(r'\\(?:["\\nt]|u(?![dD][89a-fA-F])(?!00[01]|007[fF]|008|009)[0-9a-fA-F]{4})')
 
 
-def parse_json(text: str, file: str) -> SourceDoc:
+def parse_json(text: str, file: str, under: Path = ()) -> SourceDoc:
     """JSON text into the :class:`SourceDoc` that :func:`parse_document` gives, without the YAML event stream.
 
     The same values, positions, key positions and styles (a test holds the two to each other on
     generated documents); about an order of magnitude less work per node. Anything but plain,
     valid JSON within the limits (a syntax error, a duplicate key, a limit, a full-width number,
     a rare escape) is read by :func:`parse_document` instead, so every error is the YAML path's,
-    with its code and position.
+    with its code and position. With ``under``, the part there is what is kept, as by
+    :meth:`SourceDoc.sub` (the service reads the ``facts`` of a request): the scan records only
+    what lies under it, and nothing is rebased afterwards.
 
     Raises:
         JixiaoError: as :func:`parse_document`.
+        KeyError: nothing is at ``under``.
     """
     try:
-        return _fast_json(text, file)
+        return _fast_json(text, file, under)
     except _NotPlain:
-        return parse_document(text, file)
+        doc = parse_document(text, file)
+        return doc.sub(under) if under else doc
 
 
-def _fast_json(text: str, file: str) -> SourceDoc:
+def _fast_json(text: str, file: str, under: Path = ()) -> SourceDoc:
     """The values from the C JSON decoder, the positions from one scan of the text's tokens."""
-    result = _json_values(text)
-    offsets, key_offsets, styles = _json_positions(text)
+    values = _json_values(text)
+    offsets, key_offsets, styles = _json_positions(text, under)  # first: what is not plain goes to the YAML path
+    result = value_at(values, under)
     located = _Locator(text, file)
     return SourceDoc(file, result, located.all(offsets), located.all(key_offsets), styles)
 
@@ -593,28 +598,99 @@ def _json_values(text: str) -> DocValue:
     return value
 
 
-def _json_positions(text: str) -> tuple[dict[Path, int], dict[Path, int], dict[Path, str | None]]:
-    """Offsets of every value and key, and the styles, of text the decoder has read.
+_Tables = tuple[dict[Path, int], dict[Path, int], dict[Path, str | None]]
+
+
+def _json_positions(text: str, under: Path = ()) -> _Tables:
+    """Offsets of every value and key, and the styles, of text the decoder has read (of the part at ``under``).
 
     The syntax is checked, so the scan only follows the nesting: a key (a string and its colon)
     names the next value, a value token (a string, a bare scalar or an opening bracket) is placed, a
-    closing bracket ends its container; commas and white space are never matched.
+    closing bracket ends its container; commas and white space are never matched. Outside
+    ``under`` the same walk records nothing; the part at ``under`` is recorded with paths relative
+    to it, by the same loop that reads a whole document.
     """
-    offsets: dict[Path, int] = {}
-    key_offsets: dict[Path, int] = {}
-    styles: dict[Path, str | None] = {}
-    stack: list[tuple[Path, bool, int]] = []  # the enclosing containers: path, whether a list, next index
-    here: Path = ()  # the container the scan is in
+    tables: _Tables = ({}, {}, {})
+    tokens = _JSON_SCAN.finditer(text)
+    nodes = _json_outside(tokens, tables, under) if under else _json_value(next(tokens), tokens, tables, 0)
+    if nodes > input_limits.NODES:
+        raise _NotPlain
+    return tables
+
+
+def _json_outside(tokens: Iterator[re.Match[str]], tables: _Tables, under: Path) -> int:
+    """Walk the document, recording only the value at ``under`` (and its key); the nodes seen, in all."""
+    nodes = 0
+    stack: list[tuple[Path, bool, int]] = []
+    here: Path = ()
     in_list = False
     index = 0
+    path: Path = ()
+    for match in tokens:
+        kind = match.lastindex
+        if kind == 2:
+            path = (*here, _json_key(match))
+            if path == under:
+                tables[1][()] = match.start()  # counted with the value's part below
+            else:
+                nodes += 1
+            continue
+        if kind == 4:
+            here, in_list, index = stack.pop()
+            continue
+        if in_list:
+            path = (*here, index)
+            index += 1
+        if path == under:  # the part kept: read by the whole-document loop, through its closing bracket
+            nodes += _json_value(match, tokens, tables, len(stack))
+            continue
+        nodes += 1
+        if kind == 3:
+            if len(stack) >= input_limits.DEPTH:
+                raise _NotPlain
+            stack.append((here, in_list, index))
+            here, in_list, index = path, match.group(3) == "[", 0
+        elif kind == 1:
+            _json_text(match.group(1))
+    return nodes
+
+
+def _json_value(first: re.Match[str], tokens: Iterator[re.Match[str]], tables: _Tables, depth: int) -> int:
+    """Record the value that starts with ``first`` (at the relative path ``()``, ``depth`` containers deep).
+
+    A container is read through its closing bracket; returns how many values and keys were recorded.
+    """
+    offsets, key_offsets, styles = tables
+    offsets[()] = first.start()
+    kind = first.lastindex
+    if kind == 3:  # an opening bracket
+        if depth >= input_limits.DEPTH:
+            raise _NotPlain
+        _json_container(first.group(3) == "[", tokens, tables, depth)
+    elif kind == 1:  # a string
+        _json_text(first.group(1))
+        styles[()] = '"'
+    else:
+        styles[()] = None
+    return len(offsets) + len(key_offsets)
+
+
+def _json_container(in_list: bool, tokens: Iterator[re.Match[str]], tables: _Tables, depth: int) -> None:
+    """Record what a container at ``()`` holds, through its closing bracket (the whole-document loop)."""
+    offsets, key_offsets, styles = tables
+    stack: list[tuple[Path, bool, int]] = []  # the enclosing containers inside this value: path, a list?, next index
+    here: Path = ()  # the container the scan is in
+    index = 0
     path: Path = ()  # the path of the next value
-    for match in _JSON_SCAN.finditer(text):
+    for match in tokens:
         kind = match.lastindex
         if kind == 2:  # a key and its colon
             path = (*here, _json_key(match))
             key_offsets[path] = match.start()
             continue
         if kind == 4:  # a closing bracket
+            if not stack:
+                break  # this value's own: it is read
             here, in_list, index = stack.pop()
             continue
         if in_list:
@@ -622,7 +698,7 @@ def _json_positions(text: str) -> tuple[dict[Path, int], dict[Path, int], dict[P
             index += 1
         offsets[path] = match.start()
         if kind == 3:  # an opening bracket
-            if len(stack) >= input_limits.DEPTH:
+            if len(stack) + depth + 1 >= input_limits.DEPTH:
                 raise _NotPlain
             stack.append((here, in_list, index))
             here, in_list, index = path, match.group(3) == "[", 0
@@ -631,9 +707,6 @@ def _json_positions(text: str) -> tuple[dict[Path, int], dict[Path, int], dict[P
             styles[path] = '"'
         else:
             styles[path] = None
-    if len(offsets) + len(key_offsets) > input_limits.NODES:
-        raise _NotPlain
-    return offsets, key_offsets, styles
 
 
 class _Locator:

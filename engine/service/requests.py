@@ -81,7 +81,7 @@ def facts_document(config: ServiceConfig, body: models.FactsRequest | models.Dif
     if body.facts_text is not None:
         doc = parse_document(body.facts_text, Path(body.facts_name).name or "facts.yaml")
     else:  # re-read the body ourselves so numbers stay exact decimals and positions point into the request
-        doc = parse_json(decode_body(raw), BODY_FILE).sub(("facts",))
+        doc = parse_json(decode_body(raw), BODY_FILE, ("facts",))
     check_fact_count(config, doc)
     return doc
 
@@ -131,10 +131,12 @@ def check_department(department: str, doc: SourceDoc) -> None:
                           doc.locate(("department",)), "department")
 
 
-def single_query(request: Request) -> None:
+async def single_query(request: Request) -> None:
     """Refuse a query parameter written more than once (``?offset=1&offset=2``): each endpoint's are single values.
 
     FastAPI would keep one of them without a word, so the caller could not tell which one counted.
+    ``async`` (it does no I/O): FastAPI runs a plain function dependency in its thread pool, a
+    hand-off on every request of every endpoint.
 
     Raises:
         ApiError: 422 ``request.invalid`` naming the parameter.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -87,3 +88,39 @@ def test_errors_are_the_yaml_paths(text: str, code: ErrorCode):
         parse_document(text, "request.json")
     assert fast.value.problems[0].code == code
     assert [(p.code, p.location) for p in fast.value.problems] == [(p.code, p.location) for p in slow.value.problems]
+
+
+@given(VALUE, st.sampled_from([None, 0, 2]), st.booleans(), st.sampled_from([("facts",), ("facts", 0), ("facts", "a")]))
+def test_reading_a_part_is_reading_all_then_taking_the_part(value, indent, ascii_only, under):
+    text = dump({"version": "1", "facts": value, "after": [1, {"b": "c"}]}, indent=indent, ascii_only=ascii_only,
+                spaced=True)
+    try:
+        whole = parse_document(text, "request.json")
+    except JixiaoError as err:
+        with pytest.raises(JixiaoError) as fast:
+            parse_json(text, "request.json", under)
+        assert fast.value.problems == err.problems
+        return
+    try:
+        expected = whole.sub(under)
+    except (KeyError, IndexError):
+        with pytest.raises((KeyError, IndexError)):
+            parse_json(text, "request.json", under)
+        return
+    assert parse_json(text, "request.json", under) == expected
+    with contextlib.suppress(_NotPlain):  # what is not plain is left to the YAML path, checked above
+        assert _fast_json(text, "request.json", under) == expected
+
+
+def test_a_part_counts_the_whole_document_against_the_node_limit(monkeypatch: pytest.MonkeyPatch):
+    from engine import input_limits
+
+    text = json.dumps({"before": list(range(8)), "facts": {"a": 1}, "after": {"b": [2]}})
+    whole = _fast_json(text, "request.json")
+    nodes = len(whole.positions) + len(whole.key_positions)
+    assert nodes == 20  # 15 values (the root, a list and its 8 numbers, 2 objects, 1, a list and 2), 5 keys
+    monkeypatch.setattr(input_limits, "NODES", nodes - 1)
+    with pytest.raises(_NotPlain):
+        _fast_json(text, "request.json", ("facts",))
+    monkeypatch.setattr(input_limits, "NODES", nodes)
+    assert _fast_json(text, "request.json", ("facts",)) == whole.sub(("facts",))
