@@ -4,10 +4,8 @@
 :mod:`engine.service.routes`, the error handlers of :mod:`engine.service.errors` and the middleware
 of :mod:`engine.service.middleware`. Every handler calls the public engine API; errors are the CLI's
 located problems as JSON (4xx). durable_rules is process-global and not thread-safe: the firing
-module serialises engine calls with a lock. Scoring evaluates on the event loop's thread (CPU work
-gains nothing from a pool thread under the GIL, and the hand-off costs); handlers that write to the
-database or render files run in FastAPI's thread pool. The service scales with processes (uvicorn
-``--workers``), each with its own engine.
+module serialises engine calls with a lock, handlers run in FastAPI's thread pool, and the service
+scales with processes (uvicorn ``--workers``), each with its own engine.
 """
 
 from __future__ import annotations

@@ -26,9 +26,7 @@ class Gate:
     """A FIFO limit on evaluations in flight; asyncio's semaphore wakes waiters in arrival order.
 
     Without it, dozens of pool threads contend for the GIL and the engine lock and some requests
-    keep losing (p99 of seconds at 32 concurrent clients while p50 was 64 ms). Scoring now evaluates
-    on the event loop's thread, one at a time; the gate still orders it with reviews and the
-    workbench's scoring, which run in the pool.
+    keep losing (p99 of seconds at 32 concurrent clients while p50 was 64 ms).
     """
 
     def __init__(self, size: int) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic_core import to_json
+from starlette.concurrency import run_in_threadpool
 
 import engine
 from engine.facts import Facts, canonical_json, text_digest
@@ -43,9 +44,9 @@ async def score(policy_id: str, body: models.ScoreRequest, request: Request, sta
     # x_actor is declared for the documentation; Starlette decoded it as Latin-1, so read the raw bytes
     actor = f"{actor_name(request)}@{request.client.host if request.client else '-'}"
     async with state.gate.slots():  # first come, first served: no request starves behind the others
-        # on the event loop's own thread: the evaluation is CPU work that a pool thread could only run while
-        # holding the GIL, and the hand-off to the pool and back cost about a millisecond per request
-        evaluated = _evaluate(state, policy_id, body, raw)
+        # in the pool, not on the loop's thread: that saves the hand-off (2.5 % of a request's instructions) but
+        # finished decisions then wait behind queued evaluations; under load the two measured the same
+        evaluated = await run_in_threadpool(_evaluate, state, policy_id, body, raw)
     # the slot is free while the decision waits for its group commit: the next evaluation runs meanwhile
     record = await asyncio.wrap_future(record_decision(state, evaluated, actor))
     forced = forced_records(evaluated.forced)
