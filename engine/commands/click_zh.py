@@ -10,6 +10,9 @@ upgrade that changes a wording fails the suite instead of falling back to Englis
 from __future__ import annotations
 
 import importlib
+import re
+
+import click
 
 __all__ = ["MESSAGES", "MODULES", "PLURALS", "gettext", "install", "ngettext"]
 
@@ -114,3 +117,15 @@ def install() -> None:
             module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
+    missing = click.exceptions.MissingParameter
+    missing.format_message = _missing_message  # type: ignore[method-assign]
+
+
+# "缺少参数 'POLICY'" and its detail: Click joins them with a full stop of its own, outside gettext
+_MISSING_HEAD = re.compile(r"^(缺少\S*?(?: '[^']*'(?: / '[^']*')*)?)\. ?")
+_CLICK_MISSING = click.exceptions.MissingParameter.format_message  # Click's own, read before install() wraps it
+
+
+def _missing_message(self: click.exceptions.MissingParameter) -> str:
+    """Click's message for a missing parameter, with a Chinese full stop: "缺少参数 'POLICY'。"."""
+    return _MISSING_HEAD.sub(r"\1。", _CLICK_MISSING(self), count=1)

@@ -50,7 +50,9 @@ def test_every_plural_keeps_the_placeholders_of_its_form():
 @pytest.mark.parametrize(("args", "wanted"), [
     (["score", GZ_POLICY, GZ_FACTS, "--jobs", "0"], "'--jobs' / '-j' 的取值不对：0 不在范围 1<=x<=256 内。"),
     (["score", GZ_POLICY, GZ_FACTS, "--format", "xx"], "'--format' 的取值不对：'xx' 不是可选值之一："),
-    (["score"], "错误：缺少参数 'POLICY'"),
+    (["score"], "错误：缺少参数 'POLICY'。\n"),
+    (["template", GZ_POLICY], "错误：缺少选项 '--xlsx'。\n"),
+    (["score", GZ_POLICY], "错误：缺少参数 'FACTS...'。\n"),
     (["score", GZ_POLICY, GZ_FACTS, "--jobz", "2"], "没有选项 '--jobz'。 是否为 '--jobs'？"),
     (["scroe"], "没有命令 'scroe'。"),
     (["serve", "--port", "99999"], "'--port' 的取值不对：99999 不在范围 1<=x<=65535 内。"),
