@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Callable
 
 import click
 
@@ -117,8 +118,10 @@ def install() -> None:
             module._ = gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = ngettext  # type: ignore[attr-defined]
-    missing = click.exceptions.MissingParameter
-    missing.format_message = _missing_message  # type: ignore[method-assign]
+    exceptions = click.exceptions
+    exceptions.MissingParameter.format_message = _missing_message  # type: ignore[method-assign]
+    exceptions.NoSuchOption.format_message = _NO_SUCH_OPTION  # type: ignore[method-assign,assignment]
+    exceptions.NoSuchCommand.format_message = _NO_SUCH_COMMAND  # type: ignore[method-assign,assignment]
 
 
 # "缺少参数 'POLICY'" and its detail: Click joins them with a full stop of its own, outside gettext
@@ -129,3 +132,20 @@ _CLICK_MISSING = click.exceptions.MissingParameter.format_message  # Click's own
 def _missing_message(self: click.exceptions.MissingParameter) -> str:
     """Click's message for a missing parameter, with a Chinese full stop: "缺少参数 'POLICY'。"."""
     return _MISSING_HEAD.sub(r"\1。", _CLICK_MISSING(self), count=1)
+
+
+def _closed_up(original: Callable[[_Suggesting], str]) -> Callable[[_Suggesting], str]:
+    """Click's message and its suggestion, without a space after a Chinese full stop (没有选项 …。是否为 …？)."""
+
+    def message(self: _Suggesting) -> str:
+        text, head = original(self), self.message
+        if head.endswith("。") and text.startswith(f"{head} "):
+            return head + text[len(head) + 1:]
+        return text
+
+    return message
+
+
+_Suggesting = click.exceptions.NoSuchOption | click.exceptions.NoSuchCommand
+_NO_SUCH_OPTION = _closed_up(click.exceptions.NoSuchOption.format_message)  # type: ignore[arg-type]
+_NO_SUCH_COMMAND = _closed_up(click.exceptions.NoSuchCommand.format_message)  # type: ignore[arg-type]
