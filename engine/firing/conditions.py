@@ -173,11 +173,13 @@ def bounds(value: Decimal, scale: int) -> tuple[int, int] | None:
 def scale_pair(left: Decimal, right: Decimal) -> tuple[int, int] | None:
     """Both values as integers at their common exact scale, or ``None`` beyond exact doubles.
 
-    >>> scale_pair(Decimal("120"), Decimal("150.5"))
-    (1200, 1505)
+    >>> scale_pair(Decimal("120"), Decimal("150.5")), scale_pair(Decimal("21.00"), Decimal("3E+1"))
+    ((1200, 1505), (21, 30))
     """
-    places = max(_places(left), _places(right))
-    pair = int(left.scaleb(places)), int(right.scaleb(places))
+    pair = int(left), int(right)  # whole numbers (counts, the usual targets) are their own scale: no normalising
+    if pair[0] != left or pair[1] != right:
+        places = max(_places(left), _places(right))
+        pair = int(left.scaleb(places)), int(right.scaleb(places))
     return pair if max(map(abs, pair)) <= MAX_EXACT else None
 
 

@@ -7,13 +7,12 @@ per target. No ``Decimal`` is ever turned into a ``float`` (``engine.firing.cond
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
-from engine.facts import Facts, FactScalar, FactValue, Target
+from engine.facts import Facts, FactScalar, Target
 from engine.firing.conditions import Probe, bounds, scale_pair
 from engine.memo import per_policy
 
@@ -32,9 +31,6 @@ class Sent:
     target: Target | None = None
 
 
-Encoder = Callable[[Mapping[str, FactValue]], "dict[str, FieldValue] | None"]
-
-
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """One probe's message, planned once per policy: the facts it reads and how each is encoded."""
@@ -45,12 +41,21 @@ class _Plan:
     # (encoding, field, fact, other, exact, the pair's two field names), no "app"
     inputs: tuple[tuple[str, str, str, str | None, bool, tuple[str, str]], ...]
     sent: Sent  # what a message of this plan without a target was sent for
-    usual: bool  # no applicability and not one message per target: one message of its inputs
-    encode: Encoder | None  # a usual plan of one input: its fields in one call (see _encoder)
 
 
-def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
-    """Every probe's plan but the grade's (the total is graded after scoring), in policy order."""
+# How a usual plan's one input is encoded in Messages' loop (a pair of facts and the rest go through fields)
+_GENERAL, _BOUNDS, _SCALAR = 0, 1, 2
+# One plan as Messages' loop reads it: the plan, its probe's key, its kind (above), its fact, whether the
+# fact is sent unrounded, the message's field names (the bounds pair's two, or the scalar's field twice)
+_Row = tuple[_Plan, str, int, str, bool, str, str]
+
+
+def _plans(policy: CompiledPolicy) -> tuple[_Row, ...]:
+    """Every probe's plan but the grade's (the total is graded after scoring), in policy order.
+
+    A usual plan (no applicability, not one message per target) of one input other than a pair is
+    encoded in :class:`Messages`' own loop; every other plan is made by :meth:`Messages.add`.
+    """
     out = []
     for probe in policy.probes:
         if probe.key == "grade":
@@ -58,35 +63,15 @@ def _plans(policy: CompiledPolicy) -> tuple[_Plan, ...]:
         rule = policy.rules[probe.rule_id]
         inputs = tuple((i.encoding, i.field, i.fact, i.other, i.exact, _names(i.encoding, i.field))
                        for i in probe.inputs if i.field != "app")
-        usual = not rule.applicable_if and not probe.each_target
-        out.append(_Plan(probe, rule.applicable_if, probe.each_target, inputs, Sent(probe), usual,
-                         _encoder(inputs[0], policy.scale) if usual and len(inputs) == 1 else None))
+        plan = _Plan(probe, rule.applicable_if, probe.each_target, inputs, Sent(probe))
+        kind, fact, exact, first, second = _GENERAL, "", False, "", ""
+        if not rule.applicable_if and not probe.each_target and len(inputs) == 1 and inputs[0][0] != "pair":
+            encoding, field, fact, _, exact, (first, second) = inputs[0]
+            kind = _BOUNDS if encoding == "bounds" else _SCALAR
+            if kind == _SCALAR:
+                first = second = field
+        out.append((plan, probe.key, kind, fact, exact, first, second))
     return tuple(out)
-
-
-def _encoder(spec: tuple[str, str, str, str | None, bool, tuple[str, str]], scale: int) -> Encoder | None:
-    """The fields of a one-input message straight from the facts, planned once per policy.
-
-    The encoder gives exactly what :meth:`Messages.fields` gives, or ``None`` whenever that method
-    would raise (a missing fact, a value too large, a value of another type), so that it says what is
-    wrong; a ``pair`` input has no encoder.
-    """
-    encoding, field, fact, _, exact, (first, second) = spec
-    if encoding == "pair":
-        return None
-    number = encoding == "bounds"
-
-    def encode(values: Mapping[str, FactValue]) -> dict[str, FieldValue] | None:
-        found = values.get(fact)
-        if found is None:
-            return None
-        value = found.exact if exact and found.exact is not None else found.value
-        if number:
-            pair = bounds(value, scale) if type(value) is Decimal else None
-            return None if pair is None else {first: pair[0], second: pair[1]}
-        return {field: value} if type(value) is bool or type(value) is str else None
-
-    return encode
 
 
 def _names(encoding: str, field: str) -> tuple[str, str]:
@@ -106,14 +91,30 @@ class Messages:
         self.policy, self.facts = policy, facts
         self.messages: list[Message] = []
         self.sent: list[Sent] = []
-        messages, sent, values = self.messages, self.sent, facts.values
-        for plan in per_policy("message-plans", policy, lambda: _plans(policy)):
-            if plan.usual:  # one message of its inputs, made here: most probes are
-                fields = plan.encode(values) if plan.encode is not None else None
-                messages.append((plan.probe.key, self.fields(plan) if fields is None else fields))
-                sent.append(plan.sent)
-            else:
+        messages, sent, values, scale = self.messages, self.sent, facts.values.get, policy.scale
+        # One loop, the usual plans' fields made inline (no call per message): this runs for every
+        # evaluation. Whatever the inline encoding cannot make (a missing fact, a value of another
+        # type or too large to compare exactly) goes through fields(), which says what is wrong.
+        for plan, key, kind, fact, exact, first, second in per_policy("message-plans", policy, lambda: _plans(policy)):
+            if kind == _GENERAL:
                 self.add(plan)
+                continue
+            found = values(fact)
+            if found is not None:
+                value = found.exact if exact and found.exact is not None else found.value
+                if kind == _BOUNDS:
+                    if type(value) is Decimal:
+                        pair = bounds(value, scale)
+                        if pair is not None:
+                            messages.append((key, {first: pair[0], second: pair[1]}))
+                            sent.append(plan.sent)
+                            continue
+                elif type(value) is bool or type(value) is str:
+                    messages.append((key, {first: value}))
+                    sent.append(plan.sent)
+                    continue
+            messages.append((key, self.fields(plan)))
+            sent.append(plan.sent)
 
     def add(self, plan: _Plan) -> None:
         """A probe with applicability or one message per target: its messages, or the applicability alone."""

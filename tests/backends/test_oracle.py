@@ -209,3 +209,17 @@ def test_bounds_are_the_floor_and_ceiling_at_the_scale(value, scale):
     lo, hi = math.floor(scaled), math.ceil(scaled)
     exact = lo >= -conditions.MAX_EXACT and hi <= conditions.MAX_EXACT
     assert bounds(value, scale) == ((lo, hi) if exact else None)
+
+
+_PAIRED = st.one_of(st.integers(-10**17, 10**17).map(Decimal),  # whole numbers, as most targets are
+                    st.decimals(min_value=-10**12, max_value=10**12, allow_nan=False, allow_infinity=False, places=6),
+                    st.sampled_from([Decimal("21.00"), Decimal("3E+1"), Decimal("-0"), Decimal("0.000")]))
+
+
+@given(_PAIRED, _PAIRED)
+def test_a_pair_is_scaled_to_its_fewest_common_places(left, right):
+    """``scale_pair`` gives both values as integers at the fewest decimal places that hold both exactly."""
+    places = max(max(0, -v.normalize().as_tuple().exponent) for v in (left, right))  # type: ignore[operator]
+    pair = (int(left.scaleb(places)), int(right.scaleb(places)))
+    assert (Decimal(pair[0]).scaleb(-places), Decimal(pair[1]).scaleb(-places)) == (left, right)
+    assert conditions.scale_pair(left, right) == (pair if max(map(abs, pair)) <= conditions.MAX_EXACT else None)
