@@ -12,10 +12,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TypeAlias
 
-__all__ = ["DocMapping", "DocValue", "JsonObject", "JsonValue"]
+__all__ = ["DocMapping", "DocValue", "JsonObject", "JsonValue", "Path"]
 
 DocValue: TypeAlias = "dict[str, DocValue] | list[DocValue] | str | bool | int | Decimal | None"
 """A value of a parsed document."""
+
+Path: TypeAlias = tuple[str | int, ...]
+"""Where a value is in a parsed document: its keys and list indices from the top (``("facts", "x", "value")``)."""
 
 DocMapping: TypeAlias = "dict[str, DocValue]"
 """A mapping of a parsed document (the top of every policy and fact file)."""

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.errors import ErrorCode, JixiaoError
-from engine.source import _fast_json, _NotPlain, parse_document, parse_json
+from engine.source import _fast_json, parse_document, parse_json
+from engine.source_json import NotPlain as _NotPlain
 from tests.conftest import ROOT
 
 # text that exercises the reader: quotes, backslashes, "/", controls, CJK, full-width digits, line separators
