@@ -33,6 +33,7 @@ _JSON_UNSAFE = re.compile(f"[\t\r\x85\u2028\u2029]|{FORBIDDEN.pattern}")
 # scalar; a string is runs between escapes
 _JSON_SCAN = re.compile(r'("[^"\\]*(?:\\.[^"\\]*)*")(\s*:)?|([\[{])|([\]}])|[-+.0-9A-Za-z_]+')
 _LINE = re.compile("\n")
+_PLAIN_KEY = input_limits.KEY_CHARS + 2  # the longest key token the scan reads inline: the limit, with its quotes
 # escapes that read the same in JSON and in a YAML double-quoted scalar (no "\/", no surrogates, no controls)
 _PLAIN_ESCAPES = re.compile(r'\\(?:["\\nt]|u(?![dD][89a-fA-F])(?!00[01]|007[fF]|008|009)[0-9a-fA-F]{4})')
 
@@ -150,8 +151,12 @@ def _json_container(in_list: bool, tokens: Iterator[re.Match[str]], tables: _Tab
     path: Path = ()  # the path of the next value
     for match in tokens:
         kind = match.lastindex
-        if kind == 2:  # a key and its colon
-            path = (*here, _json_key(match))
+        if kind == 2:  # a key and its colon; a plain short key on its line (nearly every key) read inline
+            token = match.group(1)
+            if len(token) <= _PLAIN_KEY and "\\" not in token and "\n" not in match.group(2):
+                path = (*here, token[1:-1])
+            else:
+                path = (*here, _json_key(match))
             key_offsets[path] = match.start()
             continue
         if kind == 4:  # a closing bracket
