@@ -33,8 +33,8 @@ import durable_rules_engine as dre  # noqa: E402  (the raw floor is measured on 
 from durable import engine as durable_engine  # noqa: E402
 
 import engine  # noqa: E402
-from engine import firing  # noqa: E402
 from engine.commands import batch as jixiao_batch  # noqa: E402
+from engine.firing import backends as firing  # noqa: E402  (where durable_rules is imported)
 
 POLICY = ROOT / "policies" / "gz-dept-2021.yaml"
 SEED = ROOT / "facts" / "gz-kjj-2021.yaml"
@@ -216,7 +216,8 @@ def where_time_goes(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]
     An instrumented run; the cost of the instrumentation itself is measured and taken out of the wrapper's share.
     """
     spent = {"engine_c": 0.0, "fire": 0.0, "calls": 0.0}
-    real = firing._dre
+    module = vars(firing)  # the backend's own name for durable_rules_engine, replaced for this run
+    real = module["_dre"]
 
     def timed(call: Callable[..., object]) -> Callable[..., object]:
         def run(*args: object) -> object:
@@ -239,7 +240,7 @@ def where_time_goes(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]
             finally:
                 spent["fire"] += time.perf_counter() - start
 
-    firing._dre = proxy  # type: ignore[assignment]
+    module["_dre"] = proxy  # a stand-in with the same functions, each timed
     try:
         backend = TimedBackend()
         start = time.perf_counter()
@@ -247,7 +248,7 @@ def where_time_goes(policy: engine.CompiledPolicy, facts: Sequence[engine.Facts]
             engine.evaluate(policy, facts[i % len(facts)], backend=backend)
         total = time.perf_counter() - start
     finally:
-        firing._dre = real
+        module["_dre"] = real
     noop = timed(lambda *args: None)
     saved, start = dict(spent), time.perf_counter()
     for _ in range(100_000):

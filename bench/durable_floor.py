@@ -38,7 +38,7 @@ def _x(op: str, value: int) -> dict[str, Any]:
 
 
 # (probe, branch, conditions on the message besides its probe), in hundredths: 10000 is 100%
-_SCALAR = {
+_SCALAR: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {
     "A1.1": [("within", [_x("$gte", 10000)]), ("over", [_x("$gt", 7500), _x("$lt", 10000)]),
              ("zeroed", [_x("$lte", 7500)])],
     "A1.2": [("within", [_x("$lte", 500)]), ("over", [_x("$gt", 500), _x("$lt", 1100)]),
@@ -61,7 +61,7 @@ _SCALAR_FACTS = {"A1.1": "预算完成率", "A1.2": "财政拨款收入预决算
                  "A5.2": "三公经费控制率", "A6.1": "绩效目标完成率", "B2": "工作表现加减分"}
 _ITEMS = {"A1.5": "预算编制报送及时准确", "A3.1": "预决算信息公开", "A3.2": "绩效信息公开", "A4.1": "资产账实相符",
           "A6.2.monitor": "绩效运行监控及自评报送", "A6.2.apply": "绩效结果应用"}
-_TARGET = [("met", [{"d": "higher"}, {"$gte": {"a": {"$m": "t"}}}]),
+_TARGET: list[tuple[str, list[dict[str, Any]]]] = [("met", [{"d": "higher"}, {"$gte": {"a": {"$m": "t"}}}]),
            ("short", [{"d": "higher"}, {"$lt": {"a": {"$m": "t"}}}]),
            ("met_lower", [{"d": "lower"}, {"$lte": {"a": {"$m": "t"}}}]),
            ("over", [{"d": "lower"}, {"$gt": {"a": {"$m": "t"}}}])]
@@ -126,10 +126,10 @@ class Floor:
                 raise RuntimeError(f"durable_rules refused the messages (code {code})")
             out: list[str] = []
             started = dre.start_action_for_state(handle, state)
-            message = started[1] if started else None
-            while message:
-                out.append(message)
-                message = dre.complete_and_start_action(handle, state)
+            fired = started[1] if started else None
+            while fired:
+                out.append(fired)
+                fired = dre.complete_and_start_action(handle, state)
             return out
         finally:
             dre.delete_state(handle, sid)

@@ -301,7 +301,7 @@ def _zen(trace: bool) -> Setup:
         except ImportError:
             raise SystemExit("zen-engine is not installed: .venv/bin/pip install -e '.[bench]'") from None
         decision = zen.ZenEngine().create_decision(ZEN_GRAPH.read_text(encoding="utf-8"))  # compiled once
-        options = {"trace": True}
+        options: zen.DecisionEvaluateOptions = {"trace": True}
 
         def read(response: Mapping[str, Any]) -> Mapping[str, object]:
             if trace and not response.get("trace"):

@@ -1,6 +1,6 @@
 """The static guards STYLE.md §6 promises, run as part of the one test command.
 
-ruff (the STYLE selection), ``mypy --strict`` with the pydantic plugin over ``engine/`` and ``cli.py``,
+ruff (the STYLE selection), ``mypy --strict`` with the pydantic plugin over ``engine/``, ``cli.py`` and ``bench/``,
 and the import-linter contracts, each configured in ``pyproject.toml``. They run here, as subprocesses,
 rather than as extra lines in ``.ci/run``, so that the README's test command (which ``.ci/run`` runs
 verbatim) stays the one command that checks everything, and a developer who runs it locally sees the
