@@ -1,12 +1,12 @@
 """What is worked out once per compiled policy and reused by every evaluation (stage: evaluate; no I/O).
 
 A :class:`~engine.compile.CompiledPolicy` is immutable, so anything derived from it alone (a firing
-backend's compiled tests, the message encoders) can be built on first use and kept. The cache holds
+backend's compiled tests, the message plans) can be built on first use and kept. The cache holds
 the policy itself next to what was built from it, so an entry is found by identity (``is``), never by
 an ``id()`` a dead object left behind; it keeps the policies most recently built for, a bounded number
 (the oldest built goes first), so a service that sees many policies does not grow without end. A hit
-reorders nothing: it is two dictionary lookups, on the path of every evaluation. Nothing in it is pickled: a policy sent
-to a worker process builds its own entries there.
+reorders nothing: it is two dictionary lookups, on the path of every evaluation. Nothing in it is
+pickled: a policy sent to a worker process builds its own entries there.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from typing import TypeVar
 
 from engine.errors import ErrorCode, JixiaoError, SourceLocation
 from engine.json_values import DocValue, Path
-from engine.source_json import FORBIDDEN, NotPlain, read_json
-from engine.source_yaml import field_path, read_yaml
+from engine.source_json import NotPlain, read_json
+from engine.source_yaml import FORBIDDEN, field_path, read_yaml
 
 __all__ = ["Path", "SourceDoc", "decode", "field_path", "parse_document", "parse_json", "value_at"]
 
@@ -187,5 +187,5 @@ def parse_json(text: str, file: str, under: Path = ()) -> SourceDoc:
 
 def _fast_json(text: str, file: str, under: Path = ()) -> SourceDoc:
     """What :func:`parse_json` gives for plain JSON (``NotPlain`` for anything else)."""
-    values, positions, key_positions, styles = read_json(text, file, under)
+    values, (positions, key_positions, styles) = read_json(text, file, under)
     return SourceDoc(file, value_at(values, under), positions, key_positions, styles)

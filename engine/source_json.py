@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from engine import decimals, input_limits
 from engine.errors import SourceLocation, location
 from engine.json_values import DocValue, Path
+from engine.source_yaml import FORBIDDEN, Tables
 
-__all__ = ["FORBIDDEN", "NotPlain", "read_json"]
+__all__ = ["NotPlain", "read_json"]
 
 _NUMBER = decimals.NUMBER
-# YAML 1.1's printable set (PyYAML's Reader.NON_PRINTABLE): anything else is refused where it stands
-FORBIDDEN = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class NotPlain(Exception):
@@ -38,8 +37,7 @@ _PLAIN_KEY = input_limits.KEY_CHARS + 2  # the longest key token the scan reads 
 _PLAIN_ESCAPES = re.compile(r'\\(?:["\\nt]|u(?![dD][89a-fA-F])(?!00[01]|007[fF]|008|009)[0-9a-fA-F]{4})')
 
 
-def read_json(text: str, file: str, under: Path = ()) -> tuple[DocValue, dict[Path, SourceLocation],
-                                                          dict[Path, SourceLocation], dict[Path, str | None]]:
+def read_json(text: str, file: str, under: Path = ()) -> tuple[DocValue, Tables]:
     """The whole document's values, and the positions, key positions and styles of the part at ``under``.
 
     Raises:
@@ -48,7 +46,7 @@ def read_json(text: str, file: str, under: Path = ()) -> tuple[DocValue, dict[Pa
     values = _json_values(text)
     offsets, key_offsets, styles = _json_positions(text, under)  # first: what is not plain goes to the YAML path
     located = _Locator(text, file)
-    return values, located.all(offsets), located.all(key_offsets), styles
+    return values, (located.all(offsets), located.all(key_offsets), styles)
 
 
 def _json_values(text: str) -> DocValue:

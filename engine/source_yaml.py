@@ -16,6 +16,7 @@ limit, with that use's line, after work proportional to the limit, not to the ex
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -26,9 +27,12 @@ from engine import decimals, input_limits
 from engine.errors import ErrorCode, JixiaoError, SourceLocation, location
 from engine.json_values import DocValue, Path
 
-Tables = tuple[dict[Path, SourceLocation], dict[Path, SourceLocation], dict[Path, str | None]]
+__all__ = ["FORBIDDEN", "Tables", "field_path", "read_yaml"]
 
-__all__ = ["field_path", "read_yaml"]
+Tables = tuple[dict[Path, SourceLocation], dict[Path, SourceLocation], dict[Path, str | None]]
+"""A document's positions of values, positions of keys and scalar styles, each by path."""
+# YAML 1.1's printable set (PyYAML's Reader.NON_PRINTABLE): anything else is refused where it stands
+FORBIDDEN = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _NUMBER = decimals.NUMBER
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}

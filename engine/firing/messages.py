@@ -43,7 +43,8 @@ class _Plan:
     sent: Sent  # what a message of this plan without a target was sent for
 
 
-# How a usual plan's one input is encoded in Messages' loop (a pair of facts and the rest go through fields)
+# How Messages' loop makes a plan's message: by Messages.add (_GENERAL: applicability, targets, a pair of facts,
+# several inputs), or inline from one fact's bounds pair or its boolean or enum value
 _GENERAL, _BOUNDS, _SCALAR = 0, 1, 2
 # One plan as Messages' loop reads it: the plan, its probe's key, its kind (above), its fact, whether the
 # fact is sent unrounded, the message's field names (the bounds pair's two, or the scalar's field twice)
